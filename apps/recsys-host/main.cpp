@@ -1,0 +1,99 @@
+// recsys-host: trains and evaluates recommender pipelines built from plugins.
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include <boost/program_options.hpp>
+#include <spdlog/spdlog.h>
+
+#include "commands.hpp"
+#include "recsys/errors.hpp"
+#include "recsys/plugin.hpp"
+
+namespace po = boost::program_options;
+using namespace recsys::host;
+
+namespace {
+
+constexpr const char* kUsage =
+    "Usage:\n"
+    "  recsys-host run PIPELINE.toml [--set section.key=value ...]\n"
+    "  recsys-host plugins [--path DIR ...]\n"
+    "  recsys-host --help | --version\n\n"
+    "Commands:\n"
+    "  run      train, validate and test the pipeline the TOML file describes\n"
+    "  plugins  list the plugin libraries found and what they provide\n\n"
+    "Plugins are searched in lib/recsys/plugins beside the executable, in RECSYS_PLUGIN_PATH\n"
+    "(colon-separated) and in the pipeline's [plugins] paths.\n"
+    "Exit status: 0 success, 1 failure at run time, 2 bad usage or configuration.\n";
+
+int parse_and_dispatch(int argc, char** argv) {
+  po::options_description general("Options");
+  general.add_options()
+      ("help,h", "show this help")
+      ("version", "show the version")
+      ("log-level", po::value<std::string>()->default_value("info"),
+       "trace, debug, info, warn, error or off")
+      ("set", po::value<std::vector<std::string>>()->composing(),
+       "run: override a config value, section.key=value (value read as TOML; a bare word is a string)")
+      ("path", po::value<std::vector<std::string>>()->composing(), "plugins: also scan this directory");
+  po::options_description hidden;
+  hidden.add_options()("command", po::value<std::string>())("args", po::value<std::vector<std::string>>());
+  po::options_description all;
+  all.add(general).add(hidden);
+  po::positional_options_description positional;
+  positional.add("command", 1).add("args", -1);
+
+  po::variables_map vm;
+  po::store(po::command_line_parser(argc, argv).options(all).positional(positional).run(), vm);
+  po::notify(vm);
+
+  if (vm.count("help")) {
+    std::cout << kUsage << "\n" << general;
+    return kSuccess;
+  }
+  if (vm.count("version")) {
+    std::cout << "recsys-host " << RECSYS_VERSION << " (plugin API " << RECSYS_PLUGIN_API_MAJOR
+              << "." << RECSYS_PLUGIN_API_MINOR << ")\n";
+    return kSuccess;
+  }
+  const std::string level = vm["log-level"].as<std::string>();
+  const auto parsed_level = spdlog::level::from_str(level);
+  if (parsed_level == spdlog::level::off && level != "off") {
+    throw po::error("--log-level: unknown level '" + level + "'");
+  }
+  spdlog::set_level(parsed_level);
+  spdlog::set_pattern("[%H:%M:%S.%e] [%^%l%$] %v");
+
+  if (!vm.count("command")) throw po::error("no command given");
+  const std::string command = vm["command"].as<std::string>();
+  const auto args = vm.count("args") ? vm["args"].as<std::vector<std::string>>() : std::vector<std::string>{};
+  const auto sets = vm.count("set") ? vm["set"].as<std::vector<std::string>>() : std::vector<std::string>{};
+  const auto paths = vm.count("path") ? vm["path"].as<std::vector<std::string>>() : std::vector<std::string>{};
+  if (command == "run") {
+    if (args.size() != 1) throw po::error("run expects exactly one PIPELINE.toml");
+    return run_command(args.front(), sets);
+  }
+  if (command == "plugins") {
+    if (!args.empty()) throw po::error("plugins takes no positional argument");
+    return plugins_command(paths);
+  }
+  throw po::error("unknown command '" + command + "' (expected run or plugins)");
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    return parse_and_dispatch(argc, argv);
+  } catch (const po::error& e) {
+    std::cerr << "recsys-host: " << e.what() << "\n\n" << kUsage;
+    return kUsageError;
+  } catch (const recsys::ConfigError& e) {
+    spdlog::error("{}", e.what());
+    return kUsageError;
+  } catch (const std::exception& e) {
+    spdlog::error("{}", e.what());
+    return kRuntimeFailure;
+  }
+}

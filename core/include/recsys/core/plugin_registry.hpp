@@ -1,0 +1,91 @@
+#pragma once
+/// @file
+/// Discovers plugin libraries, checks their manifests and creates plugins by kind and name.
+///
+/// Loading policy (see docs/architecture.md and ../shared/docs/platform-notes.md):
+/// - files are deduplicated by canonical path before dlopen, so a library reached through
+///   two search paths is loaded once;
+/// - the manifest's API version is checked before any factory is called;
+/// - loaded libraries are never unloaded (objects created by a plugin must not outlive its
+///   code, and unloading torch-using libraries has crashed processes at exit);
+/// - a library that fails to load is recorded with its error and skipped, so a broken
+///   plugin that the pipeline does not use does not stop the run.
+
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "recsys/plugin.hpp"
+
+namespace recsys::core {
+
+/// One library file the registry looked at.
+struct LibraryRecord {
+  std::string path;          ///< canonical path
+  bool ok = false;           ///< loaded and accepted
+  std::string error;         ///< why it was refused (empty when ok)
+  std::uint32_t api_major = 0;
+  std::uint32_t api_minor = 0;
+};
+
+/// One plugin a loaded library provides.
+struct PluginRecord {
+  PluginKind kind;
+  std::string name;
+  std::string version;
+  std::string description;
+  std::vector<std::string> aliases;
+  std::string path;  ///< the library file
+  PluginFactory factory = nullptr;
+};
+
+class PluginRegistry {
+ public:
+  /// Loads every `*.so` file directly inside `directory` (sorted by name). Missing
+  /// directories are ignored; failures are recorded in libraries(), not thrown.
+  void scan_directory(const std::filesystem::path& directory);
+
+  /// Loads one library. Throws PluginLoadError, NotAPluginError, PluginApiVersionError,
+  /// InvalidManifestError or DuplicatePluginError (also recorded in libraries()).
+  /// A file already loaded (same canonical path) is a no-op.
+  void load_library(const std::filesystem::path& file);
+
+  const std::vector<LibraryRecord>& libraries() const { return libraries_; }
+  /// Every accepted plugin, sorted by kind then name.
+  std::vector<PluginRecord> plugins() const;
+
+  /// The plugin registered as `name` (or with `name` as an alias) for `kind`.
+  /// Throws PluginNotFoundError (suggesting the closest name) or DuplicatePluginError.
+  const PluginRecord& find(PluginKind kind, std::string_view name) const;
+
+  /// Creates the plugin; the returned object is typed by its kind's interface.
+  template <PluginKind K>
+  std::shared_ptr<typename PluginInterface<K>::type> create(std::string_view name,
+                                                            const Config& config,
+                                                            const FeatureSchema* schema = nullptr) const {
+    const PluginRecord& record = find(K, name);
+    const std::string requested(name);
+    PluginArgs args{config, schema, requested.c_str()};
+    return std::static_pointer_cast<typename PluginInterface<K>::type>(record.factory(args));
+  }
+
+ private:
+  using Key = std::pair<PluginKind, std::string>;
+  std::vector<LibraryRecord> libraries_;
+  std::map<Key, PluginRecord> by_name_;            // names and aliases
+  std::map<Key, std::vector<std::string>> clashes_;  // name -> every file that registers it
+};
+
+/// The directories searched by default, in order: `lib/recsys/plugins` relative to the
+/// running executable (`<exe dir>/../lib/recsys/plugins`), then each entry of the
+/// colon-separated RECSYS_PLUGIN_PATH.
+std::vector<std::filesystem::path> default_plugin_directories();
+
+/// PluginKind from "dataset", "model", ...; throws ConfigError for another word.
+PluginKind parse_plugin_kind(std::string_view word);
+
+}  // namespace recsys::core

@@ -1,0 +1,49 @@
+#pragma once
+/// @file
+/// The run directory `<output_dir>/<experiment_name>/<run_name>/`: the resolved config,
+/// metrics per epoch and the test summary. Every file is written to a temporary file,
+/// flushed and renamed, so a run killed at any moment never leaves a truncated file.
+
+#include <filesystem>
+#include <string>
+#include <string_view>
+
+#include "recsys/config.hpp"
+#include "recsys/core/trainer.hpp"
+
+namespace recsys::core {
+
+/// `[logging]` options.
+struct LoggingOptions {
+  std::string output_dir = "runs";
+  std::string experiment_name = "default";
+  std::string run_name;  ///< generated from the time and model when empty
+
+  static LoggingOptions from_config(const Config& config);
+};
+
+/// Keeps [A-Za-z0-9._-], replaces anything else by '_', and never returns "", "." or "..",
+/// so a name cannot escape its parent directory.
+std::string sanitize_name(std::string_view name);
+
+/// Writes `content` to `path` atomically (temp file in the same directory, fsync, rename).
+/// Throws Error naming the path on failure.
+void write_file_atomically(const std::filesystem::path& path, std::string_view content);
+
+class RunDirectory {
+ public:
+  /// Creates the directory; `default_run_name` is used when options.run_name is empty.
+  RunDirectory(const LoggingOptions& options, const std::string& default_run_name);
+  const std::filesystem::path& path() const { return path_; }
+
+  void write_config(const std::string& resolved_toml) const;
+  /// Rewrites metrics.csv with one row per epoch and split (train, validation).
+  void write_metrics(const std::vector<EpochResult>& epochs) const;
+  /// Writes summary.json: the best epoch and the test loss and metrics.
+  void write_summary(const TrainResult& result) const;
+
+ private:
+  std::filesystem::path path_;
+};
+
+}  // namespace recsys::core

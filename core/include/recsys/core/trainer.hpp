@@ -1,0 +1,89 @@
+#pragma once
+/// @file
+/// The training loop: per epoch, fresh negatives, a shuffled pass of mini-batches with the
+/// optimizer, then validation loss and metrics; at the end, test metrics of the best
+/// validation epoch (by the monitored metric).
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "recsys/config.hpp"
+#include "recsys/loss.hpp"
+#include "recsys/metric.hpp"
+#include "recsys/model.hpp"
+#include "recsys/sampler.hpp"
+#include "recsys/core/training_data.hpp"
+
+namespace recsys::core {
+
+/// `[training]` options.
+struct TrainerOptions {
+  std::int64_t epochs = 10;
+  std::int64_t batch_size = 4096;
+  double learning_rate = 1e-3;
+  std::string optimizer = "adam";  ///< adam, adamw, sgd, adagrad
+  double weight_decay = 0.0;
+  std::uint64_t seed = 42;
+  std::string device = "cpu";
+  std::int64_t threads = 0;  ///< torch intra-op threads; 0 = one per core
+  std::int64_t eval_batch_size = 16384;
+
+  /// Reads and range-checks `[training]`; throws ConfigError.
+  static TrainerOptions from_config(const Config& config);
+};
+
+/// A metric plugin with the name the config listed it under.
+struct NamedMetric {
+  std::string name;
+  std::shared_ptr<Metric> metric;
+};
+
+/// Loss and metrics of one evaluation.
+struct Evaluation {
+  double loss = 0.0;
+  std::vector<std::pair<std::string, double>> metrics;  ///< in config order
+  double metric(const std::string& name) const;
+};
+
+struct EpochResult {
+  std::int64_t epoch = 0;       ///< 1-based
+  double train_loss = 0.0;      ///< mean over the epoch's examples
+  Evaluation validation;
+  double train_seconds = 0.0;
+  double samples_per_second = 0.0;
+};
+
+struct TrainResult {
+  std::vector<EpochResult> epochs;
+  std::int64_t best_epoch = 0;  ///< 1-based epoch whose parameters were tested
+  Evaluation test;
+};
+
+class Trainer {
+ public:
+  /// `monitor`: the validation metric that selects the best epoch (one of `metrics`, or
+  /// "loss" for the validation loss).
+  Trainer(TrainerOptions options, std::shared_ptr<Model> model, std::shared_ptr<Loss> loss,
+          std::shared_ptr<Sampler> sampler, std::vector<NamedMetric> metrics, std::string monitor);
+
+  /// Trains for options.epochs and tests the best epoch. `on_epoch` runs after each epoch.
+  TrainResult fit(const TrainingData& data,
+                  const std::function<void(const EpochResult&)>& on_epoch = {});
+
+  /// Mean loss and metrics of the model on `examples` (eval mode, no gradients).
+  Evaluation evaluate(const Examples& examples, const TrainingData& data);
+
+ private:
+  TrainerOptions options_;
+  std::shared_ptr<Model> model_;
+  std::shared_ptr<Loss> loss_;
+  std::shared_ptr<Sampler> sampler_;
+  std::vector<NamedMetric> metrics_;
+  std::string monitor_;
+};
+
+}  // namespace recsys::core

@@ -1,0 +1,124 @@
+#include "recsys/core/run_directory.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cmath>
+#include <cctype>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <sstream>
+
+#include "recsys/errors.hpp"
+
+namespace recsys::core {
+
+namespace fs = std::filesystem;
+
+LoggingOptions LoggingOptions::from_config(const Config& config) {
+  LoggingOptions o;
+  o.output_dir = config.get_string("output_dir", o.output_dir);
+  if (o.output_dir.empty()) config.fail("output_dir", "must not be empty");
+  o.experiment_name = config.get_string("experiment_name", o.experiment_name);
+  o.run_name = config.get_string("run_name", o.run_name);
+  return o;
+}
+
+std::string sanitize_name(std::string_view name) {
+  std::string out;
+  for (char c : name) {
+    const bool keep = std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.';
+    out += keep ? c : '_';
+  }
+  if (out.empty() || out.find_first_not_of('.') == std::string::npos) out = "_" + out;
+  return out;
+}
+
+void write_file_atomically(const fs::path& path, std::string_view content) {
+  const fs::path temp = path.string() + ".tmp";
+  const int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) throw Error(temp.string() + ": cannot create: " + std::strerror(errno));
+  std::size_t written = 0;
+  while (written < content.size()) {
+    const ssize_t n = ::write(fd, content.data() + written, content.size() - written);
+    if (n < 0) {
+      const int error = errno;
+      ::close(fd);
+      throw Error(temp.string() + ": cannot write: " + std::strerror(error));
+    }
+    written += static_cast<std::size_t>(n);
+  }
+  if (::fsync(fd) != 0 || ::close(fd) != 0) {
+    throw Error(temp.string() + ": cannot flush: " + std::strerror(errno));
+  }
+  if (std::rename(temp.c_str(), path.c_str()) != 0) {
+    throw Error(path.string() + ": cannot rename the temporary file: " + std::strerror(errno));
+  }
+}
+
+RunDirectory::RunDirectory(const LoggingOptions& options, const std::string& default_run_name) {
+  const std::string run = options.run_name.empty() ? default_run_name : options.run_name;
+  path_ = fs::path(options.output_dir) / sanitize_name(options.experiment_name) / sanitize_name(run);
+  std::error_code ec;
+  fs::create_directories(path_, ec);
+  if (ec) throw Error(path_.string() + ": cannot create the run directory: " + ec.message());
+}
+
+void RunDirectory::write_config(const std::string& resolved_toml) const {
+  write_file_atomically(path_ / "config.toml", resolved_toml + "\n");
+}
+
+namespace {
+
+std::string number(double value) {
+  if (std::isnan(value)) return "nan";
+  std::ostringstream out;
+  out.precision(8);
+  out << value;
+  return out.str();
+}
+
+std::string json_number(double value) { return std::isfinite(value) ? number(value) : "null"; }
+
+std::string json_string(const std::string& text) {
+  std::string out = "\"";
+  for (char c : text) {
+    if (c == '"' || c == '\\') out += '\\';
+    out += c;
+  }
+  return out + "\"";
+}
+
+}  // namespace
+
+void RunDirectory::write_metrics(const std::vector<EpochResult>& epochs) const {
+  std::ostringstream csv;
+  csv << "epoch,split,loss";
+  const auto& names = epochs.empty() ? std::vector<std::pair<std::string, double>>{}
+                                     : epochs.front().validation.metrics;
+  for (const auto& [name, value] : names) csv << "," << name;
+  csv << ",samples_per_second\n";
+  for (const auto& e : epochs) {
+    csv << e.epoch << ",train," << number(e.train_loss);
+    for (std::size_t i = 0; i < names.size(); ++i) csv << ",";
+    csv << "," << number(e.samples_per_second) << "\n";
+    csv << e.epoch << ",validation," << number(e.validation.loss);
+    for (const auto& [name, value] : e.validation.metrics) csv << "," << number(value);
+    csv << ",\n";
+  }
+  write_file_atomically(path_ / "metrics.csv", csv.str());
+}
+
+void RunDirectory::write_summary(const TrainResult& result) const {
+  std::ostringstream json;
+  json << "{\n  \"best_epoch\": " << result.best_epoch << ",\n  \"epochs\": "
+       << result.epochs.size() << ",\n  \"test\": {\n    \"loss\": " << json_number(result.test.loss);
+  for (const auto& [name, value] : result.test.metrics) {
+    json << ",\n    " << json_string(name) << ": " << json_number(value);
+  }
+  json << "\n  }\n}\n";
+  write_file_atomically(path_ / "summary.json", json.str());
+}
+
+}  // namespace recsys::core

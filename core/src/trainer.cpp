@@ -1,0 +1,197 @@
+#include "recsys/core/trainer.hpp"
+
+#include <chrono>
+#include <cmath>
+#include <limits>
+
+#include <spdlog/spdlog.h>
+#include <torch/torch.h>
+
+#include "recsys/errors.hpp"
+#include "recsys/core/progress.hpp"
+#include "recsys/core/seed.hpp"
+
+namespace recsys::core {
+
+TrainerOptions TrainerOptions::from_config(const Config& config) {
+  TrainerOptions o;
+  o.epochs = config.get_int("epochs", o.epochs);
+  if (o.epochs < 1) config.fail("epochs", "must be at least 1");
+  o.batch_size = config.get_int("batch_size", o.batch_size);
+  if (o.batch_size < 1) config.fail("batch_size", "must be at least 1");
+  o.learning_rate = config.get_double("learning_rate", o.learning_rate);
+  if (!(o.learning_rate > 0.0)) config.fail("learning_rate", "must be positive");
+  o.optimizer = config.get_string("optimizer", o.optimizer);
+  for (auto& c : o.optimizer) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (o.optimizer != "adam" && o.optimizer != "adamw" && o.optimizer != "sgd" &&
+      o.optimizer != "adagrad") {
+    config.fail("optimizer", "unknown optimizer '" + o.optimizer +
+                                 "' (available: adam, adamw, sgd, adagrad)");
+  }
+  o.weight_decay = config.get_double("weight_decay", o.weight_decay);
+  if (o.weight_decay < 0.0) config.fail("weight_decay", "must not be negative");
+  const std::int64_t seed = config.get_int("seed", static_cast<std::int64_t>(o.seed));
+  if (seed < 0) config.fail("seed", "must not be negative");
+  o.seed = static_cast<std::uint64_t>(seed);
+  o.device = config.get_string("device", o.device);
+  if (o.device != "cpu") {
+    if (o.device.rfind("cuda", 0) == 0) {
+      if (!torch::cuda::is_available()) {
+        config.fail("device", "'" + o.device +
+                                  "' requested, but this libtorch build has no CUDA or no GPU is "
+                                  "visible; use \"cpu\"");
+      }
+      config.fail("device", "CUDA training is not supported yet; use \"cpu\"");
+    }
+    config.fail("device", "unknown device '" + o.device + "' (expected \"cpu\")");
+  }
+  o.threads = config.get_int("threads", o.threads);
+  if (o.threads < 0) config.fail("threads", "must not be negative (0: one per core)");
+  o.eval_batch_size = config.get_int("eval_batch_size", o.eval_batch_size);
+  if (o.eval_batch_size < 1) config.fail("eval_batch_size", "must be at least 1");
+  return o;
+}
+
+double Evaluation::metric(const std::string& name) const {
+  for (const auto& [n, value] : metrics) {
+    if (n == name) return value;
+  }
+  return std::numeric_limits<double>::quiet_NaN();
+}
+
+Trainer::Trainer(TrainerOptions options, std::shared_ptr<Model> model, std::shared_ptr<Loss> loss,
+                 std::shared_ptr<Sampler> sampler, std::vector<NamedMetric> metrics,
+                 std::string monitor)
+    : options_(std::move(options)),
+      model_(std::move(model)),
+      loss_(std::move(loss)),
+      sampler_(std::move(sampler)),
+      metrics_(std::move(metrics)),
+      monitor_(std::move(monitor)) {}
+
+namespace {
+
+std::unique_ptr<torch::optim::Optimizer> make_optimizer(const TrainerOptions& o,
+                                                        std::vector<torch::Tensor> parameters) {
+  using namespace torch::optim;
+  if (o.optimizer == "adamw") {
+    return std::make_unique<AdamW>(parameters, AdamWOptions(o.learning_rate).weight_decay(o.weight_decay));
+  }
+  if (o.optimizer == "sgd") {
+    return std::make_unique<SGD>(parameters, SGDOptions(o.learning_rate).weight_decay(o.weight_decay));
+  }
+  if (o.optimizer == "adagrad") {
+    return std::make_unique<Adagrad>(parameters,
+                                     AdagradOptions(o.learning_rate).weight_decay(o.weight_decay));
+  }
+  return std::make_unique<Adam>(parameters, AdamOptions(o.learning_rate).weight_decay(o.weight_decay));
+}
+
+/// Deep copy of every parameter and buffer, to restore the best epoch later.
+std::vector<torch::Tensor> snapshot(const torch::nn::Module& model) {
+  std::vector<torch::Tensor> state;
+  for (const auto& p : model.parameters()) state.push_back(p.detach().clone());
+  for (const auto& b : model.buffers()) state.push_back(b.detach().clone());
+  return state;
+}
+
+void restore(torch::nn::Module& model, const std::vector<torch::Tensor>& state) {
+  torch::NoGradGuard no_grad;
+  std::size_t i = 0;
+  for (auto& p : model.parameters()) p.copy_(state[i++]);
+  for (auto& b : model.buffers()) b.copy_(state[i++]);
+}
+
+}  // namespace
+
+Evaluation Trainer::evaluate(const Examples& examples, const TrainingData& data) {
+  torch::NoGradGuard no_grad;
+  const bool was_training = model_->is_training();
+  model_->eval();
+  for (auto& m : metrics_) m.metric->reset();
+  double loss_sum = 0.0;
+  const std::int64_t n = examples.size();
+  for (std::int64_t begin = 0; begin < n; begin += options_.eval_batch_size) {
+    const std::int64_t end = std::min(n, begin + options_.eval_batch_size);
+    torch::Tensor rows = torch::arange(begin, end, torch::kInt64);
+    Batch batch = make_batch(examples, rows, data.interactions.user_features,
+                             data.interactions.item_features);
+    torch::Tensor logits = model_->forward(batch);
+    loss_sum += loss_->forward(logits, batch.label).item<double>() * static_cast<double>(end - begin);
+    for (auto& m : metrics_) m.metric->update(logits, batch.label, batch.user_id);
+  }
+  Evaluation evaluation;
+  evaluation.loss = n > 0 ? loss_sum / static_cast<double>(n) : std::nan("");
+  for (auto& m : metrics_) evaluation.metrics.emplace_back(m.name, m.metric->compute());
+  model_->train(was_training);
+  return evaluation;
+}
+
+TrainResult Trainer::fit(const TrainingData& data,
+                         const std::function<void(const EpochResult&)>& on_epoch) {
+  auto optimizer = make_optimizer(options_, model_->parameters());
+  const SideFeatures& users = data.interactions.user_features;
+  const SideFeatures& items = data.interactions.item_features;
+  bool higher_is_better = monitor_ != "loss";  // "loss": validation loss, lower is better
+  for (const auto& m : metrics_) {
+    if (m.name == monitor_) higher_is_better = m.metric->higher_is_better();
+  }
+
+  TrainResult result;
+  std::vector<torch::Tensor> best_state;
+  double best_value = std::numeric_limits<double>::quiet_NaN();
+  for (std::int64_t epoch = 1; epoch <= options_.epochs; ++epoch) {
+    model_->train();
+    // Fresh negatives every epoch, from the epoch's own stream: reproducible from the seed.
+    at::Generator generator =
+        make_generator(options_.seed, SeedStream::train_epoch, static_cast<std::uint64_t>(epoch));
+    Examples train = sampler_->sample(data.train_user_id, data.train_item_id, data.positives, generator);
+    const std::int64_t n = train.size();
+    torch::Tensor order = torch::randperm(n, generator, torch::kInt64);
+    const std::int64_t num_batches = (n + options_.batch_size - 1) / options_.batch_size;
+
+    ProgressBar progress("epoch " + std::to_string(epoch) + "/" + std::to_string(options_.epochs),
+                         num_batches);
+    const auto start = std::chrono::steady_clock::now();
+    double loss_sum = 0.0;
+    std::int64_t samples = 0;
+    for (std::int64_t b = 0; b < num_batches; ++b) {
+      torch::Tensor rows = order.slice(0, b * options_.batch_size,
+                                       std::min(n, (b + 1) * options_.batch_size));
+      Batch batch = make_batch(train, rows, users, items);
+      torch::Tensor loss = loss_->forward(model_->forward(batch), batch.label);
+      optimizer->zero_grad();
+      loss.backward();
+      optimizer->step();
+      loss_sum += loss.item<double>() * static_cast<double>(batch.size());
+      samples += batch.size();
+      progress.update(b + 1, samples, loss_sum / static_cast<double>(samples));
+    }
+    progress.finish();
+
+    EpochResult epoch_result;
+    epoch_result.epoch = epoch;
+    epoch_result.train_seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    epoch_result.train_loss = loss_sum / static_cast<double>(std::max<std::int64_t>(1, samples));
+    epoch_result.samples_per_second = samples / std::max(1e-9, epoch_result.train_seconds);
+    epoch_result.validation = evaluate(data.validation, data);
+
+    const double value = monitor_ == "loss" ? epoch_result.validation.loss
+                                            : epoch_result.validation.metric(monitor_);
+    const bool better = best_state.empty() || std::isnan(best_value) ||
+                        (higher_is_better ? value > best_value : value < best_value);
+    if (better && (!std::isnan(value) || best_state.empty())) {
+      best_value = value;
+      best_state = snapshot(*model_);
+      result.best_epoch = epoch;
+    }
+    result.epochs.push_back(epoch_result);
+    if (on_epoch) on_epoch(epoch_result);
+  }
+  restore(*model_, best_state);
+  result.test = evaluate(data.test, data);
+  return result;
+}
+
+}  // namespace recsys::core

@@ -1,0 +1,87 @@
+#pragma once
+/// @file
+/// Typed, checked access to one table of the pipeline TOML (for example `[model]`).
+///
+/// Every getter either returns a value of the requested type or throws ConfigError naming
+/// the file, line, full key path, the expected and the found type. There is no silent
+/// fallback: a present key of the wrong type is an error even when a default exists.
+/// An integer is accepted where a float is wanted; a float is never accepted where an
+/// integer is wanted.
+///
+/// Each key read is remembered, so that after a plugin has built itself from its table the
+/// host can reject keys that nobody read (`check_unknown_keys`), suggesting the closest one.
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "recsys/export.hpp"
+
+namespace recsys {
+
+class RECSYS_API Config {
+ public:
+  struct Impl;  // wraps a toml++ table; see core's config loader
+
+  /// An empty table named `path` (used for sections absent from the file).
+  static Config empty(std::string path, std::string source = "");
+  explicit Config(std::shared_ptr<Impl> impl);
+
+  /// Full key path of this table (`model`), or of a key inside it (`model.embedding_dim`).
+  const std::string& path() const;
+  std::string key_path(std::string_view key) const;
+  /// The file the table came from.
+  const std::string& source() const;
+  /// `file:line:col: key.path` for messages; the file alone when the position is unknown.
+  std::string where(std::string_view key) const;
+
+  bool contains(std::string_view key) const;
+  /// Keys present in the table, in file order.
+  std::vector<std::string> keys() const;
+
+  // Required values: a missing key is a ConfigError.
+  std::int64_t get_int(std::string_view key) const;
+  double get_double(std::string_view key) const;
+  bool get_bool(std::string_view key) const;
+  std::string get_string(std::string_view key) const;
+  std::vector<std::int64_t> get_int_list(std::string_view key) const;
+  std::vector<std::string> get_string_list(std::string_view key) const;
+
+  // Optional values: `fallback` when the key is absent, ConfigError when of the wrong type.
+  std::int64_t get_int(std::string_view key, std::int64_t fallback) const;
+  double get_double(std::string_view key, double fallback) const;
+  bool get_bool(std::string_view key, bool fallback) const;
+  std::string get_string(std::string_view key, const std::string& fallback) const;
+  std::vector<std::int64_t> get_int_list(std::string_view key,
+                                         const std::vector<std::int64_t>& fallback) const;
+  std::vector<std::string> get_string_list(std::string_view key,
+                                           const std::vector<std::string>& fallback) const;
+
+  /// Marks `key` as known without reading it (keys consumed by the host, e.g. `plugin`).
+  void mark_known(std::string_view key) const;
+
+  /// Throws ConfigError for the first key present but never read nor marked known,
+  /// suggesting the closest key that was read (Levenshtein distance).
+  void check_unknown_keys() const;
+
+  /// Throws ConfigError "`where(key)`: `message`" (for range checks done by plugins).
+  [[noreturn]] void fail(std::string_view key, const std::string& message) const;
+
+  const Impl& impl() const { return *impl_; }
+
+ private:
+  std::shared_ptr<Impl> impl_;
+};
+
+/// Levenshtein edit distance (used for "did you mean" suggestions).
+RECSYS_API std::size_t edit_distance(std::string_view a, std::string_view b);
+
+/// The candidate closest to `word`, or nothing when none is within a third of its length
+/// (at least 2 edits).
+RECSYS_API std::optional<std::string> closest_match(std::string_view word,
+                                                   const std::vector<std::string>& candidates);
+
+}  // namespace recsys

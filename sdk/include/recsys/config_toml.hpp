@@ -1,0 +1,30 @@
+#pragma once
+/// @file
+/// The toml++ side of recsys::Config, for the host and tests (plugins only see config.hpp).
+
+#include <memory>
+#include <set>
+#include <string>
+
+#include <toml++/toml.h>
+
+#include "recsys/config.hpp"
+
+namespace recsys {
+
+struct Config::Impl {
+  std::shared_ptr<toml::table> document;  ///< keeps the parsed document alive
+  const toml::table* table = nullptr;     ///< this table inside `document`; null when absent
+  std::string path;                       ///< key path of the table, "" for the root
+  std::string source;                     ///< file name for messages
+  mutable std::set<std::string, std::less<>> known;  ///< keys read or marked known
+};
+
+/// A view of `table` (inside `document`) at key path `path`, read from `source`.
+RECSYS_API Config make_config(std::shared_ptr<toml::table> document, const toml::table* table,
+                              std::string path, std::string source);
+
+/// Human name of a TOML node type ("integer", "float", "string", ...).
+RECSYS_API const char* toml_type_name(toml::node_type type);
+
+}  // namespace recsys

@@ -1,0 +1,110 @@
+#pragma once
+/// @file
+/// Plugin registration: the single source of a plugin library's metadata.
+///
+/// A plugin library exports exactly one entry point, `recsys_plugin_manifest` (a Boost.DLL
+/// alias in the ELF section "recsys"), returning a pointer to a constant PluginManifest.
+/// The manifest is plain constant data (no static initialisers run), and it starts with the
+/// API version so the host can check compatibility before it calls any factory
+/// (cf. LLVM's llvmGetPassPluginInfo).
+///
+/// Usage, once per library (a library may hold several plugins of one family):
+///
+///     RECSYS_PLUGIN_LIBRARY(
+///         RECSYS_PLUGIN(model, "inner_product", InnerProductModel, "1.0.0",
+///                       "Dot product of user and item vectors plus biases",
+///                       "NeuralInnerProduct"));
+///
+/// The class must have a constructor `Class(const recsys::PluginArgs&)`.
+
+#include <cstdint>
+#include <memory>
+
+#include <boost/dll/alias.hpp>
+
+#include "recsys/config.hpp"
+#include "recsys/dataset.hpp"
+#include "recsys/loss.hpp"
+#include "recsys/metric.hpp"
+#include "recsys/model.hpp"
+#include "recsys/sampler.hpp"
+#include "recsys/schema.hpp"
+
+/// Plugin API version. Compatibility rule: same major; the host's minor at least the
+/// plugin's. Bump the major for any change to the layout of PluginManifest, PluginEntry,
+/// PluginArgs or the interfaces' virtual functions.
+#define RECSYS_PLUGIN_API_MAJOR 1
+#define RECSYS_PLUGIN_API_MINOR 0
+
+namespace recsys {
+
+enum class PluginKind : std::uint32_t { dataset = 1, sampler = 2, model = 3, loss = 4, metric = 5 };
+
+/// "dataset", "sampler", ...; "unknown" for a value outside the enum.
+RECSYS_API const char* to_string(PluginKind kind);
+
+/// What a factory receives.
+struct PluginArgs {
+  const Config& config;          ///< the plugin's TOML table (e.g. `[model]`)
+  const FeatureSchema* schema;   ///< the dataset's schema for models; null for other kinds
+  const char* requested_name;    ///< the name the config used (may be an alias)
+};
+
+/// Creates the plugin; returns a pointer to its kind's interface (Dataset, Model, ...)
+/// converted to void. Throws ConfigError for a bad table.
+using PluginFactory = std::shared_ptr<void> (*)(const PluginArgs&);
+
+struct PluginEntry {
+  PluginKind kind;
+  const char* name;         ///< unique within a kind, [a-z0-9_]
+  const char* version;      ///< semantic version of the plugin
+  const char* description;  ///< one line
+  const char* aliases;      ///< comma-separated other names, "" for none
+  PluginFactory factory;
+};
+
+struct PluginManifest {
+  std::uint32_t api_major;  ///< RECSYS_PLUGIN_API_MAJOR the library was built with
+  std::uint32_t api_minor;  ///< RECSYS_PLUGIN_API_MINOR the library was built with
+  std::uint32_t entry_count;
+  const PluginEntry* entries;
+};
+
+/// The interface type of each kind.
+template <PluginKind K> struct PluginInterface;
+template <> struct PluginInterface<PluginKind::dataset> { using type = Dataset; };
+template <> struct PluginInterface<PluginKind::sampler> { using type = Sampler; };
+template <> struct PluginInterface<PluginKind::model> { using type = Model; };
+template <> struct PluginInterface<PluginKind::loss> { using type = Loss; };
+template <> struct PluginInterface<PluginKind::metric> { using type = Metric; };
+
+namespace detail {
+template <PluginKind K, typename Class>
+std::shared_ptr<void> create_plugin(const PluginArgs& args) {
+  using Interface = typename PluginInterface<K>::type;
+  std::shared_ptr<Interface> object = std::make_shared<Class>(args);
+  return std::shared_ptr<void>(std::move(object));  // points at the Interface subobject
+}
+}  // namespace detail
+
+}  // namespace recsys
+
+/// One plugin entry: kind (dataset, sampler, model, loss, metric), name, class, version,
+/// description, comma-separated aliases ("" for none).
+#define RECSYS_PLUGIN(kind, name, Class, version, description, aliases)                       \
+  ::recsys::PluginEntry {                                                                    \
+    ::recsys::PluginKind::kind, name, version, description, aliases,                         \
+        &::recsys::detail::create_plugin<::recsys::PluginKind::kind, Class>                  \
+  }
+
+/// Exports the library's manifest. Use once per plugin library, at namespace scope.
+#define RECSYS_PLUGIN_LIBRARY(...)                                                            \
+  namespace recsys_plugin_manifest_detail {                                                   \
+  constexpr ::recsys::PluginEntry entries[] = {__VA_ARGS__};                                  \
+  constexpr ::recsys::PluginManifest manifest{                                                \
+      RECSYS_PLUGIN_API_MAJOR, RECSYS_PLUGIN_API_MINOR,                                       \
+      static_cast<std::uint32_t>(sizeof(entries) / sizeof(entries[0])), entries};             \
+  inline const ::recsys::PluginManifest* get_manifest() { return &manifest; }                 \
+  }                                                                                           \
+  BOOST_DLL_ALIAS_SECTIONED(recsys_plugin_manifest_detail::get_manifest,                      \
+                            recsys_plugin_manifest, recsys)
