@@ -71,11 +71,13 @@ int parse_and_dispatch(int argc, char** argv) {
   const auto sets = vm.count("set") ? vm["set"].as<std::vector<std::string>>() : std::vector<std::string>{};
   const auto paths = vm.count("path") ? vm["path"].as<std::vector<std::string>>() : std::vector<std::string>{};
   if (command == "run") {
+    if (!paths.empty()) throw po::error("--path belongs to the plugins command; use [plugins] paths in the pipeline");
     if (args.size() != 1) throw po::error("run expects exactly one PIPELINE.toml");
     return run_command(args.front(), sets);
   }
   if (command == "plugins") {
     if (!args.empty()) throw po::error("plugins takes no positional argument");
+    if (!sets.empty()) throw po::error("--set belongs to the run command");
     return plugins_command(paths);
   }
   throw po::error("unknown command '" + command + "' (expected run or plugins)");

@@ -28,13 +28,19 @@ std::string plugin_name(const Config& section, const std::vector<std::string>& k
   section.fail(keys.front(), "required key is missing (the " + section.path() + " plugin to use)");
 }
 
-/// Re-throws "no such plugin" as a config error pointing at the key that named it.
+/// Runs `create` for the plugin that `section.key` names. Re-throws "no such plugin" as a
+/// config error pointing at that key; when the plugin rejects its table, a misspelled key
+/// in it is the likelier cause, so that is reported first ("data_dri" before "data_dir
+/// does not exist").
 template <typename Create>
 auto create_plugin(const Config& section, const std::string& key, Create create) {
   try {
     return create();
   } catch (const PluginNotFoundError& error) {
     throw PluginNotFoundError(section.where(key) + ": " + error.what());
+  } catch (const ConfigError&) {
+    section.check_misspelled_keys();
+    throw;
   }
 }
 
@@ -117,6 +123,9 @@ RunOutcome run_pipeline(const PipelineConfig& config, PluginRegistry& registry) 
     evaluation_section.fail("monitor", "'" + monitor + "' is not one of evaluation.metrics (or \"loss\")");
   }
   const std::string model_name = plugin_name(model_section, model_keys);
+  // The model is built after the data (it needs the schema), but its name is checked now.
+  create_plugin(model_section, key_of(model_section, model_keys),
+                [&] { return registry.find(PluginKind::model, model_name).factory; });
   // The model table is checked once the model is built from it (it needs the schema).
   for (const auto& name : pipeline_sections()) {
     if (name != "model") config.section(name).check_unknown_keys();

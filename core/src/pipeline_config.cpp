@@ -20,7 +20,7 @@ namespace {
 /// Reads an override's value as TOML; a bare word that is not a TOML value is a string.
 toml::table parse_override_value(const std::string& value) {
   try {
-    return toml::parse("value = " + value);
+    return toml::parse("value = " + value, std::string(kOverrideSource));
   } catch (const toml::parse_error&) {
     toml::table table;
     table.insert("value", value);
@@ -52,7 +52,7 @@ void apply_override(toml::table& document, const std::string& assignment) {
     }
     table = child->as_table();
   }
-  // Values from --set carry no source position, which Config::where() reports as "(--set)".
+  // The value's source path is kOverrideSource, which Config::where() reports as "(--set)".
   toml::node& node = *value.get("value");
   node.visit([&](auto& v) { table->insert_or_assign(parts.back(), std::move(v)); });
 }

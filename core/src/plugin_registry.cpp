@@ -1,6 +1,7 @@
 #include "recsys/core/plugin_registry.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <cstdlib>
 #include <sstream>
 
@@ -40,6 +41,14 @@ std::vector<std::string> split_aliases(const char* aliases) {
 
 bool valid_kind(PluginKind kind) {
   return std::string_view(to_string(kind)) != "unknown";
+}
+
+bool valid_name(const char* name) {
+  if (name == nullptr || *name == '\0') return false;
+  for (const char* c = name; *c; ++c) {
+    if (!std::isalnum(static_cast<unsigned char>(*c)) && *c != '_') return false;
+  }
+  return true;
 }
 
 }  // namespace
@@ -107,14 +116,17 @@ void PluginRegistry::load_library(const fs::path& file) {
     refuse(PluginApiVersionError(path, message.str()));
   }
 
+  if (manifest->entry_count > 0 && manifest->entries == nullptr) {
+    refuse(InvalidManifestError(path, "the manifest lists entries but points to none"));
+  }
   // Validate every entry before registering any, so a bad library registers nothing.
   std::vector<PluginRecord> records;
   for (std::uint32_t i = 0; i < manifest->entry_count; ++i) {
     const PluginEntry& entry = manifest->entries[i];
-    if (!valid_kind(entry.kind) || entry.name == nullptr || *entry.name == '\0' ||
-        entry.factory == nullptr) {
+    if (!valid_kind(entry.kind) || !valid_name(entry.name) || entry.factory == nullptr) {
       refuse(InvalidManifestError(path, "manifest entry " + std::to_string(i) +
-                                            " has an unknown kind, an empty name or no factory"));
+                                            " has an unknown kind, a name that is empty or not "
+                                            "[A-Za-z0-9_], or no factory"));
     }
     PluginRecord plugin{entry.kind,
                         entry.name,
@@ -125,6 +137,8 @@ void PluginRegistry::load_library(const fs::path& file) {
                         entry.factory};
     records.push_back(std::move(plugin));
   }
+  std::string clashes;  // names another file registers already
+  std::string clash_file;
   for (const auto& plugin : records) {
     std::vector<std::string> names = plugin.aliases;
     names.insert(names.begin(), plugin.name);
@@ -135,15 +149,18 @@ void PluginRegistry::load_library(const fs::path& file) {
         auto& files = clashes_[key];
         if (files.empty()) files.push_back(existing->second.path);
         files.push_back(path);
-        record.ok = true;  // the library's other plugins stay usable
-        record.error = std::string("registers ") + to_string(plugin.kind) + " '" + name +
-                       "', which " + existing->second.path + " registers too";
+        clashes += (clashes.empty() ? "" : ", ") + std::string(to_string(plugin.kind)) + " '" + name + "'";
+        clash_file = existing->second.path;
         continue;
       }
       by_name_.emplace(key, plugin);
     }
   }
-  if (record.error.empty()) record.ok = true;
+  if (!clashes.empty()) {
+    // The library's other plugins stay usable; the clashing names are refused on use.
+    record.error = "registers " + clashes + ", which " + clash_file + " registers too";
+  }
+  record.ok = true;
   libraries_.push_back(record);
 }
 

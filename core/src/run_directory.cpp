@@ -1,6 +1,7 @@
 #include "recsys/core/run_directory.hpp"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmath>
@@ -36,8 +37,10 @@ std::string sanitize_name(std::string_view name) {
 }
 
 void write_file_atomically(const fs::path& path, std::string_view content) {
-  const fs::path temp = path.string() + ".tmp";
-  const int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  // A name of our own in the same directory (rename is atomic only within a file system).
+  std::string pattern = path.string() + ".tmp.XXXXXX";
+  const int fd = ::mkostemp(pattern.data(), O_CLOEXEC);
+  const fs::path temp = pattern;
   if (fd < 0) throw Error(temp.string() + ": cannot create: " + std::strerror(errno));
   std::size_t written = 0;
   while (written < content.size()) {
@@ -45,24 +48,46 @@ void write_file_atomically(const fs::path& path, std::string_view content) {
     if (n < 0) {
       const int error = errno;
       ::close(fd);
+      ::unlink(temp.c_str());
       throw Error(temp.string() + ": cannot write: " + std::strerror(error));
     }
     written += static_cast<std::size_t>(n);
   }
-  if (::fsync(fd) != 0 || ::close(fd) != 0) {
-    throw Error(temp.string() + ": cannot flush: " + std::strerror(errno));
+  if (::fsync(fd) != 0) {
+    const int error = errno;
+    ::close(fd);
+    ::unlink(temp.c_str());
+    throw Error(temp.string() + ": cannot flush: " + std::strerror(error));
   }
+  ::fchmod(fd, 0644);
+  ::close(fd);
   if (std::rename(temp.c_str(), path.c_str()) != 0) {
-    throw Error(path.string() + ": cannot rename the temporary file: " + std::strerror(errno));
+    const int error = errno;
+    ::unlink(temp.c_str());
+    throw Error(path.string() + ": cannot rename the temporary file: " + std::strerror(error));
+  }
+  // Make the rename itself durable.
+  const fs::path parent = path.has_parent_path() ? path.parent_path() : fs::path(".");
+  const int dir = ::open(parent.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dir >= 0) {
+    ::fsync(dir);
+    ::close(dir);
   }
 }
 
 RunDirectory::RunDirectory(const LoggingOptions& options, const std::string& default_run_name) {
   const std::string run = options.run_name.empty() ? default_run_name : options.run_name;
-  path_ = fs::path(options.output_dir) / sanitize_name(options.experiment_name) / sanitize_name(run);
+  const fs::path experiment = fs::path(options.output_dir) / sanitize_name(options.experiment_name);
   std::error_code ec;
-  fs::create_directories(path_, ec);
-  if (ec) throw Error(path_.string() + ": cannot create the run directory: " + ec.message());
+  fs::create_directories(experiment, ec);
+  if (ec) throw Error(experiment.string() + ": cannot create the experiment directory: " + ec.message());
+  // Never reuse a run directory: a second run with the same name gets "-2", "-3", ...
+  const std::string base = sanitize_name(run);
+  for (int attempt = 1;; ++attempt) {
+    path_ = experiment / (attempt == 1 ? base : base + "-" + std::to_string(attempt));
+    if (fs::create_directory(path_, ec)) break;
+    if (ec) throw Error(path_.string() + ": cannot create the run directory: " + ec.message());
+  }
 }
 
 void RunDirectory::write_config(const std::string& resolved_toml) const {
@@ -84,8 +109,16 @@ std::string json_number(double value) { return std::isfinite(value) ? number(val
 std::string json_string(const std::string& text) {
   std::string out = "\"";
   for (char c : text) {
-    if (c == '"' || c == '\\') out += '\\';
-    out += c;
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += c;
+    } else if (static_cast<unsigned char>(c) < 0x20) {
+      char escaped[8];
+      std::snprintf(escaped, sizeof escaped, "\\u%04x", c);
+      out += escaped;
+    } else {
+      out += c;
+    }
   }
   return out + "\"";
 }

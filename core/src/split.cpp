@@ -12,8 +12,8 @@ SplitOptions SplitOptions::from_config(const Config& config) {
   }
   options.val_ratio = config.get_double("val_ratio", options.val_ratio);
   options.test_ratio = config.get_double("test_ratio", options.test_ratio);
-  if (!(options.val_ratio >= 0.0 && options.val_ratio < 1.0)) {
-    config.fail("val_ratio", "must be in [0, 1)");
+  if (!(options.val_ratio > 0.0 && options.val_ratio < 1.0)) {
+    config.fail("val_ratio", "must be in (0, 1): the validation split selects the tested epoch");
   }
   if (!(options.test_ratio > 0.0 && options.test_ratio < 1.0)) {
     config.fail("test_ratio", "must be in (0, 1)");

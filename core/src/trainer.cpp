@@ -1,5 +1,6 @@
 #include "recsys/core/trainer.hpp"
 
+#include <cctype>
 #include <chrono>
 #include <cmath>
 #include <limits>

@@ -1,6 +1,7 @@
 #include "recsys/config.hpp"
 
 #include <algorithm>
+#include <cstdio>
 #include <sstream>
 
 #include "recsys/config_toml.hpp"
@@ -60,9 +61,10 @@ std::string Config::where(std::string_view key) const {
   std::ostringstream out;
   out << (impl_->source.empty() ? std::string("<config>") : impl_->source);
   if (const toml::node* node = find(*impl_, key)) {
-    const auto& begin = node->source().begin;
-    if (begin.line > 0) out << ":" << begin.line << ":" << begin.column;
-    else out << " (--set)";
+    const auto& origin = node->source();
+    // Parsed values always have a line; a value without one was built from a --set word.
+    if ((origin.path && *origin.path == kOverrideSource) || origin.begin.line == 0) out << " (--set)";
+    else if (origin.begin.line > 0) out << ":" << origin.begin.line << ":" << origin.begin.column;
   }
   out << ": " << key_path(key);
   return out.str();
@@ -89,10 +91,13 @@ namespace {
                              const toml::node& found) {
   std::ostringstream out;
   out << "expected " << expected << ", found " << toml_type_name(found.type());
-  if (!found.is_table() && !found.is_array()) {
-    out << " (";
-    found.visit([&](const auto& value) { out << value; });
-    out << ")";
+  if (found.is_integer()) out << " (" << found.as_integer()->get() << ")";
+  if (found.is_boolean()) out << " (" << (found.as_boolean()->get() ? "true" : "false") << ")";
+  if (found.is_string()) out << " (\"" << found.as_string()->get() << "\")";
+  if (found.is_floating_point()) {
+    char text[32];
+    std::snprintf(text, sizeof text, "%.15g", found.as_floating_point()->get());
+    out << " (" << text << ")";
   }
   config.fail(key, out.str());
 }
@@ -217,6 +222,17 @@ void Config::check_unknown_keys() const {
       message += " (known keys: " + list + ")";
     }
     fail(key, message);
+  }
+}
+
+void Config::check_misspelled_keys() const {
+  std::vector<std::string> known(impl_->known.begin(), impl_->known.end());
+  for (const std::string& key : keys()) {
+    if (impl_->known.count(key)) continue;
+    auto suggestion = closest_match(key, known);
+    if (suggestion && !contains(*suggestion)) {
+      fail(key, "unknown key '" + key + "'; did you mean '" + *suggestion + "'?");
+    }
   }
 }
 

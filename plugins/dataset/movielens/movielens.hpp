@@ -22,7 +22,7 @@ namespace recsys::movielens {
 /// `[dataset]` table of the movielens plugin.
 struct MovieLensOptions {
   std::string variant = "100k";             ///< only "100k" for now
-  std::filesystem::path data_dir;           ///< default $RECSYS_DATA_DIR/ml-100k
+  std::filesystem::path data_dir;  ///< default $RECSYS_DATA_DIR/ml-100k, or data/ml-100k without it
   double positive_threshold = 4.0;          ///< rating >= threshold is a positive
 
   /// Reads the table; throws ConfigError for a bad value or a missing data directory/file.

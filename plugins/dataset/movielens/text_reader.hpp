@@ -11,7 +11,7 @@
 
 namespace recsys::movielens {
 
-/// Calls `on_line(fields, line_number)` for each non-empty line of `file`, split at
+/// Calls `on_line(fields)` for each non-empty line of `file`, split at
 /// `delimiter`. A trailing '\r' (CRLF files) never reaches a field. Throws DataError when
 /// the file cannot be opened or `on_line` throws std::invalid_argument (rethrown with the
 /// file and line).

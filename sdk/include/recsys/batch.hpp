@@ -39,8 +39,8 @@ struct Batch {
   std::int64_t size() const { return user_id.size(0); }
 };
 
-/// Gathers the rows `examples[begin:end)` (or the rows listed in `rows`, int64 [B]) with their
-/// side features. No per-sample work: one index_select per tensor.
+/// Gathers the examples listed in `rows` (int64 [B]) with their side features.
+/// No per-sample work: one index_select per tensor.
 RECSYS_API Batch make_batch(const Examples& examples, const torch::Tensor& rows,
                             const SideFeatures& users, const SideFeatures& items);
 

@@ -67,6 +67,11 @@ class RECSYS_API Config {
   /// suggesting the closest key that was read (Levenshtein distance).
   void check_unknown_keys() const;
 
+  /// Weaker than check_unknown_keys, for a table whose reader stopped early: throws only for
+  /// a key never read whose closest read key is absent from the table (a likely typo that
+  /// left the intended key at its default).
+  void check_misspelled_keys() const;
+
   /// Throws ConfigError "`where(key)`: `message`" (for range checks done by plugins).
   [[noreturn]] void fail(std::string_view key, const std::string& message) const;
 

@@ -20,6 +20,9 @@ struct Config::Impl {
   mutable std::set<std::string, std::less<>> known;  ///< keys read or marked known
 };
 
+/// The source path of values set with `--set` (Config::where reports them as such).
+inline constexpr const char* kOverrideSource = "--set";
+
 /// A view of `table` (inside `document`) at key path `path`, read from `source`.
 RECSYS_API Config make_config(std::shared_ptr<toml::table> document, const toml::table* table,
                               std::string path, std::string source);

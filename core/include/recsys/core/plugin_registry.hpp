@@ -49,9 +49,10 @@ class PluginRegistry {
   /// directories are ignored; failures are recorded in libraries(), not thrown.
   void scan_directory(const std::filesystem::path& directory);
 
-  /// Loads one library. Throws PluginLoadError, NotAPluginError, PluginApiVersionError,
-  /// InvalidManifestError or DuplicatePluginError (also recorded in libraries()).
-  /// A file already loaded (same canonical path) is a no-op.
+  /// Loads one library. Throws PluginLoadError, NotAPluginError, PluginApiVersionError or
+  /// InvalidManifestError (also recorded in libraries()). A file already loaded (same
+  /// canonical path) is a no-op. A name that another file registers already is recorded in
+  /// the library's error and refused when used (find throws DuplicatePluginError).
   void load_library(const std::filesystem::path& file);
 
   const std::vector<LibraryRecord>& libraries() const { return libraries_; }

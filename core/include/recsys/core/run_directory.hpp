@@ -26,13 +26,15 @@ struct LoggingOptions {
 /// so a name cannot escape its parent directory.
 std::string sanitize_name(std::string_view name);
 
-/// Writes `content` to `path` atomically (temp file in the same directory, fsync, rename).
+/// Writes `content` to `path` atomically (unique temp file in the same directory, fsync,
+/// rename, fsync of the directory).
 /// Throws Error naming the path on failure.
 void write_file_atomically(const std::filesystem::path& path, std::string_view content);
 
 class RunDirectory {
  public:
   /// Creates the directory; `default_run_name` is used when options.run_name is empty.
+  /// An existing run directory is never reused: the name gets a suffix "-2", "-3", ...
   RunDirectory(const LoggingOptions& options, const std::string& default_run_name);
   const std::filesystem::path& path() const { return path_; }
 

@@ -14,7 +14,7 @@ namespace recsys::core {
 /// `[split]` options.
 struct SplitOptions {
   std::string strategy = "random";  ///< only "random" for now
-  double val_ratio = 0.1;           ///< fraction of positives for validation, in [0, 1)
+  double val_ratio = 0.1;           ///< fraction of positives for validation, in (0, 1)
   double test_ratio = 0.2;          ///< fraction of positives for test, in (0, 1)
 
   /// Reads and range-checks `[split]`; throws ConfigError.

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Installs everything recsys needs to build and test on Debian 12, and makes OpenBLAS the
+# BLAS that libtorch calls: Debian's libtorch uses whatever libblas.so.3 the alternatives
+# system selects, and the reference BLAS makes the MLP models 10-20x slower.
+set -euo pipefail
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+export DEBIAN_FRONTEND=noninteractive
+
+packages=(
+  cmake ninja-build g++ ccache pkg-config
+  libtorch-dev
+  libboost-dev libboost-filesystem-dev libboost-program-options-dev
+  libtomlplusplus-dev libspdlog-dev libfmt-dev
+  libgtest-dev libgmock-dev libbenchmark-dev
+  libopenblas0-pthread
+)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq "${missing[@]}"
+fi
+
+arch="$(dpkg-architecture -qDEB_HOST_MULTIARCH 2>/dev/null || gcc -print-multiarch)"
+openblas="/usr/lib/${arch}/openblas-pthread/libblas.so.3"
+if [ -e "$openblas" ]; then
+  $SUDO update-alternatives --quiet --set "libblas.so.3-${arch}" "$openblas"
+fi
+if [ -e "/usr/lib/${arch}/openblas-pthread/liblapack.so.3" ]; then
+  $SUDO update-alternatives --quiet --set "liblapack.so.3-${arch}" "/usr/lib/${arch}/openblas-pthread/liblapack.so.3"
+fi
+echo "install-deps: BLAS is $(readlink -f "/usr/lib/${arch}/libblas.so.3")"

@@ -1,0 +1,150 @@
+// Typed config access, --set overrides and the pipeline file's error messages.
+#include <gtest/gtest.h>
+
+#include "recsys/errors.hpp"
+#include "test_support.hpp"
+
+namespace recsys {
+namespace {
+
+using core::PipelineConfig;
+using test::parse_config;
+
+/// The ConfigError message `statement` throws ("" if it throws none).
+template <typename F>
+std::string config_error(F statement) {
+  try {
+    statement();
+  } catch (const ConfigError& e) {
+    return e.what();
+  }
+  return "";
+}
+
+class ConfigTest : public ::testing::Test {
+ protected:
+  PipelineConfig config = parse_config(R"(
+[model]
+embedding_dim = 10
+dropout = 0.2
+name = "mf"
+layers = [64, 32]
+mixed = [1, "two"]
+flag = true
+rate = 3
+)");
+  const Config& model = config.section("model");
+};
+
+TEST_F(ConfigTest, ReadsEachType) {
+  EXPECT_EQ(model.get_int("embedding_dim"), 10);
+  EXPECT_DOUBLE_EQ(model.get_double("dropout"), 0.2);
+  EXPECT_EQ(model.get_string("name"), "mf");
+  EXPECT_EQ(model.get_int_list("layers"), (std::vector<std::int64_t>{64, 32}));
+  EXPECT_TRUE(model.get_bool("flag"));
+}
+
+TEST_F(ConfigTest, AcceptsAnIntegerWhereAFloatIsWanted) {
+  EXPECT_DOUBLE_EQ(model.get_double("rate"), 3.0);
+}
+
+TEST_F(ConfigTest, FallbackOnlyWhenAbsent) {
+  EXPECT_EQ(model.get_int("num_layers", 3), 3);
+  EXPECT_EQ(model.get_int("embedding_dim", 3), 10);
+}
+
+TEST_F(ConfigTest, FloatWhereIntegerWantedNamesKeyTypesAndLine) {
+  const std::string message = config_error([&] { model.get_int("dropout"); });
+  EXPECT_NE(message.find("test.toml:4:"), std::string::npos) << message;
+  EXPECT_NE(message.find("model.dropout"), std::string::npos) << message;
+  EXPECT_NE(message.find("expected integer, found float (0.2)"), std::string::npos) << message;
+}
+
+TEST_F(ConfigTest, WrongTypeIsAnErrorEvenWithAFallback) {
+  const std::string message = config_error([&] { model.get_double("name", 1.0); });
+  EXPECT_NE(message.find("expected float, found string"), std::string::npos) << message;
+}
+
+TEST_F(ConfigTest, MissingRequiredKey) {
+  const std::string message = config_error([&] { model.get_int("num_heads"); });
+  EXPECT_NE(message.find("model.num_heads: required key is missing"), std::string::npos) << message;
+}
+
+TEST_F(ConfigTest, ListElementOfWrongTypeNamesTheIndex) {
+  const std::string message = config_error([&] { model.get_int_list("mixed"); });
+  EXPECT_NE(message.find("model.mixed[1]: expected integer, found string"), std::string::npos) << message;
+}
+
+TEST_F(ConfigTest, UnknownKeySuggestsTheClosestKnownOne) {
+  const PipelineConfig c = parse_config("[model]\nembeding_dim = 8\n");
+  const Config& m = c.section("model");
+  EXPECT_EQ(m.get_int("embedding_dim", 10), 10);
+  const std::string message = config_error([&] { m.check_unknown_keys(); });
+  EXPECT_NE(message.find("test.toml:2:16: model.embeding_dim: unknown key 'embeding_dim'; did you mean "
+                         "'embedding_dim'?"),
+            std::string::npos)
+      << message;
+}
+
+TEST_F(ConfigTest, UnknownSectionSuggestsTheClosest) {
+  const PipelineConfig c = parse_config("[trainig]\nepochs = 1\n");
+  const std::string message = config_error([&] { c.check_unknown_sections(); });
+  EXPECT_NE(message.find("unknown section 'trainig'; did you mean 'training'?"), std::string::npos)
+      << message;
+}
+
+TEST_F(ConfigTest, SyntaxErrorNamesLineAndColumn) {
+  const std::string message = config_error([] { parse_config("[model]\nembedding_dim = = 3\n"); });
+  EXPECT_EQ(message.rfind("test.toml:2:", 0), 0u) << message;
+}
+
+TEST(ConfigOverrideTest, ValuesAreReadAsToml) {
+  const PipelineConfig c = PipelineConfig::parse(
+      "[training]\nepochs = 10\n", "test.toml",
+      {"training.epochs=5", "training.learning_rate=1e-3", "training.flag=true",
+       "model.layers=[64, 32]", "model.name=\"text\"", "model.word=adam", "logging.new=1"});
+  EXPECT_EQ(c.section("training").get_int("epochs"), 5);
+  EXPECT_DOUBLE_EQ(c.section("training").get_double("learning_rate"), 1e-3);
+  EXPECT_TRUE(c.section("training").get_bool("flag"));
+  EXPECT_EQ(c.section("model").get_int_list("layers"), (std::vector<std::int64_t>{64, 32}));
+  EXPECT_EQ(c.section("model").get_string("name"), "text");
+  EXPECT_EQ(c.section("model").get_string("word"), "adam");
+  EXPECT_EQ(c.section("logging").get_int("new"), 1);
+  EXPECT_NE(c.section("training").where("epochs").find("(--set)"), std::string::npos);
+}
+
+TEST(ConfigOverrideTest, MalformedOverrideIsAConfigError) {
+  EXPECT_THROW(PipelineConfig::parse("", "t", {"training.epochs"}), ConfigError);
+  EXPECT_THROW(PipelineConfig::parse("", "t", {"training..epochs=1"}), ConfigError);
+  EXPECT_THROW(PipelineConfig::parse("[training]\nepochs = 1\n", "t", {"training.epochs.x=1"}),
+               ConfigError);
+}
+
+TEST(ClosestMatchTest, EditDistance) {
+  EXPECT_EQ(edit_distance("kitten", "sitting"), 3u);
+  EXPECT_EQ(edit_distance("", "abc"), 3u);
+  EXPECT_EQ(closest_match("inner_prodct", {"inner_product", "neumf"}), "inner_product");
+  EXPECT_FALSE(closest_match("xyz", {"inner_product", "neumf"}).has_value());
+}
+
+}  // namespace
+}  // namespace recsys
+
+namespace recsys {
+namespace {
+
+TEST(MisspelledKeyTest, ReportsOnlyATypoWhoseIntendedKeyIsAbsent) {
+  const auto config = test::parse_config("[dataset]\ndata_dri = \"x\"\nlater = 1\n");
+  const Config& d = config.section("dataset");
+  d.get_string("data_dir", "default");
+  d.get_int("latter", 0);  // read, but "later" is near it and "latter" is absent: a typo
+  EXPECT_THROW(d.check_misspelled_keys(), ConfigError);
+
+  const auto clean = test::parse_config("[model]\nembedding_dim = 0\nuse_features = true\n");
+  const Config& m = clean.section("model");
+  m.get_int("embedding_dim", 10);  // a reader that stopped here has not read use_features yet
+  EXPECT_NO_THROW(m.check_misspelled_keys());
+}
+
+}  // namespace
+}  // namespace recsys

@@ -1,0 +1,66 @@
+// The run directory: name sanitising and atomic writes.
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "recsys/core/run_directory.hpp"
+#include "test_support.hpp"
+
+namespace recsys::core {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string read(const fs::path& file) {
+  std::ifstream in(file);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+TEST(SanitizeNameTest, NamesCannotEscapeTheOutputDirectory) {
+  EXPECT_EQ(sanitize_name("../../x"), ".._.._x");
+  EXPECT_EQ(sanitize_name(".."), "_..");
+  EXPECT_EQ(sanitize_name(""), "_");
+  EXPECT_EQ(sanitize_name("run 1/a"), "run_1_a");
+  EXPECT_EQ(sanitize_name("mf-2026.v1"), "mf-2026.v1");
+}
+
+TEST(RunDirectoryTest, WritesIntoOutputExperimentRun) {
+  test::TempDir dir;
+  LoggingOptions options;
+  options.output_dir = dir.path().string();
+  options.experiment_name = "../exp";
+  RunDirectory run(options, "r1");
+  EXPECT_EQ(run.path(), dir.path() / ".._exp" / "r1");
+  EXPECT_TRUE(fs::is_directory(run.path()));
+}
+
+TEST(RunDirectoryTest, AtomicWriteReplacesAndLeavesNoTemporary) {
+  test::TempDir dir;
+  const fs::path file = dir.path() / "summary.json";
+  write_file_atomically(file, "first");
+  write_file_atomically(file, "second");
+  EXPECT_EQ(read(file), "second");
+  EXPECT_FALSE(fs::exists(file.string() + ".tmp"));
+}
+
+TEST(RunDirectoryTest, MetricsCsvHasOneRowPerEpochAndSplit) {
+  test::TempDir dir;
+  LoggingOptions options;
+  options.output_dir = dir.path().string();
+  RunDirectory run(options, "r");
+  EpochResult e;
+  e.epoch = 1;
+  e.train_loss = 0.5;
+  e.samples_per_second = 100;
+  e.validation.loss = 0.25;
+  e.validation.metrics = {{"roc_auc", 0.75}};
+  run.write_metrics({e});
+  EXPECT_EQ(read(run.path() / "metrics.csv"),
+            "epoch,split,loss,roc_auc,samples_per_second\n1,train,0.5,,100\n1,validation,0.25,0.75,\n");
+}
+
+}  // namespace
+}  // namespace recsys::core

@@ -1,0 +1,52 @@
+#include "test_support.hpp"
+
+#include <unistd.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <stdexcept>
+
+namespace recsys::test {
+
+namespace fs = std::filesystem;
+
+fs::path plugin_dir() { return RECSYS_TEST_PLUGIN_DIR; }
+fs::path fixture_dir() { return RECSYS_TEST_FIXTURE_DIR; }
+fs::path plugin_file(const std::string& target) { return plugin_dir() / ("recsys_" + target + ".so"); }
+
+core::PluginRegistry registry_with(const std::string& target) {
+  core::PluginRegistry registry;
+  registry.load_library(plugin_file(target));
+  return registry;
+}
+
+core::PipelineConfig parse_config(const std::string& toml) {
+  return core::PipelineConfig::parse(toml, "test.toml");
+}
+
+fs::path data_root() {
+  const char* env = std::getenv("RECSYS_DATA_DIR");
+  return env && *env ? fs::path(env) : fs::path(RECSYS_TEST_DATA_ROOT);
+}
+
+bool have_movielens_100k() { return fs::is_regular_file(data_root() / "ml-100k" / "u.data"); }
+
+TempDir::TempDir() {
+  std::string pattern = (fs::temp_directory_path() / "recsys-test-XXXXXX").string();
+  if (!mkdtemp(pattern.data())) throw std::runtime_error("mkdtemp failed");
+  path_ = pattern;
+}
+
+TempDir::~TempDir() {
+  std::error_code ec;
+  fs::remove_all(path_, ec);
+}
+
+fs::path TempDir::write(const std::string& name, const std::string& content) const {
+  const fs::path file = path_ / name;
+  fs::create_directories(file.parent_path());
+  std::ofstream(file, std::ios::binary) << content;
+  return file;
+}
+
+}  // namespace recsys::test

@@ -1,0 +1,48 @@
+#pragma once
+/// @file
+/// Helpers shared by the test binaries.
+
+#include <filesystem>
+#include <memory>
+#include <string>
+
+#include "recsys/config.hpp"
+#include "recsys/core/pipeline_config.hpp"
+#include "recsys/core/plugin_registry.hpp"
+
+namespace recsys::test {
+
+/// Directory of the built first-party plugins (build/lib/recsys/plugins).
+std::filesystem::path plugin_dir();
+/// Directory of the fixture libraries (tests/fixtures).
+std::filesystem::path fixture_dir();
+/// `<plugin_dir>/recsys_<target>.so`.
+std::filesystem::path plugin_file(const std::string& target);
+
+/// A registry that loaded one built plugin library (through the host's own loader).
+core::PluginRegistry registry_with(const std::string& target);
+
+/// A pipeline config parsed from TOML text (named "test.toml" in messages).
+core::PipelineConfig parse_config(const std::string& toml);
+
+/// The folder holding ml-100k/: $RECSYS_DATA_DIR, else the path configured at build time.
+std::filesystem::path data_root();
+/// Whether data_root()/ml-100k/u.data exists.
+bool have_movielens_100k();
+
+/// A fresh, empty temporary directory removed when the object dies.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const std::filesystem::path& path() const { return path_; }
+  /// Writes `content` to path()/name and returns the full path.
+  std::filesystem::path write(const std::string& name, const std::string& content) const;
+
+ private:
+  std::filesystem::path path_;
+};
+
+}  // namespace recsys::test
