@@ -4,6 +4,7 @@
 // SideEncoder vectors (id embedding plus side-feature embeddings).
 #include <torch/torch.h>
 
+#include "recsys/nn/feature_fields.hpp"
 #include "recsys/nn/side_encoder.hpp"
 #include "recsys/plugin.hpp"
 
@@ -15,6 +16,7 @@ struct InnerProductOptions {
   bool use_features = true;   ///< add side-feature embeddings to the id embeddings
   bool include_bias = true;   ///< user, item and global biases
   double init_std = 0.01;     ///< std of the N(0, std^2) embedding initialisation
+  std::vector<std::string> exclude_fields;  ///< side features to leave out
 
   static InnerProductOptions from_config(const Config& config) {
     InnerProductOptions o;
@@ -24,6 +26,7 @@ struct InnerProductOptions {
     o.include_bias = config.get_bool("include_bias", o.include_bias);
     o.init_std = config.get_double("init_std", o.init_std);
     if (!(o.init_std > 0.0)) config.fail("init_std", "must be positive");
+    o.exclude_fields = config.get_string_list("exclude_fields", {});
     return o;
   }
 };
@@ -36,10 +39,11 @@ class InnerProductModel final : public Model {
   explicit InnerProductModel(const PluginArgs& args)
       : options_(InnerProductOptions::from_config(args.config)) {
     const FeatureSchema& schema = *args.schema;
-    user_ = register_module("user", nn::SideEncoder(schema.user, options_.embedding_dim,
-                                                    options_.use_features, options_.init_std));
-    item_ = register_module("item", nn::SideEncoder(schema.item, options_.embedding_dim,
-                                                    options_.use_features, options_.init_std));
+    nn::FieldLayout(schema, args.config);  // validates exclude_fields
+    user_ = register_module("user", nn::SideEncoder(schema.user, options_.embedding_dim, options_.use_features,
+                                                    options_.init_std, options_.exclude_fields));
+    item_ = register_module("item", nn::SideEncoder(schema.item, options_.embedding_dim, options_.use_features,
+                                                    options_.init_std, options_.exclude_fields));
     if (options_.include_bias) {
       user_bias_ = register_module("user_bias", torch::nn::Embedding(schema.user.num_ids, 1));
       item_bias_ = register_module("item_bias", torch::nn::Embedding(schema.item.num_ids, 1));

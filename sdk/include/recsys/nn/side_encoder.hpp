@@ -2,6 +2,7 @@
 /// @file
 /// Building blocks shared by model plugins (header-only, compiled into each plugin).
 
+#include <algorithm>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -25,25 +26,39 @@ inline void init_embedding(torch::nn::Embedding& embedding, double std) {
 
 /// One side's vector (user or item): its id embedding plus, when `use_features`, the
 /// embeddings of its categorical fields and a bias-free linear projection of its continuous
-/// block, all summed (the reference's "Tower").
+/// block, all summed (the reference's "Tower"). Fields and continuous columns named in
+/// `exclude` are left out.
 ///
 /// forward(ids int64 [B], categorical int64 [B, K], continuous float32 [B, C]) -> float32 [B, dim]
+/// Parameters: (num_ids + sum of kept cardinalities + kept continuous columns) * dim.
 class SideEncoderImpl : public torch::nn::Module {
  public:
-  SideEncoderImpl(const SideSchema& side, std::int64_t dim, bool use_features, double init_std) {
+  SideEncoderImpl(const SideSchema& side, std::int64_t dim, bool use_features, double init_std,
+                  const std::vector<std::string>& exclude = {}) {
+    auto excluded = [&](const std::string& name) {
+      return std::find(exclude.begin(), exclude.end(), name) != exclude.end();
+    };
     id_ = register_module("id", torch::nn::Embedding(side.num_ids, dim));
     init_embedding(id_, init_std);
-    if (use_features) {
-      for (const auto& field : side.categorical) {
-        torch::nn::Embedding embedding(field.cardinality, dim);
-        init_embedding(embedding, init_std);
-        categorical_->push_back(embedding);
-      }
-      register_module("categorical", categorical_);
-      if (side.continuous_dim > 0) {
-        continuous_ = register_module(
-            "continuous", torch::nn::Linear(torch::nn::LinearOptions(side.continuous_dim, dim).bias(false)));
-      }
+    if (!use_features) return;
+    for (std::size_t k = 0; k < side.categorical.size(); ++k) {
+      if (excluded(side.categorical[k].name)) continue;
+      torch::nn::Embedding embedding(side.categorical[k].cardinality, dim);
+      init_embedding(embedding, init_std);
+      categorical_->push_back(embedding);
+      categorical_columns_.push_back(static_cast<std::int64_t>(k));
+    }
+    register_module("categorical", categorical_);
+    std::vector<std::int64_t> kept;
+    for (std::int64_t c = 0; c < side.continuous_dim; ++c) {
+      const bool named = c < static_cast<std::int64_t>(side.continuous_names.size());
+      if (!(named && excluded(side.continuous_names[c]))) kept.push_back(c);
+    }
+    if (!kept.empty()) {
+      const auto width = static_cast<std::int64_t>(kept.size());
+      if (width < side.continuous_dim) continuous_columns_ = torch::tensor(kept, torch::kInt64);
+      continuous_ = register_module(
+          "continuous", torch::nn::Linear(torch::nn::LinearOptions(width, dim).bias(false)));
     }
   }
 
@@ -52,16 +67,22 @@ class SideEncoderImpl : public torch::nn::Module {
     torch::Tensor out = id_->forward(ids);
     for (std::size_t k = 0; k < categorical_->size(); ++k) {
       out = out + categorical_[k]->as<torch::nn::Embedding>()->forward(
-                      categorical.select(1, static_cast<std::int64_t>(k)));
+                      categorical.select(1, categorical_columns_[k]));
     }
-    if (continuous_) out = out + continuous_->forward(continuous);
+    if (continuous_) {
+      out = out + continuous_->forward(continuous_columns_.defined()
+                                           ? continuous.index_select(1, continuous_columns_)
+                                           : continuous);
+    }
     return out;
   }
 
  private:
   torch::nn::Embedding id_{nullptr};
   torch::nn::ModuleList categorical_;
+  std::vector<std::int64_t> categorical_columns_;
   torch::nn::Linear continuous_{nullptr};
+  torch::Tensor continuous_columns_;  // undefined: every column
 };
 TORCH_MODULE(SideEncoder);
 

@@ -1,0 +1,18 @@
+// The `dcn_v2` model (the notebooks' DCNV2): DCN-V2 (Wang et al. 2021), full-rank cross
+// matrices in a stack beside an MLP (the "parallel" structure), over the field embeddings
+// and continuous features.
+#include "cross_layer_v2.hpp"
+#include "recsys/nn/deep_cross.hpp"
+
+namespace recsys::dcn_v2 {
+
+class DCNV2Model final : public nn::DeepCrossModel<CrossLayerV2> {
+ public:
+  explicit DCNV2Model(const PluginArgs& args) : DeepCrossModel(args, /*default_embedding_dim=*/64) {}
+};
+
+}  // namespace recsys::dcn_v2
+
+RECSYS_PLUGIN_LIBRARY(RECSYS_PLUGIN(model, "dcn_v2", recsys::dcn_v2::DCNV2Model, "1.0.0",
+                                    "DCN-V2: full-rank cross layers beside an MLP (Wang et al. 2021)",
+                                    "DCNV2,DCN_V2"));

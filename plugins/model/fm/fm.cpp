@@ -1,0 +1,72 @@
+// The `fm` model (the notebooks' FactorizationMachines): a second-order factorization machine
+// (Rendle 2010). Each categorical field is one-hot (its factor vector is an embedding lookup);
+// each continuous feature x_j contributes x_j * v_j. logit = b + sum of linear weights +
+// sum over pairs of <v_i x_i, v_j x_j>, the pairwise term in O(k n).
+#include "fm_interaction.hpp"
+#include "recsys/nn/feature_fields.hpp"
+#include "recsys/nn/field_embedding.hpp"
+#include "recsys/plugin.hpp"
+
+namespace recsys::fm {
+
+/// `[model]` table of fm.
+struct FMOptions {
+  std::int64_t embedding_dim = 10;  ///< k, the factor dimension
+  bool include_bias = true;         ///< global bias w0
+  double init_std = 0.01;           ///< N(0, std^2) for every factor vector
+  std::vector<std::string> exclude_fields;
+
+  static FMOptions from_config(const Config& config) {
+    FMOptions o;
+    o.embedding_dim = config.get_int("embedding_dim", o.embedding_dim);
+    o.include_bias = config.get_bool("include_bias", o.include_bias);
+    o.init_std = config.get_double("init_std", o.init_std);
+    o.exclude_fields = config.get_string_list("exclude_fields", {});
+    if (o.embedding_dim < 1) config.fail("embedding_dim", "must be at least 1");
+    if (!(o.init_std > 0.0)) config.fail("init_std", "must be positive");
+    return o;
+  }
+};
+
+/// forward(batch) -> logits float32 [B].
+/// Parameters: sum(card) * (k + 1) + C * (k + 1) + 1.
+class FMModel final : public Model {
+ public:
+  explicit FMModel(const PluginArgs& args) : options_(FMOptions::from_config(args.config)), fields_(*args.schema, args.config) {
+    const std::int64_t k = options_.embedding_dim, c = fields_.continuous_dim();
+    factors_ = register_module("factors", nn::FieldEmbedding(fields_.cardinalities(), k, options_.init_std));
+    linear_ = register_module("linear", nn::FieldEmbedding(fields_.cardinalities(), 1, options_.init_std));
+    if (c > 0) {
+      continuous_factors_ = register_parameter("continuous_factors", torch::randn({c, k}) * options_.init_std);
+      continuous_linear_ = register_module("continuous_linear", torch::nn::Linear(torch::nn::LinearOptions(c, 1).bias(false)));
+    }
+    if (options_.include_bias) bias_ = register_parameter("bias", torch::zeros({1}));
+  }
+
+  torch::Tensor forward(const Batch& batch) override {
+    const torch::Tensor codes = fields_.categorical(batch);
+    torch::Tensor v = factors_->forward(codes);  // [B, F, k]
+    torch::Tensor logits = linear_->forward(codes).sum({1, 2});
+    if (continuous_linear_) {
+      const torch::Tensor x = fields_.continuous(batch);  // [B, C]
+      v = torch::cat({v, x.unsqueeze(2) * continuous_factors_}, 1);
+      logits = logits + continuous_linear_->forward(x).squeeze(1);
+    }
+    logits = logits + pairwise_interaction(v);
+    if (options_.include_bias) logits = logits + bias_;
+    return logits;
+  }
+
+ private:
+  FMOptions options_;
+  nn::FieldLayout fields_;
+  nn::FieldEmbedding factors_{nullptr}, linear_{nullptr};
+  torch::Tensor continuous_factors_, bias_;
+  torch::nn::Linear continuous_linear_{nullptr};
+};
+
+}  // namespace recsys::fm
+
+RECSYS_PLUGIN_LIBRARY(RECSYS_PLUGIN(model, "fm", recsys::fm::FMModel, "1.0.0",
+                                    "Second-order factorization machine, O(kn) pairwise term (Rendle 2010)",
+                                    "FactorizationMachines,FM"));

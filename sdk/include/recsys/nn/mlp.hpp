@@ -1,0 +1,32 @@
+#pragma once
+/// @file
+/// The multi-layer perceptron of the deep models.
+
+#include <cstdint>
+#include <vector>
+
+#include <torch/nn/modules/container/sequential.h>
+#include <torch/nn/modules/dropout.h>
+#include <torch/nn/modules/activation.h>
+#include <torch/nn/modules/linear.h>
+
+namespace recsys::nn {
+
+/// Linear -> ReLU [-> Dropout] for each width in `layers`. Returns the module and sets
+/// `out_dim` to the last width (`in_dim` when `layers` is empty).
+/// forward: float32 [B, in_dim] -> float32 [B, out_dim].
+/// Parameters: sum over layers of (in + 1) * out.
+inline torch::nn::Sequential make_mlp(std::int64_t in_dim, const std::vector<std::int64_t>& layers,
+                                      double dropout, std::int64_t* out_dim) {
+  torch::nn::Sequential mlp;
+  for (std::int64_t width : layers) {
+    mlp->push_back(torch::nn::Linear(in_dim, width));
+    mlp->push_back(torch::nn::ReLU());
+    if (dropout > 0.0) mlp->push_back(torch::nn::Dropout(dropout));
+    in_dim = width;
+  }
+  *out_dim = in_dim;
+  return mlp;
+}
+
+}  // namespace recsys::nn

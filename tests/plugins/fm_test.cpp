@@ -1,0 +1,58 @@
+// The fm model, loaded through the host's loader, and its O(kn) pairwise term.
+#include <gtest/gtest.h>
+
+#include <torch/torch.h>
+
+#include "fm_interaction.hpp"
+#include "model_checks.hpp"
+
+namespace recsys {
+namespace {
+
+RECSYS_MODEL_BASIC_TESTS(FMTest, "model_fm", "fm")
+
+TEST_F(FMTest, DefaultParameterCountMatchesTheLayerSizes) {
+  // ml-100k: 3277 categorical rows, 21 continuous features; k = 10.
+  // Factors 3277 * 10 + linear weights 3277; continuous factors 21 * 10 + weights 21; bias 1.
+  // Total 32770 + 3277 + 210 + 21 + 1 = 36279.
+  EXPECT_EQ(test::count_parameters(*make()), 36279);
+}
+
+TEST(FMPairwiseTest, EqualsTheBruteForceSumOverAllPairs) {
+  torch::manual_seed(11);
+  const torch::Tensor v = torch::randn({7, 9, 5}, torch::kFloat64);  // B = 7, n = 9, k = 5
+  torch::Tensor brute = torch::zeros({7}, torch::kFloat64);
+  for (int i = 0; i < 9; ++i) {
+    for (int j = i + 1; j < 9; ++j) brute += (v.select(1, i) * v.select(1, j)).sum(1);
+  }
+  EXPECT_TRUE(torch::allclose(fm::pairwise_interaction(v), brute, 1e-12, 1e-12));
+}
+
+TEST_F(FMTest, LogitIsBiasPlusLinearPlusPairwise) {
+  auto model = make("embedding_dim = 3\n");
+  auto p = model->named_parameters();
+  const Batch batch = test::random_batch(schema, 4);
+  torch::NoGradGuard no_grad;
+  p["bias"].fill_(0.5f);
+  // Field rows in the shared tables: user, item + 942, occupation + 2389, zip + 2410, year + 3205.
+  const torch::Tensor rows = torch::stack({batch.user_id, batch.item_id + 942, batch.user_categorical.select(1, 0) + 2389,
+                                           batch.user_categorical.select(1, 1) + 2410,
+                                           batch.item_categorical.select(1, 0) + 3205}, 1);
+  const torch::Tensor x = torch::cat({batch.user_continuous, batch.item_continuous}, 1);  // [4, 21]
+  const torch::Tensor v = torch::cat({p["factors.table.weight"].index({rows}),
+                                      x.unsqueeze(2) * p["continuous_factors"]}, 1);  // [4, 26, 3]
+  torch::Tensor pairs = torch::zeros({4});
+  for (int i = 0; i < 26; ++i) {
+    for (int j = i + 1; j < 26; ++j) pairs += (v.select(1, i) * v.select(1, j)).sum(1);
+  }
+  const torch::Tensor linear = p["linear.table.weight"].squeeze(1).index({rows}).sum(1) +
+                               x.matmul(p["continuous_linear.weight"].squeeze(0));
+  EXPECT_TRUE(torch::allclose(model->forward(batch), 0.5f + linear + pairs, 1e-5, 1e-6));
+}
+
+TEST_F(FMTest, NotebookNameIsAnAlias) {
+  EXPECT_EQ(test::count_parameters(*factory.make("FactorizationMachines", "", schema)), 36279);
+}
+
+}  // namespace
+}  // namespace recsys
