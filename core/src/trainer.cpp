@@ -60,16 +60,6 @@ double Evaluation::metric(const std::string& name) const {
   return std::numeric_limits<double>::quiet_NaN();
 }
 
-Trainer::Trainer(TrainerOptions options, std::shared_ptr<Model> model, std::shared_ptr<Loss> loss,
-                 std::shared_ptr<Sampler> sampler, std::vector<NamedMetric> metrics,
-                 std::string monitor)
-    : options_(std::move(options)),
-      model_(std::move(model)),
-      loss_(std::move(loss)),
-      sampler_(std::move(sampler)),
-      metrics_(std::move(metrics)),
-      monitor_(std::move(monitor)) {}
-
 namespace {
 
 std::unique_ptr<torch::optim::Optimizer> make_optimizer(const TrainerOptions& o,
@@ -105,6 +95,18 @@ void restore(torch::nn::Module& model, const std::vector<torch::Tensor>& state) 
 
 }  // namespace
 
+Trainer::Trainer(TrainerOptions options, std::shared_ptr<Model> model, std::shared_ptr<Loss> loss,
+                 std::shared_ptr<Sampler> sampler, std::vector<NamedMetric> metrics,
+                 std::string monitor)
+    : options_(std::move(options)),
+      model_(std::move(model)),
+      loss_(std::move(loss)),
+      sampler_(std::move(sampler)),
+      metrics_(std::move(metrics)),
+      monitor_(std::move(monitor)),
+      optimizer_(make_optimizer(options_, model_->parameters())) {}
+
+
 Evaluation Trainer::evaluate(const Examples& examples, const TrainingData& data) {
   torch::NoGradGuard no_grad;
   const bool was_training = model_->is_training();
@@ -128,11 +130,45 @@ Evaluation Trainer::evaluate(const Examples& examples, const TrainingData& data)
   return evaluation;
 }
 
+EpochResult Trainer::train_epoch(const TrainingData& data, std::int64_t epoch, std::int64_t max_batches) {
+  model_->train();
+  // Fresh negatives every epoch, from the epoch's own stream: reproducible from the seed.
+  at::Generator generator =
+      make_generator(options_.seed, SeedStream::train_epoch, static_cast<std::uint64_t>(epoch));
+  Examples train = sampler_->sample(data.train_user_id, data.train_item_id, data.positives, generator);
+  const std::int64_t n = train.size();
+  torch::Tensor order = torch::randperm(n, generator, torch::kInt64);
+  std::int64_t num_batches = (n + options_.batch_size - 1) / options_.batch_size;
+  if (max_batches > 0) num_batches = std::min(num_batches, max_batches);
+
+  ProgressBar progress("epoch " + std::to_string(epoch) + "/" + std::to_string(options_.epochs), num_batches);
+  const auto start = std::chrono::steady_clock::now();
+  double loss_sum = 0.0;
+  std::int64_t samples = 0;
+  for (std::int64_t b = 0; b < num_batches; ++b) {
+    torch::Tensor rows = order.slice(0, b * options_.batch_size, std::min(n, (b + 1) * options_.batch_size));
+    Batch batch = make_batch(train, rows, data.interactions.user_features, data.interactions.item_features);
+    torch::Tensor loss = loss_->forward(model_->forward(batch), batch.label);
+    optimizer_->zero_grad();
+    loss.backward();
+    optimizer_->step();
+    loss_sum += loss.item<double>() * static_cast<double>(batch.size());
+    samples += batch.size();
+    progress.update(b + 1, samples, loss_sum / static_cast<double>(samples));
+  }
+  progress.finish();
+
+  EpochResult result;
+  result.epoch = epoch;
+  result.samples = samples;
+  result.train_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  result.train_loss = loss_sum / static_cast<double>(std::max<std::int64_t>(1, samples));
+  result.samples_per_second = static_cast<double>(samples) / std::max(1e-9, result.train_seconds);
+  return result;
+}
+
 TrainResult Trainer::fit(const TrainingData& data,
                          const std::function<void(const EpochResult&)>& on_epoch) {
-  auto optimizer = make_optimizer(options_, model_->parameters());
-  const SideFeatures& users = data.interactions.user_features;
-  const SideFeatures& items = data.interactions.item_features;
   bool higher_is_better = monitor_ != "loss";  // "loss": validation loss, lower is better
   for (const auto& m : metrics_) {
     if (m.name == monitor_) higher_is_better = m.metric->higher_is_better();
@@ -142,40 +178,7 @@ TrainResult Trainer::fit(const TrainingData& data,
   std::vector<torch::Tensor> best_state;
   double best_value = std::numeric_limits<double>::quiet_NaN();
   for (std::int64_t epoch = 1; epoch <= options_.epochs; ++epoch) {
-    model_->train();
-    // Fresh negatives every epoch, from the epoch's own stream: reproducible from the seed.
-    at::Generator generator =
-        make_generator(options_.seed, SeedStream::train_epoch, static_cast<std::uint64_t>(epoch));
-    Examples train = sampler_->sample(data.train_user_id, data.train_item_id, data.positives, generator);
-    const std::int64_t n = train.size();
-    torch::Tensor order = torch::randperm(n, generator, torch::kInt64);
-    const std::int64_t num_batches = (n + options_.batch_size - 1) / options_.batch_size;
-
-    ProgressBar progress("epoch " + std::to_string(epoch) + "/" + std::to_string(options_.epochs),
-                         num_batches);
-    const auto start = std::chrono::steady_clock::now();
-    double loss_sum = 0.0;
-    std::int64_t samples = 0;
-    for (std::int64_t b = 0; b < num_batches; ++b) {
-      torch::Tensor rows = order.slice(0, b * options_.batch_size,
-                                       std::min(n, (b + 1) * options_.batch_size));
-      Batch batch = make_batch(train, rows, users, items);
-      torch::Tensor loss = loss_->forward(model_->forward(batch), batch.label);
-      optimizer->zero_grad();
-      loss.backward();
-      optimizer->step();
-      loss_sum += loss.item<double>() * static_cast<double>(batch.size());
-      samples += batch.size();
-      progress.update(b + 1, samples, loss_sum / static_cast<double>(samples));
-    }
-    progress.finish();
-
-    EpochResult epoch_result;
-    epoch_result.epoch = epoch;
-    epoch_result.train_seconds =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    epoch_result.train_loss = loss_sum / static_cast<double>(std::max<std::int64_t>(1, samples));
-    epoch_result.samples_per_second = samples / std::max(1e-9, epoch_result.train_seconds);
+    EpochResult epoch_result = train_epoch(data, epoch);
     epoch_result.validation = evaluate(data.validation, data);
 
     const double value = monitor_ == "loss" ? epoch_result.validation.loss

@@ -46,3 +46,16 @@ TEST_F(DCNTest, NotebookNameIsAnAlias) {
 
 }  // namespace
 }  // namespace recsys
+
+namespace recsys {
+namespace {
+
+TEST_F(DCNTest, CrossOnlyNetworkWithoutDeepLayers) {
+  // deep_layers = []: the output reads [cross(x0), x0]; d0 = 5*2 + 21 = 31.
+  auto model = make("deep_layers = []\n");
+  EXPECT_EQ(model->named_parameters()["out.weight"].sizes(), torch::IntArrayRef({1, 31 + 31}));
+  test::expect_logits_shape_and_finite(*model, schema);
+}
+
+}  // namespace
+}  // namespace recsys

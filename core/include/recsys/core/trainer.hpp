@@ -11,6 +11,8 @@
 #include <string>
 #include <vector>
 
+#include <torch/optim/optimizer.h>
+
 #include "recsys/config.hpp"
 #include "recsys/loss.hpp"
 #include "recsys/metric.hpp"
@@ -53,7 +55,8 @@ struct EpochResult {
   std::int64_t epoch = 0;       ///< 1-based
   double train_loss = 0.0;      ///< mean over the epoch's examples
   Evaluation validation;
-  double train_seconds = 0.0;
+  std::int64_t samples = 0;     ///< training examples seen
+  double train_seconds = 0.0;   ///< the pass over the batches, without sampling and validation
   double samples_per_second = 0.0;
 };
 
@@ -74,6 +77,11 @@ class Trainer {
   TrainResult fit(const TrainingData& data,
                   const std::function<void(const EpochResult&)>& on_epoch = {});
 
+  /// One training pass of epoch `epoch` (1-based): draws the epoch's negatives, shuffles and
+  /// steps the optimizer once per batch; at most `max_batches` batches when > 0 (benchmarks).
+  /// Fills epoch, samples, train_loss, train_seconds and samples_per_second.
+  EpochResult train_epoch(const TrainingData& data, std::int64_t epoch, std::int64_t max_batches = 0);
+
   /// Mean loss and metrics of the model on `examples` (eval mode, no gradients).
   Evaluation evaluate(const Examples& examples, const TrainingData& data);
 
@@ -84,6 +92,7 @@ class Trainer {
   std::shared_ptr<Sampler> sampler_;
   std::vector<NamedMetric> metrics_;
   std::string monitor_;
+  std::unique_ptr<torch::optim::Optimizer> optimizer_;
 };
 
 }  // namespace recsys::core

@@ -7,13 +7,14 @@
 
 #include <torch/nn/modules/container/sequential.h>
 #include <torch/nn/modules/dropout.h>
+#include <torch/nn/modules/linear.h>
 #include <torch/nn/modules/activation.h>
 #include <torch/nn/modules/linear.h>
 
 namespace recsys::nn {
 
 /// Linear -> ReLU [-> Dropout] for each width in `layers`. Returns the module and sets
-/// `out_dim` to the last width (`in_dim` when `layers` is empty).
+/// `out_dim` to the last width (`in_dim`, and the identity, when `layers` is empty).
 /// forward: float32 [B, in_dim] -> float32 [B, out_dim].
 /// Parameters: sum over layers of (in + 1) * out.
 inline torch::nn::Sequential make_mlp(std::int64_t in_dim, const std::vector<std::int64_t>& layers,
@@ -25,6 +26,9 @@ inline torch::nn::Sequential make_mlp(std::int64_t in_dim, const std::vector<std
     if (dropout > 0.0) mlp->push_back(torch::nn::Dropout(dropout));
     in_dim = width;
   }
+  // No hidden layer: the identity (torch refuses to run an empty Sequential), so a
+  // cross-only DCN or an MLP-less NeuMF still works.
+  if (layers.empty()) mlp->push_back(torch::nn::Identity());
   *out_dim = in_dim;
   return mlp;
 }
