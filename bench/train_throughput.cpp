@@ -48,12 +48,15 @@ void train_throughput(benchmark::State& state, const std::string& config_name) {
   core::configure_threads(static_cast<int>(options.threads));
 
   core::TrainingData data = core::prepare_training_data(
-      dataset->load(), core::SplitOptions::from_config(config.section("split")), *sampler, options.seed);
+      dataset->load(), core::SplitOptions::from_config(config.section("split")),
+      core::EvaluationOptions::from_config(config.section("evaluation")), *sampler, options.seed);
   const FeatureSchema schema = data.interactions.schema;
   torch::manual_seed(options.seed);
   const Config& model_section = config.section("model");
   auto model = registry.create<PluginKind::model>(model_section.get_string("architecture"), model_section, &schema);
-  core::Trainer trainer(options, model, loss, sampler, {}, "loss");
+  core::EarlyStoppingOptions no_metrics;
+  no_metrics.monitor = "loss";
+  core::Trainer trainer(options, model, loss, sampler, {}, no_metrics);
 
   const std::int64_t batches = env_int("RECSYS_BENCH_BATCHES", 16);
   trainer.train_epoch(data, 1, 4);  // warm-up: allocator, OpenMP and BLAS thread pools

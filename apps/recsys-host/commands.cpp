@@ -27,6 +27,8 @@ void print_summary(const core::RunOutcome& outcome) {
   for (const auto& [name, value] : test.metrics) {
     std::cout << fmt::format("  {:<{}}  {:>8.4f}\n", name, width, value);
   }
+  std::cout << "Protocol: " << outcome.protocol << "\n";
+  if (outcome.result.stopped_early) std::cout << "Stopped early (see [early_stopping]).\n";
   std::cout << "Run directory: " << outcome.run_directory.string() << "\n";
 }
 

@@ -8,6 +8,7 @@
 #include <spdlog/spdlog.h>
 #include <torch/torch.h>
 
+#include "recsys/config_toml.hpp"
 #include "recsys/errors.hpp"
 #include "recsys/core/run_directory.hpp"
 #include "recsys/core/runtime_info.hpp"
@@ -49,6 +50,43 @@ std::string key_of(const Config& section, const std::vector<std::string>& keys) 
     if (section.contains(key)) return key;
   }
   return keys.front();
+}
+
+/// A metric plugin; "hr@10" is plugin "hr@k" with `k = 10` in its config table.
+std::shared_ptr<Metric> create_metric(const PluginRegistry& registry, const std::string& name,
+                                      const std::string& source) {
+  const MetricName parsed = parse_metric_name(name);
+  auto table = std::make_shared<toml::table>();
+  if (parsed.k > 0) table->insert("k", parsed.k);
+  const toml::table* root = table.get();
+  const Config metric_config = make_config(std::move(table), root, "evaluation.metrics." + name, source);
+  return registry.create<PluginKind::metric>(parsed.plugin, metric_config);
+}
+
+/// One line that says what the figures mean: protocol, split, negatives, candidates, ties.
+std::string describe_protocol(const EvaluationOptions& evaluation, const SplitOptions& split,
+                              const std::string& sampler, const Config& sampler_section) {
+  std::ostringstream out;
+  out << "protocol " << evaluation.protocol_name() << "; split " << split.describe() << "; training negatives: "
+      << sampler << " sampler";
+  if (sampler_section.contains("num_negatives")) {
+    out << ", " << sampler_section.get_int("num_negatives") << " per positive";
+  }
+  out << ", redrawn every epoch; ";
+  switch (evaluation.protocol) {
+    case Protocol::pointwise:
+      out << "validation/test: held-out positives with negatives drawn once per seed, same sampler";
+      break;
+    case Protocol::sampled:
+      out << "validation/test: one list per held-out positive with " << evaluation.num_candidates
+          << " candidates drawn once per seed among the user's non-positive items";
+      break;
+    case Protocol::full:
+      out << "validation/test: one list per user over every item, earlier splits' positives masked";
+      break;
+  }
+  out << "; ties: pessimistic (a tied negative ranks above the positive)";
+  return out.str();
 }
 
 std::string default_run_name(const std::string& model) {
@@ -108,20 +146,20 @@ RunOutcome run_pipeline(const PipelineConfig& config, PluginRegistry& registry) 
     return registry.create<PluginKind::loss>(loss_name, loss_section);
   });
 
+  const EvaluationOptions evaluation = EvaluationOptions::from_config(evaluation_section);
   std::vector<NamedMetric> metrics;
-  const auto metric_names = evaluation_section.get_string_list("metrics", {"roc_auc", "pr_auc"});
-  for (const auto& name : metric_names) {
-    const Config metric_config = Config::empty("evaluation." + name, config.source());
+  for (const auto& name : evaluation.metrics) {
     metrics.push_back({name, create_plugin(evaluation_section, "metrics", [&] {
-                         return registry.create<PluginKind::metric>(name, metric_config);
+                         return create_metric(registry, name, config.source());
                        })});
   }
-  std::string monitor = evaluation_section.get_string(
-      "monitor", metric_names.empty() ? std::string("loss") : metric_names.front());
-  if (monitor != "loss" &&
-      std::find(metric_names.begin(), metric_names.end(), monitor) == metric_names.end()) {
-    evaluation_section.fail("monitor", "'" + monitor + "' is not one of evaluation.metrics (or \"loss\")");
-  }
+  const EarlyStoppingOptions early_stopping = EarlyStoppingOptions::from_config(
+      config.section("early_stopping"), evaluation.metrics, [&](const std::string& name) {
+        for (const auto& m : metrics) {
+          if (m.name == name) return m.metric->higher_is_better();
+        }
+        return true;
+      });
   const std::string model_name = plugin_name(model_section, model_keys);
   // The model is built after the data (it needs the schema), but its name is checked now.
   create_plugin(model_section, key_of(model_section, model_keys),
@@ -166,27 +204,41 @@ RunOutcome run_pipeline(const PipelineConfig& config, PluginRegistry& registry) 
   outcome.num_items = schema.item.num_ids;
   outcome.num_positives = interactions.num_interactions();
 
-  TrainingData data =
-      prepare_training_data(std::move(interactions), split_options, *sampler, trainer_options.seed);
-  spdlog::info("split: {} train / {} validation / {} test positives; {} validation and {} test "
-               "examples with negatives",
+  TrainingData data = prepare_training_data(std::move(interactions), split_options, evaluation, *sampler,
+                                            trainer_options.seed);
+  spdlog::info("split: {} train / {} validation / {} test positives; evaluation rows: {} validation in {} lists, "
+               "{} test in {} lists",
                data.train_user_id.size(0), data.split.validation.size(0), data.split.test.size(0),
-               data.validation.size(), data.test.size());
+               data.validation->num_rows(), data.validation->num_lists(), data.test->num_rows(),
+               data.test->num_lists());
+  outcome.protocol = describe_protocol(evaluation, split_options, sampler_name, sampler_section);
+  spdlog::info("{}", outcome.protocol);
 
   RunDirectory run_directory(logging_options, default_run_name(model_name));
   run_directory.write_config(config.to_toml());
+  if (evaluation.protocol == Protocol::sampled) {
+    // The candidates go with the run, so a later evaluation or another model can be checked
+    // against exactly the same lists.
+    run_directory.write_candidates("validation", static_cast<const MaterializedSet&>(*data.validation), data.interactions);
+    run_directory.write_candidates("test", static_cast<const MaterializedSet&>(*data.test), data.interactions);
+  }
   outcome.run_directory = run_directory.path();
 
-  Trainer trainer(trainer_options, model, loss, sampler, std::move(metrics), monitor);
+  Trainer trainer(trainer_options, model, loss, sampler, std::move(metrics), early_stopping);
   std::vector<EpochResult> history;
   outcome.result = trainer.fit(data, [&](const EpochResult& epoch) {
-    spdlog::info("epoch {}/{}: train loss {:.5f}, {:.1f}k samples/s | validation {}", epoch.epoch,
-                 trainer_options.epochs, epoch.train_loss, epoch.samples_per_second / 1000.0,
-                 metrics_line(epoch.validation));
+    if (epoch.validated) {
+      spdlog::info("epoch {}/{}: train loss {:.5f}, {:.1f}k samples/s | validation {}", epoch.epoch,
+                   trainer_options.epochs, epoch.train_loss, epoch.samples_per_second / 1000.0,
+                   metrics_line(epoch.validation));
+    } else {
+      spdlog::info("epoch {}/{}: train loss {:.5f}, {:.1f}k samples/s", epoch.epoch, trainer_options.epochs,
+                   epoch.train_loss, epoch.samples_per_second / 1000.0);
+    }
     history.push_back(epoch);
     run_directory.write_metrics(history);
   });
-  run_directory.write_summary(outcome.result);
+  run_directory.write_summary(outcome.result, outcome.protocol);
   spdlog::info("test (epoch {}): {}", outcome.result.best_epoch, metrics_line(outcome.result.test));
   return outcome;
 }

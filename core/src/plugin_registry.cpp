@@ -43,10 +43,13 @@ bool valid_kind(PluginKind kind) {
   return std::string_view(to_string(kind)) != "unknown";
 }
 
+/// [A-Za-z0-9_]+, optionally followed by "@k" (a ranking metric's cut-off parameter).
 bool valid_name(const char* name) {
   if (name == nullptr || *name == '\0') return false;
-  for (const char* c = name; *c; ++c) {
-    if (!std::isalnum(static_cast<unsigned char>(*c)) && *c != '_') return false;
+  std::string_view word(name);
+  if (word.size() > 2 && word.substr(word.size() - 2) == "@k") word.remove_suffix(2);
+  for (char c : word) {
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_') return false;
   }
   return true;
 }

@@ -128,14 +128,20 @@ std::string json_string(const std::string& text) {
 void RunDirectory::write_metrics(const std::vector<EpochResult>& epochs) const {
   std::ostringstream csv;
   csv << "epoch,split,loss";
-  const auto& names = epochs.empty() ? std::vector<std::pair<std::string, double>>{}
-                                     : epochs.front().validation.metrics;
+  std::vector<std::pair<std::string, double>> names;
+  for (const auto& e : epochs) {
+    if (e.validated) {
+      names = e.validation.metrics;
+      break;
+    }
+  }
   for (const auto& [name, value] : names) csv << "," << name;
   csv << ",samples_per_second\n";
   for (const auto& e : epochs) {
     csv << e.epoch << ",train," << number(e.train_loss);
     for (std::size_t i = 0; i < names.size(); ++i) csv << ",";
     csv << "," << number(e.samples_per_second) << "\n";
+    if (!e.validated) continue;
     csv << e.epoch << ",validation," << number(e.validation.loss);
     for (const auto& [name, value] : e.validation.metrics) csv << "," << number(value);
     csv << ",\n";
@@ -143,15 +149,36 @@ void RunDirectory::write_metrics(const std::vector<EpochResult>& epochs) const {
   write_file_atomically(path_ / "metrics.csv", csv.str());
 }
 
-void RunDirectory::write_summary(const TrainResult& result) const {
+void RunDirectory::write_summary(const TrainResult& result, const std::string& protocol) const {
   std::ostringstream json;
-  json << "{\n  \"best_epoch\": " << result.best_epoch << ",\n  \"epochs\": "
-       << result.epochs.size() << ",\n  \"test\": {\n    \"loss\": " << json_number(result.test.loss);
+  json << "{\n  \"protocol\": " << json_string(protocol) << ",\n  \"best_epoch\": " << result.best_epoch
+       << ",\n  \"epochs\": " << result.epochs.size()
+       << ",\n  \"stopped_early\": " << (result.stopped_early ? "true" : "false")
+       << ",\n  \"test\": {\n    \"loss\": " << json_number(result.test.loss);
   for (const auto& [name, value] : result.test.metrics) {
     json << ",\n    " << json_string(name) << ": " << json_number(value);
   }
   json << "\n  }\n}\n";
   write_file_atomically(path_ / "summary.json", json.str());
+}
+
+void RunDirectory::write_candidates(const std::string& split, const MaterializedSet& set,
+                                    const InteractionData& data) const {
+  const Examples& e = set.examples();
+  const auto n = e.size();
+  const torch::Tensor users = e.user_id.contiguous(), items = e.item_id.contiguous(),
+                      labels = e.label.contiguous(), groups = set.group_id().contiguous();
+  const auto* u = users.data_ptr<std::int64_t>();
+  const auto* i = items.data_ptr<std::int64_t>();
+  const auto* l = labels.data_ptr<float>();
+  const auto* g = groups.data_ptr<std::int64_t>();
+  std::string csv = "list,user,item,label\n";
+  csv.reserve(static_cast<std::size_t>(n) * 20);
+  for (std::int64_t r = 0; r < n; ++r) {
+    csv += std::to_string(g[r]) + "," + std::to_string(data.user_original_id[u[r]]) + "," +
+           std::to_string(data.item_original_id[i[r]]) + "," + (l[r] > 0.5f ? "1" : "0") + "\n";
+  }
+  write_file_atomically(path_ / (split + "_candidates.csv"), csv);
 }
 
 }  // namespace recsys::core

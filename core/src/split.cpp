@@ -1,5 +1,9 @@
 #include "recsys/core/split.hpp"
 
+#include <algorithm>
+#include <numeric>
+#include <sstream>
+
 #include <torch/torch.h>
 
 namespace recsys::core {
@@ -7,8 +11,15 @@ namespace recsys::core {
 SplitOptions SplitOptions::from_config(const Config& config) {
   SplitOptions options;
   options.strategy = config.get_string("strategy", options.strategy);
-  if (options.strategy != "random") {
-    config.fail("strategy", "unknown split strategy '" + options.strategy + "' (available: random)");
+  if (options.strategy != "random" && options.strategy != "leave_one_out" && options.strategy != "temporal") {
+    config.fail("strategy", "unknown split strategy '" + options.strategy +
+                                "' (available: random, leave_one_out, temporal)");
+  }
+  if (options.strategy == "leave_one_out") {
+    // The ratios do not apply; reading them keeps the keys known (a shared config may carry them).
+    config.get_double("val_ratio", options.val_ratio);
+    config.get_double("test_ratio", options.test_ratio);
+    return options;
   }
   options.val_ratio = config.get_double("val_ratio", options.val_ratio);
   options.test_ratio = config.get_double("test_ratio", options.test_ratio);
@@ -24,14 +35,71 @@ SplitOptions SplitOptions::from_config(const Config& config) {
   return options;
 }
 
-SplitIndices random_split(std::int64_t num_positives, const SplitOptions& options,
-                          at::Generator& generator) {
-  const auto n = static_cast<double>(num_positives);
+std::string SplitOptions::describe() const {
+  if (strategy == "leave_one_out") return "leave_one_out (latest positive per user tests, next latest validates)";
+  std::ostringstream out;
+  out << strategy << " " << (1.0 - val_ratio - test_ratio) << "/" << val_ratio << "/" << test_ratio;
+  return out.str();
+}
+
+namespace {
+
+/// Cuts `order` (int64 [n]) as the reference pipeline does.
+SplitIndices cut(const torch::Tensor& order, const SplitOptions& options) {
+  const auto n = static_cast<double>(order.size(0));
   const auto n_train = static_cast<std::int64_t>(n * (1.0 - options.val_ratio - options.test_ratio));
   const auto n_until_test = static_cast<std::int64_t>(n * (1.0 - options.test_ratio));
-  torch::Tensor permutation = torch::randperm(num_positives, generator, torch::kInt64);
-  return {permutation.slice(0, 0, n_train), permutation.slice(0, n_train, n_until_test),
-          permutation.slice(0, n_until_test, num_positives)};
+  return {order.slice(0, 0, n_train), order.slice(0, n_train, n_until_test),
+          order.slice(0, n_until_test, order.size(0))};
+}
+
+}  // namespace
+
+SplitIndices random_split(std::int64_t num_positives, const SplitOptions& options, at::Generator& generator) {
+  return cut(torch::randperm(num_positives, generator, torch::kInt64), options);
+}
+
+SplitIndices temporal_split(const torch::Tensor& timestamp, const SplitOptions& options) {
+  return cut(std::get<1>(timestamp.sort(/*stable=*/true, /*dim=*/0, /*descending=*/false)), options);
+}
+
+SplitIndices leave_one_out_split(const torch::Tensor& user_id, const torch::Tensor& timestamp,
+                                 const torch::Tensor& original_item_id) {
+  const torch::Tensor u = user_id.contiguous(), t = timestamp.contiguous(), o = original_item_id.contiguous();
+  const std::int64_t* user = u.data_ptr<std::int64_t>();
+  const std::int64_t* time = t.data_ptr<std::int64_t>();
+  const std::int64_t* item = o.data_ptr<std::int64_t>();
+  std::vector<std::int64_t> order(static_cast<std::size_t>(u.size(0)));
+  std::iota(order.begin(), order.end(), 0);
+  // By user, then time, then original item id: a user's last row is the latest positive.
+  std::sort(order.begin(), order.end(), [&](std::int64_t a, std::int64_t b) {
+    if (user[a] != user[b]) return user[a] < user[b];
+    if (time[a] != time[b]) return time[a] < time[b];
+    return item[a] < item[b];
+  });
+  std::vector<std::int64_t> train, validation, test;
+  for (std::size_t begin = 0; begin < order.size();) {
+    std::size_t end = begin;
+    while (end < order.size() && user[order[end]] == user[order[begin]]) ++end;
+    const std::size_t count = end - begin;
+    std::size_t train_end = end;
+    if (count >= 2) test.push_back(order[--train_end]);
+    if (count >= 3) validation.push_back(order[--train_end]);
+    train.insert(train.end(), order.begin() + static_cast<std::ptrdiff_t>(begin),
+                 order.begin() + static_cast<std::ptrdiff_t>(train_end));
+    begin = end;
+  }
+  return {torch::tensor(train, torch::kInt64), torch::tensor(validation, torch::kInt64),
+          torch::tensor(test, torch::kInt64)};
+}
+
+SplitIndices split_positives(const InteractionData& data, const SplitOptions& options, at::Generator& generator) {
+  if (options.strategy == "leave_one_out") {
+    const torch::Tensor original = torch::tensor(data.item_original_id, torch::kInt64).index_select(0, data.item_id);
+    return leave_one_out_split(data.user_id, data.timestamp, original);
+  }
+  if (options.strategy == "temporal") return temporal_split(data.timestamp, options);
+  return random_split(data.num_interactions(), options, generator);
 }
 
 }  // namespace recsys::core

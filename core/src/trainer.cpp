@@ -1,5 +1,6 @@
 #include "recsys/core/trainer.hpp"
 
+#include <algorithm>
 #include <cctype>
 #include <chrono>
 #include <cmath>
@@ -50,6 +51,29 @@ TrainerOptions TrainerOptions::from_config(const Config& config) {
   if (o.threads < 0) config.fail("threads", "must not be negative (0: one per core)");
   o.eval_batch_size = config.get_int("eval_batch_size", o.eval_batch_size);
   if (o.eval_batch_size < 1) config.fail("eval_batch_size", "must be at least 1");
+  o.eval_every = config.get_int("eval_every", o.eval_every);
+  if (o.eval_every < 1) config.fail("eval_every", "must be at least 1");
+  return o;
+}
+
+EarlyStoppingOptions EarlyStoppingOptions::from_config(const Config& config,
+                                                       const std::vector<std::string>& metric_names,
+                                                       const std::function<bool(const std::string&)>& higher_is_better) {
+  EarlyStoppingOptions o;
+  o.monitor = config.get_string("monitor", metric_names.empty() ? std::string("loss") : metric_names.front());
+  if (o.monitor != "loss" && std::find(metric_names.begin(), metric_names.end(), o.monitor) == metric_names.end()) {
+    std::string list;
+    for (const auto& n : metric_names) list += (list.empty() ? "" : ", ") + n;
+    config.fail("monitor", "'" + o.monitor + "' is not one of evaluation.metrics (" + list + ") nor \"loss\"");
+  }
+  const bool natural = o.monitor == "loss" ? false : higher_is_better(o.monitor);
+  const std::string direction = config.get_string("direction", natural ? "max" : "min");
+  if (direction != "max" && direction != "min") config.fail("direction", "must be \"max\" or \"min\"");
+  o.maximize = direction == "max";
+  o.patience = config.get_int("patience", o.patience);
+  if (o.patience < 0) config.fail("patience", "must not be negative (0: never stop early)");
+  o.min_delta = config.get_double("min_delta", o.min_delta);
+  if (o.min_delta < 0.0) config.fail("min_delta", "must not be negative");
   return o;
 }
 
@@ -97,34 +121,34 @@ void restore(torch::nn::Module& model, const std::vector<torch::Tensor>& state) 
 
 Trainer::Trainer(TrainerOptions options, std::shared_ptr<Model> model, std::shared_ptr<Loss> loss,
                  std::shared_ptr<Sampler> sampler, std::vector<NamedMetric> metrics,
-                 std::string monitor)
+                 EarlyStoppingOptions early_stopping)
     : options_(std::move(options)),
       model_(std::move(model)),
       loss_(std::move(loss)),
       sampler_(std::move(sampler)),
       metrics_(std::move(metrics)),
-      monitor_(std::move(monitor)),
+      early_stopping_(std::move(early_stopping)),
       optimizer_(make_optimizer(options_, model_->parameters())) {}
 
 
-Evaluation Trainer::evaluate(const Examples& examples, const TrainingData& data) {
+Evaluation Trainer::evaluate(const EvaluationSet& set, const TrainingData& data) {
   torch::NoGradGuard no_grad;
   const bool was_training = model_->is_training();
   model_->eval();
   for (auto& m : metrics_) m.metric->reset();
   double loss_sum = 0.0;
-  const std::int64_t n = examples.size();
-  for (std::int64_t begin = 0; begin < n; begin += options_.eval_batch_size) {
-    const std::int64_t end = std::min(n, begin + options_.eval_batch_size);
-    torch::Tensor rows = torch::arange(begin, end, torch::kInt64);
-    Batch batch = make_batch(examples, rows, data.interactions.user_features,
+  std::int64_t rows = 0;
+  set.for_each_chunk(options_.eval_batch_size, [&](const Examples& examples, const torch::Tensor& group) {
+    const std::int64_t n = examples.size();
+    Batch batch = make_batch(examples, torch::arange(n, torch::kInt64), data.interactions.user_features,
                              data.interactions.item_features);
     torch::Tensor logits = model_->forward(batch);
-    loss_sum += loss_->forward(logits, batch.label).item<double>() * static_cast<double>(end - begin);
-    for (auto& m : metrics_) m.metric->update(logits, batch.label, batch.user_id);
-  }
+    loss_sum += loss_->forward(logits, batch.label).item<double>() * static_cast<double>(n);
+    rows += n;
+    for (auto& m : metrics_) m.metric->update(logits, batch.label, group);
+  });
   Evaluation evaluation;
-  evaluation.loss = n > 0 ? loss_sum / static_cast<double>(n) : std::nan("");
+  evaluation.loss = rows > 0 ? loss_sum / static_cast<double>(rows) : std::nan("");
   for (auto& m : metrics_) evaluation.metrics.emplace_back(m.name, m.metric->compute());
   model_->train(was_training);
   return evaluation;
@@ -132,6 +156,7 @@ Evaluation Trainer::evaluate(const Examples& examples, const TrainingData& data)
 
 EpochResult Trainer::train_epoch(const TrainingData& data, std::int64_t epoch, std::int64_t max_batches) {
   model_->train();
+  const auto start = std::chrono::steady_clock::now();
   // Fresh negatives every epoch, from the epoch's own stream: reproducible from the seed.
   at::Generator generator =
       make_generator(options_.seed, SeedStream::train_epoch, static_cast<std::uint64_t>(epoch));
@@ -142,7 +167,6 @@ EpochResult Trainer::train_epoch(const TrainingData& data, std::int64_t epoch, s
   if (max_batches > 0) num_batches = std::min(num_batches, max_batches);
 
   ProgressBar progress("epoch " + std::to_string(epoch) + "/" + std::to_string(options_.epochs), num_batches);
-  const auto start = std::chrono::steady_clock::now();
   double loss_sum = 0.0;
   std::int64_t samples = 0;
   for (std::int64_t b = 0; b < num_batches; ++b) {
@@ -167,34 +191,44 @@ EpochResult Trainer::train_epoch(const TrainingData& data, std::int64_t epoch, s
   return result;
 }
 
-TrainResult Trainer::fit(const TrainingData& data,
-                         const std::function<void(const EpochResult&)>& on_epoch) {
-  bool higher_is_better = monitor_ != "loss";  // "loss": validation loss, lower is better
-  for (const auto& m : metrics_) {
-    if (m.name == monitor_) higher_is_better = m.metric->higher_is_better();
-  }
-
+TrainResult Trainer::fit(const TrainingData& data, const std::function<void(const EpochResult&)>& on_epoch) {
   TrainResult result;
   std::vector<torch::Tensor> best_state;
   double best_value = std::numeric_limits<double>::quiet_NaN();
+  std::int64_t without_improvement = 0;
   for (std::int64_t epoch = 1; epoch <= options_.epochs; ++epoch) {
     EpochResult epoch_result = train_epoch(data, epoch);
-    epoch_result.validation = evaluate(data.validation, data);
-
-    const double value = monitor_ == "loss" ? epoch_result.validation.loss
-                                            : epoch_result.validation.metric(monitor_);
-    const bool better = best_state.empty() || std::isnan(best_value) ||
-                        (higher_is_better ? value > best_value : value < best_value);
-    if (better && (!std::isnan(value) || best_state.empty())) {
-      best_value = value;
-      best_state = snapshot(*model_);
-      result.best_epoch = epoch;
+    if (epoch % options_.eval_every == 0 || epoch == options_.epochs) {
+      epoch_result.validated = true;
+      epoch_result.validation = evaluate(*data.validation, data);
+      const std::string& monitor = early_stopping_.monitor;
+      const double value =
+          monitor == "loss" ? epoch_result.validation.loss : epoch_result.validation.metric(monitor);
+      const double delta = early_stopping_.min_delta;
+      // A NaN never improves on a number; the first validated epoch is always kept.
+      const bool improved = best_state.empty() || (std::isnan(best_value) && !std::isnan(value)) ||
+                            (early_stopping_.maximize ? value > best_value + delta : value < best_value - delta);
+      if (improved) {
+        best_value = value;
+        best_state = snapshot(*model_);
+        result.best_epoch = epoch;
+        without_improvement = 0;
+      } else {
+        ++without_improvement;
+      }
     }
     result.epochs.push_back(epoch_result);
     if (on_epoch) on_epoch(epoch_result);
+    if (early_stopping_.patience > 0 && without_improvement >= early_stopping_.patience) {
+      spdlog::info("early stopping after epoch {}: validation {} has not improved for {} evaluations (best {:.5f} "
+                   "at epoch {})",
+                   epoch, early_stopping_.monitor, without_improvement, best_value, result.best_epoch);
+      result.stopped_early = true;
+      break;
+    }
   }
   restore(*model_, best_state);
-  result.test = evaluate(data.test, data);
+  result.test = evaluate(*data.test, data);
   return result;
 }
 

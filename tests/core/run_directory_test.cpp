@@ -55,6 +55,7 @@ TEST(RunDirectoryTest, MetricsCsvHasOneRowPerEpochAndSplit) {
   e.epoch = 1;
   e.train_loss = 0.5;
   e.samples_per_second = 100;
+  e.validated = true;
   e.validation.loss = 0.25;
   e.validation.metrics = {{"roc_auc", 0.75}};
   run.write_metrics({e});

@@ -49,5 +49,34 @@ TEST(SeedTest, StreamsDiffer) {
   EXPECT_EQ(derive_seed(42, 1), derive_seed(42, 1));
 }
 
+TEST(LeaveOneOutSplitTest, LatestPositiveTestsNextLatestValidates) {
+  // User 0: times 5, 9, 7, 9 with original items 10, 20, 30, 40: the two rows at time 9 tie,
+  // the higher original item (40, row 3) is the latest: test row 3, validation row 1.
+  // User 1: two positives: the later tests, none validates. User 2: one positive: trains.
+  const torch::Tensor user = torch::tensor({0, 0, 0, 0, 1, 1, 2}, torch::kInt64);
+  const torch::Tensor time = torch::tensor({5, 9, 7, 9, 3, 1, 4}, torch::kInt64);
+  const torch::Tensor item = torch::tensor({10, 20, 30, 40, 10, 20, 10}, torch::kInt64);
+  SplitIndices s = leave_one_out_split(user, time, item);
+  EXPECT_TRUE(torch::equal(s.test, torch::tensor({3, 4}, torch::kInt64)));
+  EXPECT_TRUE(torch::equal(s.validation, torch::tensor({1}, torch::kInt64)));
+  EXPECT_TRUE(torch::equal(std::get<0>(s.train.sort()), torch::tensor({0, 2, 5, 6}, torch::kInt64)));
+}
+
+TEST(TemporalSplitTest, OneGlobalCutByTime) {
+  // Ten positives with times 9..0: the earliest 7 train, the next 1 validates, the last 2 test.
+  const torch::Tensor time = torch::arange(9, -1, -1, torch::kInt64);
+  SplitIndices s = temporal_split(time, SplitOptions{"temporal", 0.1, 0.2});
+  EXPECT_TRUE(torch::equal(s.train, torch::arange(9, 2, -1, torch::kInt64)));
+  EXPECT_TRUE(torch::equal(s.validation, torch::tensor({2}, torch::kInt64)));
+  EXPECT_TRUE(torch::equal(s.test, torch::tensor({1, 0}, torch::kInt64)));
+}
+
+TEST(SplitOptionsTest, StrategiesAreChecked) {
+  const PipelineConfig c = test::parse_config("[split]\nstrategy = \"leave_one_out\"\n");
+  EXPECT_EQ(SplitOptions::from_config(c.section("split")).strategy, "leave_one_out");
+  const PipelineConfig d = test::parse_config("[split]\nval_ratio = 0.0\n");
+  EXPECT_THROW(SplitOptions::from_config(d.section("split")), ConfigError);
+}
+
 }  // namespace
 }  // namespace recsys::core

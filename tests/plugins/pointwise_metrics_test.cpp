@@ -6,6 +6,7 @@
 
 #include <torch/torch.h>
 
+#include "oracle.hpp"
 #include "test_support.hpp"
 
 namespace recsys {
@@ -86,6 +87,35 @@ TEST_F(PointwiseMetricTest, LargeSplitMatchesTheRankFormula) {
     m->update(scores.slice(0, begin, end), labels.slice(0, begin, end), torch::zeros({end - begin}, torch::kInt64));
   }
   EXPECT_NEAR(m->compute(), expected, 1e-9);
+}
+
+TEST_F(PointwiseMetricTest, GaucMatchesScikitLearnOnARandomCase) {
+  const test::RankingOracle oracle = test::load_ranking_oracle();
+  auto m = make("gauc");
+  m->update(torch::tensor(oracle.score), torch::tensor(oracle.label), torch::tensor(oracle.group, torch::kInt64));
+  EXPECT_NEAR(m->compute(), oracle.expected.at("gauc"), 1e-12);
+}
+
+TEST_F(PointwiseMetricTest, GaucWeightsUsersByTheirExamplesAndSkipsOneClassUsers) {
+  // User 0: AUC 1 over 2 examples; user 1: AUC 0.5 (a tie) over 4; user 2: one class, skipped.
+  auto m = make("gauc");
+  m->update(torch::tensor({0.9f, 0.1f, 0.5f, 0.5f, 0.2f, 0.8f, 0.3f}), torch::tensor({1.f, 0.f, 1.f, 0.f, 0.f, 1.f, 1.f}),
+            torch::tensor({0, 0, 1, 1, 1, 1, 2}, torch::kInt64));
+  // User 1: positives 0.5, 0.8; negatives 0.5, 0.2: pairs (0.5,0.5)=1/2, (0.5,0.2)=1, (0.8,*)=2: 3.5/4.
+  EXPECT_NEAR(m->compute(), (1.0 * 2 + 0.875 * 4) / 6.0, 1e-12);
+}
+
+TEST_F(PointwiseMetricTest, ErrorsAndLogLoss) {
+  // Scores [2, -1, 0.5] against labels [1, 0, 0].
+  const std::vector<float> s{2.f, -1.f, 0.5f}, l{1.f, 0.f, 0.f};
+  EXPECT_NEAR(value("rmse", s, l), std::sqrt((1.0 + 1.0 + 0.25) / 3.0), 1e-12);
+  EXPECT_NEAR(value("mae", s, l), (1.0 + 1.0 + 0.5) / 3.0, 1e-12);
+  // -log(sigmoid(2)) - log(1 - sigmoid(-1)) - log(1 - sigmoid(0.5)) = log(1+e^-2) + log(1+e^-1) + log(1+e^0.5).
+  EXPECT_NEAR(value("log_loss", s, l),
+              (std::log1p(std::exp(-2.0)) + std::log1p(std::exp(-1.0)) + std::log1p(std::exp(0.5))) / 3.0, 1e-12);
+  EXPECT_FALSE(make("rmse")->higher_is_better());
+  EXPECT_FALSE(make("log_loss")->higher_is_better());
+  EXPECT_TRUE(make("gauc")->higher_is_better());
 }
 
 }  // namespace

@@ -1,5 +1,6 @@
-// The point-wise metric plugins: `roc_auc` and `pr_auc` (average precision). Both buffer
-// the split's scores and labels and compute the exact value once, over the whole split.
+// The point-wise metric plugins: `roc_auc`, `pr_auc` (average precision), `gauc`, `log_loss`,
+// `rmse` and `mae`. Each buffers the split's scores and labels and computes the exact value
+// once, over the whole split.
 #include "pointwise_metrics.hpp"
 
 #include <algorithm>
@@ -31,26 +32,23 @@ std::vector<std::size_t> descending_order(const std::vector<double>& scores) {
 
 double roc_auc(const std::vector<double>& scores, const std::vector<float>& labels) {
   const auto order = descending_order(scores);
-  std::int64_t positives = 0, negatives = 0;
-  // Walk groups of equal scores from the top: each positive beats every negative seen in
-  // lower groups; within a group each positive-negative pair counts one half.
-  double wins = 0.0;  // counts of (positive, negative) pairs ordered correctly, ties = 1/2
-  std::int64_t negatives_below_after = 0;
-  for (std::size_t i = 0; i < order.size(); ++i) negatives += labels[order[i]] > 0.5f ? 0 : 1;
-  positives = static_cast<std::int64_t>(order.size()) - negatives;
+  std::int64_t negatives = 0;
+  for (float l : labels) negatives += l > 0.5f ? 0 : 1;
+  const std::int64_t positives = static_cast<std::int64_t>(labels.size()) - negatives;
   if (positives == 0 || negatives == 0) return kNaN;
-  std::int64_t negatives_seen = 0;
+  // Walk groups of equal scores from the top: each positive beats every negative in the lower
+  // groups; within a group each positive-negative pair counts one half.
+  double wins = 0.0;
+  std::int64_t negatives_above = 0;  // in higher groups, including the current one at the end
   for (std::size_t begin = 0; begin < order.size();) {
     std::size_t end = begin;
     std::int64_t group_pos = 0, group_neg = 0;
-    while (end < order.size() && scores[order[end]] == scores[order[begin]]) {
+    for (; end < order.size() && scores[order[end]] == scores[order[begin]]; ++end) {
       (labels[order[end]] > 0.5f ? group_pos : group_neg) += 1;
-      ++end;
     }
-    negatives_seen += group_neg;
-    negatives_below_after = negatives - negatives_seen;
-    wins += static_cast<double>(group_pos) * static_cast<double>(negatives_below_after) +
-            0.5 * static_cast<double>(group_pos) * static_cast<double>(group_neg);
+    negatives_above += group_neg;
+    const std::int64_t negatives_below = negatives - negatives_above;
+    wins += static_cast<double>(group_pos) * (static_cast<double>(negatives_below) + 0.5 * static_cast<double>(group_neg));
     begin = end;
   }
   return wins / (static_cast<double>(positives) * static_cast<double>(negatives));
@@ -81,16 +79,20 @@ namespace {
 class BufferedMetric : public Metric {
  public:
   void update(const torch::Tensor& scores, const torch::Tensor& labels,
-              const torch::Tensor& /*user_id*/) override {
-    TORCH_CHECK(scores.numel() == labels.numel(), "metric: scores and labels differ in length");
+              const torch::Tensor& group_id) override {
+    TORCH_CHECK(scores.numel() == labels.numel() && scores.numel() == group_id.numel(),
+                "metric: scores, labels and group_id differ in length");
     const torch::Tensor s = scores.detach().to(torch::kFloat64).contiguous().view(-1);
     const torch::Tensor l = labels.detach().to(torch::kFloat32).contiguous().view(-1);
+    const torch::Tensor g = group_id.detach().to(torch::kInt64).contiguous().view(-1);
     scores_.insert(scores_.end(), s.data_ptr<double>(), s.data_ptr<double>() + s.numel());
     labels_.insert(labels_.end(), l.data_ptr<float>(), l.data_ptr<float>() + l.numel());
+    groups_.insert(groups_.end(), g.data_ptr<std::int64_t>(), g.data_ptr<std::int64_t>() + g.numel());
   }
   void reset() override {
     scores_.clear();
     labels_.clear();
+    groups_.clear();
   }
 
  protected:
@@ -101,8 +103,15 @@ class BufferedMetric : public Metric {
     }
     return value;
   }
+  double mean_of(double (*term)(double score, float label)) const {
+    if (scores_.empty()) return kNaN;
+    double sum = 0.0;
+    for (std::size_t i = 0; i < scores_.size(); ++i) sum += term(scores_[i], labels_[i]);
+    return sum / static_cast<double>(scores_.size());
+  }
   std::vector<double> scores_;
   std::vector<float> labels_;
+  std::vector<std::int64_t> groups_;
 };
 
 class RocAuc final : public BufferedMetric {
@@ -117,6 +126,68 @@ class PrAuc final : public BufferedMetric {
   double compute() override { return checked(average_precision(scores_, labels_), "pr_auc"); }
 };
 
+/// Group AUC (Zhu et al. 2017, "Optimized Cost per Click in Taobao Display Advertising"):
+/// the ROC-AUC of each group (user), averaged with weights = the group's number of examples.
+/// Groups with one class only are skipped and counted in the log.
+class GroupAuc final : public BufferedMetric {
+ public:
+  explicit GroupAuc(const PluginArgs&) {}
+  double compute() override {
+    std::vector<std::size_t> order(groups_.size());
+    std::iota(order.begin(), order.end(), 0);
+    std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return groups_[a] < groups_[b]; });
+    double weighted = 0.0, weights = 0.0;
+    std::int64_t skipped = 0;
+    std::vector<double> s;
+    std::vector<float> l;
+    for (std::size_t i = 0; i < order.size();) {
+      const std::int64_t group = groups_[order[i]];
+      s.clear();
+      l.clear();
+      for (; i < order.size() && groups_[order[i]] == group; ++i) {
+        s.push_back(scores_[order[i]]);
+        l.push_back(labels_[order[i]]);
+      }
+      const double auc = roc_auc(s, l);
+      if (std::isnan(auc)) {
+        ++skipped;
+        continue;
+      }
+      weighted += auc * static_cast<double>(s.size());
+      weights += static_cast<double>(s.size());
+    }
+    if (skipped > 0) spdlog::info("gauc: {} groups with one class only skipped", skipped);
+    return checked(weights > 0 ? weighted / weights : kNaN, "gauc");
+  }
+};
+
+/// Binary cross-entropy of sigmoid(logit) against the label, computed stably as
+/// softplus(s) - y * s.
+class LogLoss final : public BufferedMetric {
+ public:
+  explicit LogLoss(const PluginArgs&) {}
+  double compute() override {
+    return mean_of([](double s, float y) { return std::max(s, 0.0) + std::log1p(std::exp(-std::abs(s))) - y * s; });
+  }
+  bool higher_is_better() const override { return false; }
+};
+
+/// Root mean squared error between the raw score and the label (explicit rating prediction).
+class RootMeanSquaredError final : public BufferedMetric {
+ public:
+  explicit RootMeanSquaredError(const PluginArgs&) {}
+  double compute() override { return std::sqrt(mean_of([](double s, float y) { return (s - y) * (s - y); })); }
+  bool higher_is_better() const override { return false; }
+};
+
+/// Mean absolute error between the raw score and the label.
+class MeanAbsoluteError final : public BufferedMetric {
+ public:
+  explicit MeanAbsoluteError(const PluginArgs&) {}
+  double compute() override { return mean_of([](double s, float y) { return std::abs(s - y); }); }
+  bool higher_is_better() const override { return false; }
+};
+
 }  // namespace
 
 }  // namespace recsys::metrics
@@ -126,4 +197,12 @@ RECSYS_PLUGIN_LIBRARY(
                   "Area under the ROC curve over the whole split (ties count 1/2)", "auc"),
     RECSYS_PLUGIN(metric, "pr_auc", recsys::metrics::PrAuc, "1.0.0",
                   "Average precision (scikit-learn's definition) over the whole split",
-                  "average_precision"));
+                  "average_precision"),
+    RECSYS_PLUGIN(metric, "gauc", recsys::metrics::GroupAuc, "1.0.0",
+                  "Per-user ROC-AUC weighted by the user's number of examples", "group_auc"),
+    RECSYS_PLUGIN(metric, "log_loss", recsys::metrics::LogLoss, "1.0.0",
+                  "Binary cross-entropy of sigmoid(logit)", "logloss"),
+    RECSYS_PLUGIN(metric, "rmse", recsys::metrics::RootMeanSquaredError, "1.0.0",
+                  "Root mean squared error of the raw score", ""),
+    RECSYS_PLUGIN(metric, "mae", recsys::metrics::MeanAbsoluteError, "1.0.0", "Mean absolute error of the raw score",
+                  ""));

@@ -56,7 +56,7 @@ using PluginFactory = std::shared_ptr<void> (*)(const PluginArgs&);
 
 struct PluginEntry {
   PluginKind kind;
-  const char* name;         ///< unique within a kind, [A-Za-z0-9_]+ (checked at load)
+  const char* name;         ///< unique within a kind, [A-Za-z0-9_]+, ranking metrics +"@k" (checked at load)
   const char* version;      ///< semantic version of the plugin
   const char* description;  ///< one line
   const char* aliases;      ///< comma-separated other names (e.g. the notebooks' class names), "" for none

@@ -19,6 +19,7 @@ struct RunOutcome {
   std::int64_t num_users = 0;
   std::int64_t num_items = 0;
   std::int64_t num_positives = 0;
+  std::string protocol;  ///< one line: protocol, split, negatives, candidates, tie policy
 };
 
 /// Scans the default plugin directories and the config's `[plugins] paths` into `registry`.

@@ -9,6 +9,7 @@
 #include <string_view>
 
 #include "recsys/config.hpp"
+#include "recsys/core/evaluation.hpp"
 #include "recsys/core/trainer.hpp"
 
 namespace recsys::core {
@@ -39,10 +40,13 @@ class RunDirectory {
   const std::filesystem::path& path() const { return path_; }
 
   void write_config(const std::string& resolved_toml) const;
-  /// Rewrites metrics.csv with one row per epoch and split (train, validation).
+  /// Rewrites metrics.csv with one row per epoch and split (train; validation when validated).
   void write_metrics(const std::vector<EpochResult>& epochs) const;
-  /// Writes summary.json: the best epoch and the test loss and metrics.
-  void write_summary(const TrainResult& result) const;
+  /// Writes summary.json: the protocol, the best epoch, and the test loss and metrics.
+  void write_summary(const TrainResult& result, const std::string& protocol) const;
+  /// Writes `<split>_candidates.csv` (list,user,item,label with the dataset's original ids):
+  /// the ranking lists of the sampled protocol.
+  void write_candidates(const std::string& split, const MaterializedSet& set, const InteractionData& data) const;
 
  private:
   std::filesystem::path path_;

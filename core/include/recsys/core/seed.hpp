@@ -16,6 +16,8 @@ enum class SeedStream : std::uint64_t {
   validation_negatives = 2,
   test_negatives = 3,
   model_init = 4,
+  validation_candidates = 5,
+  test_candidates = 6,
   train_epoch = 1000,  ///< + epoch number
 };
 

@@ -1,6 +1,10 @@
 #pragma once
 /// @file
 /// Splitting the positives into train / validation / test.
+///
+/// Every user and item keeps the contiguous id the dataset gave it over all the data, so a
+/// user or item seen only in a held-out split still has an embedding row (never trained on):
+/// no lookup is ever out of range and nothing is dropped.
 
 #include <cstdint>
 #include <string>
@@ -8,17 +12,25 @@
 #include <torch/types.h>
 
 #include "recsys/config.hpp"
+#include "recsys/dataset.hpp"
 
 namespace recsys::core {
 
 /// `[split]` options.
 struct SplitOptions {
-  std::string strategy = "random";  ///< only "random" for now
-  double val_ratio = 0.1;           ///< fraction of positives for validation, in (0, 1)
-  double test_ratio = 0.2;          ///< fraction of positives for test, in (0, 1)
+  /// "random": positives shuffled with the seed, cut at the ratios.
+  /// "leave_one_out": per user, the latest positive is the test item and the next latest the
+  ///   validation item (ties in time: the higher original item id counts as later); a user
+  ///   with 2 positives gives only a test item, a user with 1 none.
+  /// "temporal": one global cut by timestamp at the ratios (ties: dataset order).
+  std::string strategy = "random";
+  double val_ratio = 0.1;   ///< random and temporal: fraction of positives for validation, (0, 1)
+  double test_ratio = 0.2;  ///< random and temporal: fraction of positives for test, (0, 1)
 
   /// Reads and range-checks `[split]`; throws ConfigError.
   static SplitOptions from_config(const Config& config);
+  /// One line for logs: "random 0.7/0.1/0.2", "leave_one_out", ...
+  std::string describe() const;
 };
 
 /// Row indices (int64, into the dataset's positives) of each split.
@@ -28,10 +40,20 @@ struct SplitIndices {
   torch::Tensor test;        ///< int64 [N_test]
 };
 
+/// Splits the positives of `data` as `options` says; `generator` drives the random strategy.
+SplitIndices split_positives(const InteractionData& data, const SplitOptions& options, at::Generator& generator);
+
 /// Random split by positive: a seeded permutation; the first floor(n * (1 - val - test))
 /// rows train, the rows up to floor(n * (1 - test)) validate, the rest test (the reference
 /// pipeline's arithmetic).
-SplitIndices random_split(std::int64_t num_positives, const SplitOptions& options,
-                          at::Generator& generator);
+SplitIndices random_split(std::int64_t num_positives, const SplitOptions& options, at::Generator& generator);
+
+/// Leave-one-out by time (He et al. 2017, section 4.1), see SplitOptions::strategy.
+/// `user_id`, `timestamp`, `original_item_id`: int64 [N].
+SplitIndices leave_one_out_split(const torch::Tensor& user_id, const torch::Tensor& timestamp,
+                                 const torch::Tensor& original_item_id);
+
+/// Global temporal split: positives ordered by timestamp (stable), cut as random_split cuts.
+SplitIndices temporal_split(const torch::Tensor& timestamp, const SplitOptions& options);
 
 }  // namespace recsys::core

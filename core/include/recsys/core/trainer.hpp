@@ -1,12 +1,12 @@
 #pragma once
 /// @file
-/// The training loop: per epoch, fresh negatives, a shuffled pass of mini-batches with the
-/// optimizer, then validation loss and metrics; at the end, test metrics of the best
-/// validation epoch (by the monitored metric).
+/// The training loop: per epoch, fresh negatives and a shuffled pass of mini-batches; every
+/// `eval_every` epochs (and after the last) validation loss and metrics, which select the
+/// best epoch and may stop the run early; at the end, the test split is evaluated once, with
+/// the best epoch's weights.
 
 #include <cstdint>
 #include <functional>
-#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -33,9 +33,23 @@ struct TrainerOptions {
   std::string device = "cpu";
   std::int64_t threads = 0;  ///< torch intra-op threads; 0 = one per core
   std::int64_t eval_batch_size = 16384;
+  std::int64_t eval_every = 1;  ///< epochs between validations (the last epoch always validates)
 
   /// Reads and range-checks `[training]`; throws ConfigError.
   static TrainerOptions from_config(const Config& config);
+};
+
+/// `[early_stopping]` options: which validation figure selects the best epoch, and when to stop.
+struct EarlyStoppingOptions {
+  std::string monitor;      ///< a name of `[evaluation] metrics`, or "loss"
+  bool maximize = true;     ///< direction = "max" | "min"
+  std::int64_t patience = 0;  ///< stop after this many validations without improvement; 0 = never
+  double min_delta = 0.0;   ///< an improvement must exceed this
+
+  /// `metric_names`: the configured metrics; `higher_is_better(name)` gives a metric's
+  /// natural direction (the default of `direction`). Throws ConfigError.
+  static EarlyStoppingOptions from_config(const Config& config, const std::vector<std::string>& metric_names,
+                                          const std::function<bool(const std::string&)>& higher_is_better);
 };
 
 /// A metric plugin with the name the config listed it under.
@@ -48,42 +62,42 @@ struct NamedMetric {
 struct Evaluation {
   double loss = 0.0;
   std::vector<std::pair<std::string, double>> metrics;  ///< in config order
-  double metric(const std::string& name) const;
+  double metric(const std::string& name) const;          ///< NaN when absent
 };
 
 struct EpochResult {
   std::int64_t epoch = 0;       ///< 1-based
   double train_loss = 0.0;      ///< mean over the epoch's examples
+  bool validated = false;       ///< whether `validation` holds this epoch's figures
   Evaluation validation;
   std::int64_t samples = 0;     ///< training examples seen
-  double train_seconds = 0.0;   ///< the pass over the batches, without sampling and validation
+  double train_seconds = 0.0;   ///< the pass over the batches, sampling included, validation not
   double samples_per_second = 0.0;
 };
 
 struct TrainResult {
   std::vector<EpochResult> epochs;
   std::int64_t best_epoch = 0;  ///< 1-based epoch whose parameters were tested
+  bool stopped_early = false;
   Evaluation test;
 };
 
 class Trainer {
  public:
-  /// `monitor`: the validation metric that selects the best epoch (one of `metrics`, or
-  /// "loss" for the validation loss).
   Trainer(TrainerOptions options, std::shared_ptr<Model> model, std::shared_ptr<Loss> loss,
-          std::shared_ptr<Sampler> sampler, std::vector<NamedMetric> metrics, std::string monitor);
+          std::shared_ptr<Sampler> sampler, std::vector<NamedMetric> metrics, EarlyStoppingOptions early_stopping);
 
-  /// Trains for options.epochs and tests the best epoch. `on_epoch` runs after each epoch.
-  TrainResult fit(const TrainingData& data,
-                  const std::function<void(const EpochResult&)>& on_epoch = {});
+  /// Trains, validates and tests. `on_epoch` runs after each epoch.
+  TrainResult fit(const TrainingData& data, const std::function<void(const EpochResult&)>& on_epoch = {});
 
   /// One training pass of epoch `epoch` (1-based): draws the epoch's negatives, shuffles and
   /// steps the optimizer once per batch; at most `max_batches` batches when > 0 (benchmarks).
   /// Fills epoch, samples, train_loss, train_seconds and samples_per_second.
   EpochResult train_epoch(const TrainingData& data, std::int64_t epoch, std::int64_t max_batches = 0);
 
-  /// Mean loss and metrics of the model on `examples` (eval mode, no gradients).
-  Evaluation evaluate(const Examples& examples, const TrainingData& data);
+  /// Mean loss and metrics of the model on `set` (eval mode, no gradients). Deterministic:
+  /// the same model and set give bit-identical figures.
+  Evaluation evaluate(const EvaluationSet& set, const TrainingData& data);
 
  private:
   TrainerOptions options_;
@@ -91,7 +105,7 @@ class Trainer {
   std::shared_ptr<Loss> loss_;
   std::shared_ptr<Sampler> sampler_;
   std::vector<NamedMetric> metrics_;
-  std::string monitor_;
+  EarlyStoppingOptions early_stopping_;
   std::unique_ptr<torch::optim::Optimizer> optimizer_;
 };
 
