@@ -104,7 +104,17 @@ std::string number(double value) {
   return out.str();
 }
 
-std::string json_number(double value) { return std::isfinite(value) ? number(value) : "null"; }
+/// Shortest text that reads back as the same double (17 significant digits at most), so
+/// summaries of two runs compare bit for bit.
+std::string json_number(double value) {
+  if (!std::isfinite(value)) return "null";
+  char text[32];
+  for (int digits = 15; digits <= 17; ++digits) {
+    std::snprintf(text, sizeof text, "%.*g", digits, value);
+    if (std::strtod(text, nullptr) == value) break;
+  }
+  return text;
+}
 
 std::string json_string(const std::string& text) {
   std::string out = "\"";

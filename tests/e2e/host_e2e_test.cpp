@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 
+#include <algorithm>
 #include <array>
 #include <cstdio>
 #include <fstream>
@@ -152,6 +153,51 @@ TEST(HostRunTest, ShortRunOnMovieLens100k) {
   test::TempDir dir;
   // Two epochs of MF reach about 0.84 on validation; a broken pipeline stays near 0.5.
   EXPECT_GT(run_shipped_mf("--set training.epochs=2", dir), 0.80);
+}
+
+std::string read_file(const fs::path& file) {
+  std::ifstream in(file);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+/// metrics.csv without its last column (samples_per_second, a timing).
+std::string without_timing(const std::string& csv) {
+  std::stringstream in(csv);
+  std::string line, out;
+  while (std::getline(in, line)) out += line.substr(0, line.rfind(',')) + "\n";
+  return out;
+}
+
+TEST(HostRunTest, TwoRunsWithOneSeedAreBitIdenticalUnderEveryProtocol) {
+  if (!test::have_movielens_100k()) GTEST_SKIP() << "ml-100k not found under " << test::data_root();
+  const std::string config = std::string(RECSYS_TEST_SOURCE_DIR) + "/configs/movielens_mf.toml";
+  for (const std::string protocol : {"pointwise", "sampled", "full"}) {
+    const std::string metrics = protocol == "pointwise" ? "[\"roc_auc\", \"gauc\"]" : "[\"hr@10\", \"ndcg@10\", \"map@10\"]";
+    test::TempDir dir;
+    for (const char* run : {"a", "b"}) {
+      const HostResult r = run_host("run '" + config + "' --set training.epochs=1 --set evaluation.protocol=" + protocol +
+                                        " --set 'evaluation.metrics=" + metrics + "' --set early_stopping.monitor=loss" +
+                                        " --set logging.run_name=" + run + " --set logging.output_dir='\"" +
+                                        dir.path().string() + "\"'",
+                                    data_env());
+      ASSERT_EQ(r.status, 0) << r.output;
+    }
+    const fs::path runs = dir.path() / "movielens_mf";
+    const std::string a = read_file(runs / "a" / "summary.json");
+    EXPECT_NE(a.find("\"protocol\": \"protocol " + protocol), std::string::npos) << a;
+    EXPECT_EQ(a, read_file(runs / "b" / "summary.json")) << protocol;
+    EXPECT_EQ(without_timing(read_file(runs / "a" / "metrics.csv")),
+              without_timing(read_file(runs / "b" / "metrics.csv")))
+        << protocol;
+    if (protocol == "sampled") {
+      EXPECT_EQ(read_file(runs / "a" / "test_candidates.csv"), read_file(runs / "b" / "test_candidates.csv"));
+      // 11076 test positives, 100 rows each, plus the header.
+      const std::string candidates = read_file(runs / "a" / "test_candidates.csv");
+      EXPECT_EQ(std::count(candidates.begin(), candidates.end(), '\n'), 11076 * 100 + 1);
+    }
+  }
 }
 
 // Label "slow" (not run by CI): the acceptance figure of the shipped config, 10 epochs.
