@@ -10,23 +10,27 @@
 
 #include "recsys/core/pipeline.hpp"
 #include "recsys/core/plugin_registry.hpp"
+#include "recsys/errors.hpp"
 
 namespace recsys::host {
 
 namespace {
 
-void print_summary(const core::RunOutcome& outcome) {
-  const auto& test = outcome.result.test;
+void print_metrics(const core::Evaluation& evaluation) {
   std::size_t width = 4;
-  for (const auto& [name, value] : test.metrics) width = std::max(width, name.size());
-  std::cout << "\nTest metrics (best validation epoch " << outcome.result.best_epoch << " of "
-            << outcome.result.epochs.size() << "; " << outcome.num_users << " users, "
-            << outcome.num_items << " items, " << outcome.num_positives << " positives)\n";
+  for (const auto& [name, value] : evaluation.metrics) width = std::max(width, name.size());
   std::cout << fmt::format("  {:<{}}  {:>8}\n", "metric", width, "value");
-  std::cout << fmt::format("  {:<{}}  {:>8.4f}\n", "loss", width, test.loss);
-  for (const auto& [name, value] : test.metrics) {
+  std::cout << fmt::format("  {:<{}}  {:>8.4f}\n", "loss", width, evaluation.loss);
+  for (const auto& [name, value] : evaluation.metrics) {
     std::cout << fmt::format("  {:<{}}  {:>8.4f}\n", name, width, value);
   }
+}
+
+void print_summary(const core::RunOutcome& outcome) {
+  std::cout << "\nTest metrics (best validation epoch " << outcome.result.best_epoch << "; "
+            << outcome.result.epochs.size() << " epochs trained in this process; " << outcome.num_users
+            << " users, " << outcome.num_items << " items, " << outcome.num_positives << " positives)\n";
+  print_metrics(outcome.result.test);
   std::cout << "Protocol: " << outcome.protocol << "\n";
   if (outcome.result.stopped_early) std::cout << "Stopped early (see [early_stopping]).\n";
   std::cout << "Run directory: " << outcome.run_directory.string() << "\n";
@@ -34,12 +38,54 @@ void print_summary(const core::RunOutcome& outcome) {
 
 }  // namespace
 
-int run_command(const std::string& pipeline, const std::vector<std::string>& overrides) {
+int run_command(const std::string& pipeline, const std::vector<std::string>& overrides,
+                const std::optional<std::string>& resume) {
   const core::PipelineConfig config = core::PipelineConfig::load(pipeline, overrides);
   core::PluginRegistry registry;
   core::discover_plugins(registry, config);
-  const core::RunOutcome outcome = core::run_pipeline(config, registry);
+  std::optional<std::filesystem::path> resume_directory;
+  if (resume) resume_directory = *resume;
+  const core::RunOutcome outcome = core::run_pipeline(config, registry, resume_directory);
   print_summary(outcome);
+  return kSuccess;
+}
+
+int evaluate_command(const std::string& run_directory, const std::string& split, const std::string& checkpoint) {
+  const core::EvaluateOutcome outcome = core::evaluate_run(run_directory, split, checkpoint);
+  std::cout << "\n" << split << " metrics of " << run_directory << " (" << checkpoint << " checkpoint, epoch "
+            << outcome.epoch << ")\n";
+  print_metrics(outcome.evaluation);
+  std::cout << "Protocol: " << outcome.protocol << "\n";
+  return kSuccess;
+}
+
+int recommend_command(const std::string& run_directory, std::int64_t user, std::int64_t k, const std::string& format) {
+  if (format != "table" && format != "json" && format != "csv") {
+    throw ConfigError("--format " + format + ": expected table, json or csv");
+  }
+  const auto items = core::recommend(run_directory, user, k);
+  if (format == "json") {
+    std::cout << "[";
+    for (std::size_t i = 0; i < items.size(); ++i) {
+      std::cout << (i ? ",\n " : "") << "{\"rank\": " << i + 1 << ", \"item\": " << items[i].item
+                << ", \"title\": " << core::json_string(items[i].title)
+                << ", \"score\": " << core::json_number(items[i].score) << "}";
+    }
+    std::cout << "]\n";
+  } else if (format == "csv") {
+    std::cout << "rank,item,title,score\n";
+    for (std::size_t i = 0; i < items.size(); ++i) {
+      std::string title = items[i].title;  // RFC 4180: quote, double the quotes inside
+      std::string quoted = "\"";
+      for (char c : title) quoted += c == '"' ? std::string("\"\"") : std::string(1, c);
+      std::cout << i + 1 << "," << items[i].item << "," << quoted << "\"," << core::json_number(items[i].score) << "\n";
+    }
+  } else {
+    std::cout << fmt::format("{:>4}  {:>7}  {:<60}  {:>8}\n", "rank", "item", "title", "score");
+    for (std::size_t i = 0; i < items.size(); ++i) {
+      std::cout << fmt::format("{:>4}  {:>7}  {:<60}  {:>8.4f}\n", i + 1, items[i].item, items[i].title, items[i].score);
+    }
+  }
   return kSuccess;
 }
 

@@ -2,6 +2,8 @@
 /// @file
 /// The recsys-host subcommands. Each returns the process exit status.
 
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -10,8 +12,15 @@ namespace recsys::host {
 /// Exit statuses: 0 success, 1 failure at run time, 2 bad usage or configuration.
 enum ExitStatus : int { kSuccess = 0, kRuntimeFailure = 1, kUsageError = 2 };
 
-/// `recsys-host run PIPELINE.toml [--set section.key=value ...]`
-int run_command(const std::string& pipeline, const std::vector<std::string>& overrides);
+/// `recsys-host run PIPELINE.toml [--set section.key=value ...] [--resume RUN_DIR]`
+int run_command(const std::string& pipeline, const std::vector<std::string>& overrides,
+                 const std::optional<std::string>& resume);
+
+/// `recsys-host evaluate RUN_DIR [--split test|validation] [--checkpoint best|last]`
+int evaluate_command(const std::string& run_directory, const std::string& split, const std::string& checkpoint);
+
+/// `recsys-host recommend RUN_DIR --user ID [--k 10] [--format table|json|csv]`
+int recommend_command(const std::string& run_directory, std::int64_t user, std::int64_t k, const std::string& format);
 
 /// `recsys-host plugins [--path DIR ...]`: a table of every library found and its plugins.
 int plugins_command(const std::vector<std::string>& extra_directories);

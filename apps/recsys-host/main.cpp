@@ -1,9 +1,12 @@
 // recsys-host: trains and evaluates recommender pipelines built from plugins.
+#include <cstdint>
 #include <iostream>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include <boost/program_options.hpp>
+#include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
 #include "commands.hpp"
@@ -17,12 +20,17 @@ namespace {
 
 constexpr const char* kUsage =
     "Usage:\n"
-    "  recsys-host run PIPELINE.toml [--set section.key=value ...]\n"
+    "  recsys-host run PIPELINE.toml [--set section.key=value ...] [--resume RUN_DIR]\n"
+    "  recsys-host evaluate RUN_DIR [--split test|validation] [--checkpoint best|last]\n"
+    "  recsys-host recommend RUN_DIR --user ID [--k 10] [--format table|json|csv]\n"
     "  recsys-host plugins [--path DIR ...]\n"
     "  recsys-host --help | --version\n\n"
     "Commands:\n"
-    "  run      train, validate and test the pipeline the TOML file describes\n"
-    "  plugins  list the plugin libraries found and what they provide\n\n"
+    "  run       train, validate and test the pipeline the TOML file describes; --resume\n"
+    "            continues the run in RUN_DIR from its last checkpoint\n"
+    "  evaluate  recompute a finished run's metrics from a checkpoint\n"
+    "  recommend the top-k items for a user (original ids), leaving out the user's positives\n"
+    "  plugins   list the plugin libraries found and what they provide\n\n"
     "Plugins are searched in lib/recsys/plugins beside the executable, in RECSYS_PLUGIN_PATH\n"
     "(colon-separated) and in the pipeline's [plugins] paths.\n"
     "Exit status: 0 success, 1 failure at run time, 2 bad usage or configuration.\n";
@@ -36,7 +44,13 @@ int parse_and_dispatch(int argc, char** argv) {
        "trace, debug, info, warn, error or off")
       ("set", po::value<std::vector<std::string>>()->composing(),
        "run: override a config value, section.key=value (value read as TOML; a bare word is a string)")
-      ("path", po::value<std::vector<std::string>>()->composing(), "plugins: also scan this directory");
+      ("path", po::value<std::vector<std::string>>()->composing(), "plugins: also scan this directory")
+      ("resume", po::value<std::string>(), "run: continue the run in this directory from checkpoints/last.pt")
+      ("split", po::value<std::string>()->default_value("test"), "evaluate: test or validation")
+      ("checkpoint", po::value<std::string>()->default_value("best"), "evaluate: best or last")
+      ("user", po::value<std::int64_t>(), "recommend: the user's id in the dataset")
+      ("k", po::value<std::int64_t>()->default_value(10), "recommend: how many items")
+      ("format", po::value<std::string>()->default_value("table"), "recommend: table, json or csv");
   po::options_description hidden;
   hidden.add_options()("command", po::value<std::string>())("args", po::value<std::vector<std::string>>());
   po::options_description all;
@@ -62,6 +76,8 @@ int parse_and_dispatch(int argc, char** argv) {
   if (parsed_level == spdlog::level::off && level != "off") {
     throw po::error("--log-level: unknown level '" + level + "'");
   }
+  // Logs and the progress bar go to stderr; stdout carries only results (tables, JSON, CSV).
+  spdlog::set_default_logger(spdlog::stderr_color_mt("recsys"));
   spdlog::set_level(parsed_level);
   spdlog::set_pattern("[%H:%M:%S.%e] [%^%l%$] %v");
 
@@ -73,14 +89,26 @@ int parse_and_dispatch(int argc, char** argv) {
   if (command == "run") {
     if (!paths.empty()) throw po::error("--path belongs to the plugins command; use [plugins] paths in the pipeline");
     if (args.size() != 1) throw po::error("run expects exactly one PIPELINE.toml");
-    return run_command(args.front(), sets);
+    std::optional<std::string> resume;
+    if (vm.count("resume")) resume = vm["resume"].as<std::string>();
+    return run_command(args.front(), sets, resume);
+  }
+  if (command == "evaluate") {
+    if (args.size() != 1) throw po::error("evaluate expects exactly one RUN_DIR");
+    return evaluate_command(args.front(), vm["split"].as<std::string>(), vm["checkpoint"].as<std::string>());
+  }
+  if (command == "recommend") {
+    if (args.size() != 1) throw po::error("recommend expects exactly one RUN_DIR");
+    if (!vm.count("user")) throw po::error("recommend needs --user ID");
+    return recommend_command(args.front(), vm["user"].as<std::int64_t>(), vm["k"].as<std::int64_t>(),
+                             vm["format"].as<std::string>());
   }
   if (command == "plugins") {
     if (!args.empty()) throw po::error("plugins takes no positional argument");
     if (!sets.empty()) throw po::error("--set belongs to the run command");
     return plugins_command(paths);
   }
-  throw po::error("unknown command '" + command + "' (expected run or plugins)");
+  throw po::error("unknown command '" + command + "' (expected run, evaluate, recommend or plugins)");
 }
 
 }  // namespace

@@ -21,7 +21,7 @@ EvaluationOptions EvaluationOptions::from_config(const Config& config) {
   o.metrics = config.get_string_list("metrics", o.metrics);
   for (const auto& name : o.metrics) {
     const MetricName parsed = parse_metric_name(name);
-    if (parsed.k > 0 && o.protocol == Protocol::pointwise) {
+    if (parsed.k >= 0 && o.protocol == Protocol::pointwise) {
       config.fail("metrics", "'" + name + "' is a ranking metric, which needs protocol = \"sampled\" or \"full\" "
                              "(the pointwise protocol has no ranking lists)");
     }
@@ -40,11 +40,11 @@ const char* EvaluationOptions::protocol_name() const {
 
 MetricName parse_metric_name(const std::string& name) {
   const auto at = name.rfind('@');
-  if (at == std::string::npos || at + 1 == name.size()) return {name, 0};
+  if (at == std::string::npos || at + 1 == name.size()) return {name, -1};
   const std::string digits = name.substr(at + 1);
   if (!std::all_of(digits.begin(), digits.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)); }) ||
       digits.size() > 9) {
-    return {name, 0};
+    return {name, -1};
   }
   return {name.substr(0, at) + "@k", std::stoll(digits)};
 }

@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <ctime>
+#include <fstream>
 #include <iomanip>
 #include <sstream>
 
@@ -10,15 +11,25 @@
 
 #include "recsys/config_toml.hpp"
 #include "recsys/errors.hpp"
-#include "recsys/core/run_directory.hpp"
+#include "recsys/core/checkpoint.hpp"
+#include "recsys/core/mlflow_store.hpp"
+#include "recsys/core/model_summary.hpp"
 #include "recsys/core/runtime_info.hpp"
 #include "recsys/core/seed.hpp"
 
+#ifndef RECSYS_GIT_REVISION
+#define RECSYS_GIT_REVISION ""
+#endif
+
 namespace recsys::core {
+
+namespace fs = std::filesystem;
 
 namespace {
 
-/// The plugin a section names with `key` (`plugin`, or `architecture` for models).
+const std::vector<std::string> kModelKeys{"plugin", "architecture"};
+
+/// The plugin a section names with one of `keys` (`plugin`, or `architecture` for models).
 std::string plugin_name(const Config& section, const std::vector<std::string>& keys) {
   if (keys.size() == 2 && section.contains(keys[0]) && section.contains(keys[1])) {
     section.fail(keys[1], "give either '" + keys[0] + "' or '" + keys[1] + "', not both");
@@ -27,6 +38,13 @@ std::string plugin_name(const Config& section, const std::vector<std::string>& k
     if (section.contains(key)) return section.get_string(key);
   }
   section.fail(keys.front(), "required key is missing (the " + section.path() + " plugin to use)");
+}
+
+std::string key_of(const Config& section, const std::vector<std::string>& keys) {
+  for (const auto& key : keys) {
+    if (section.contains(key)) return key;
+  }
+  return keys.front();
 }
 
 /// Runs `create` for the plugin that `section.key` names. Re-throws "no such plugin" as a
@@ -45,19 +63,12 @@ auto create_plugin(const Config& section, const std::string& key, Create create)
   }
 }
 
-std::string key_of(const Config& section, const std::vector<std::string>& keys) {
-  for (const auto& key : keys) {
-    if (section.contains(key)) return key;
-  }
-  return keys.front();
-}
-
 /// A metric plugin; "hr@10" is plugin "hr@k" with `k = 10` in its config table.
 std::shared_ptr<Metric> create_metric(const PluginRegistry& registry, const std::string& name,
                                       const std::string& source) {
   const MetricName parsed = parse_metric_name(name);
   auto table = std::make_shared<toml::table>();
-  if (parsed.k > 0) table->insert("k", parsed.k);
+  if (parsed.k >= 0) table->insert("k", parsed.k);
   const toml::table* root = table.get();
   const Config metric_config = make_config(std::move(table), root, "evaluation.metrics." + name, source);
   return registry.create<PluginKind::metric>(parsed.plugin, metric_config);
@@ -69,14 +80,16 @@ std::string describe_protocol(const EvaluationOptions& evaluation, const SplitOp
   std::ostringstream out;
   out << "protocol " << evaluation.protocol_name() << "; split " << split.describe() << "; training negatives: "
       << sampler << " sampler";
-  if (sampler_section.contains("num_negatives")) {
-    out << ", " << sampler_section.get_int("num_negatives") << " per positive";
+  const auto& resolved = sampler_section.impl().resolved;
+  if (const auto* n = resolved.get("num_negatives"); n && n->is_integer()) {
+    out << ", " << n->as_integer()->get() << " per positive";
   }
   out << ", redrawn every epoch; ";
   switch (evaluation.protocol) {
     case Protocol::pointwise:
-      out << "validation/test: held-out positives with negatives drawn once per seed, same sampler";
-      break;
+      out << "validation/test: held-out positives with negatives drawn once per seed by the same sampler; ties: "
+             "roc_auc counts a tied pair 1/2";
+      return out.str();
     case Protocol::sampled:
       out << "validation/test: one list per held-out positive with " << evaluation.num_candidates
           << " candidates drawn once per seed among the user's non-positive items";
@@ -105,6 +118,68 @@ std::string metrics_line(const Evaluation& evaluation) {
   return line.str();
 }
 
+void log_runtime(const TrainerOptions& training) {
+  const int threads = configure_threads(static_cast<int>(training.threads));
+  const BlasInfo blas = detect_blas();
+  if (blas.family == "reference") {
+    spdlog::warn("BLAS: {} is the reference BLAS, 10-20x slower on MLP models; select OpenBLAS "
+                 "(apt-get install libopenblas0-pthread; update-alternatives --config libblas.so.3-x86_64-linux-gnu)",
+                 blas.library);
+  } else {
+    spdlog::info("BLAS: {} ({}{}), torch intra-op threads: {}", blas.family,
+                 blas.library.empty() ? std::string("not mapped") : blas.library,
+                 blas.threads > 0 ? ", " + std::to_string(blas.threads) + " threads" : std::string(), threads);
+  }
+}
+
+/// Every `section.key = value` of a TOML document, for MLflow params.
+void flatten(const toml::table& table, const std::string& prefix, std::vector<std::pair<std::string, std::string>>& out) {
+  for (const auto& [key, node] : table) {
+    const std::string name = prefix.empty() ? std::string(key.str()) : prefix + "." + std::string(key.str());
+    if (const auto* sub = node.as_table()) {
+      flatten(*sub, name, out);
+    } else if (const auto* text = node.as_string()) {
+      out.emplace_back(name, text->get());
+    } else {
+      std::ostringstream value;
+      node.visit([&](const auto& v) { value << v; });
+      out.emplace_back(name, value.str());
+    }
+  }
+}
+
+/// run.json: plugins and versions, the build's git revision, the MLflow run.
+std::string run_info(const Pipeline& pipeline, const std::string& model_name, const PluginRegistry& registry,
+                     const MlflowRun& mlflow) {
+  std::ostringstream json;
+  json << "  \"recsys_version\": " << json_string(RECSYS_VERSION) << ",\n"
+       << "  \"git_revision\": " << (std::string(RECSYS_GIT_REVISION).empty() ? "null" : json_string(RECSYS_GIT_REVISION))
+       << ",\n  \"plugin_api\": \"" << RECSYS_PLUGIN_API_MAJOR << "." << RECSYS_PLUGIN_API_MINOR << "\",\n"
+       << "  \"mlflow_run\": " << json_string(fs::absolute(mlflow.directory()).lexically_normal().string()) << ",\n"
+       << "  \"plugins\": [";
+  std::vector<PluginRecord> used = pipeline.plugins;
+  used.push_back(registry.find(PluginKind::model, model_name));
+  for (std::size_t i = 0; i < used.size(); ++i) {
+    json << (i ? ",\n" : "\n") << "    {\"kind\": " << json_string(to_string(used[i].kind))
+         << ", \"name\": " << json_string(used[i].name) << ", \"version\": " << json_string(used[i].version)
+         << ", \"path\": " << json_string(used[i].path) << "}";
+  }
+  json << "\n  ]";
+  return json.str();
+}
+
+/// The value of `"key": "value"` in run.json ("" when absent).
+std::string run_info_field(const fs::path& run_directory, const std::string& key) {
+  std::ifstream in(run_directory / "run.json");
+  std::stringstream text;
+  text << in.rdbuf();
+  const std::string json = text.str(), pattern = "\"" + key + "\": \"";
+  const auto at = json.find(pattern);
+  if (at == std::string::npos) return "";
+  const auto begin = at + pattern.size();
+  return json.substr(begin, json.find('"', begin) - begin);
+}
+
 }  // namespace
 
 void discover_plugins(PluginRegistry& registry, const PipelineConfig& config) {
@@ -117,130 +192,250 @@ void discover_plugins(PluginRegistry& registry, const PipelineConfig& config) {
   }
 }
 
-RunOutcome run_pipeline(const PipelineConfig& config, PluginRegistry& registry) {
-  // Everything that does not need the data is built and checked first, so a bad config
-  // fails before any file is read.
+Pipeline build_pipeline(const PipelineConfig& config, const PluginRegistry& registry) {
+  Pipeline p;
   const Config& dataset_section = config.section("dataset");
   const Config& sampler_section = config.section("sampler");
   const Config& model_section = config.section("model");
   const Config& loss_section = config.section("loss");
   const Config& evaluation_section = config.section("evaluation");
+  p.split = SplitOptions::from_config(config.section("split"));
+  p.training = TrainerOptions::from_config(config.section("training"));
+  p.logging = LoggingOptions::from_config(config.section("logging"));
+  p.evaluation = EvaluationOptions::from_config(evaluation_section);
 
-  const SplitOptions split_options = SplitOptions::from_config(config.section("split"));
-  const TrainerOptions trainer_options = TrainerOptions::from_config(config.section("training"));
-  const LoggingOptions logging_options = LoggingOptions::from_config(config.section("logging"));
-
-  const std::vector<std::string> model_keys{"plugin", "architecture"};
-  const std::string dataset_name = plugin_name(dataset_section, {"plugin"});
-  auto dataset = create_plugin(dataset_section, "plugin", [&] {
-    return registry.create<PluginKind::dataset>(dataset_name, dataset_section);
-  });
-  const std::string sampler_name =
-      sampler_section.contains("plugin") ? sampler_section.get_string("plugin") : "uniform";
-  auto sampler = create_plugin(sampler_section, "plugin", [&] {
-    return registry.create<PluginKind::sampler>(sampler_name, sampler_section);
-  });
-  const std::string loss_name =
-      loss_section.contains("plugin") ? loss_section.get_string("plugin") : "mse";
-  auto loss = create_plugin(loss_section, "plugin", [&] {
-    return registry.create<PluginKind::loss>(loss_name, loss_section);
-  });
-
-  const EvaluationOptions evaluation = EvaluationOptions::from_config(evaluation_section);
-  std::vector<NamedMetric> metrics;
-  for (const auto& name : evaluation.metrics) {
-    metrics.push_back({name, create_plugin(evaluation_section, "metrics", [&] {
-                         return create_metric(registry, name, config.source());
-                       })});
+  p.dataset_name = plugin_name(dataset_section, {"plugin"});
+  p.dataset = create_plugin(dataset_section, "plugin",
+                            [&] { return registry.create<PluginKind::dataset>(p.dataset_name, dataset_section); });
+  p.sampler_name = sampler_section.get_string("plugin", "uniform");
+  p.sampler = create_plugin(sampler_section, "plugin",
+                            [&] { return registry.create<PluginKind::sampler>(p.sampler_name, sampler_section); });
+  p.loss_name = loss_section.get_string("plugin", "mse");
+  p.loss = create_plugin(loss_section, "plugin",
+                         [&] { return registry.create<PluginKind::loss>(p.loss_name, loss_section); });
+  p.plugins = {registry.find(PluginKind::dataset, p.dataset_name), registry.find(PluginKind::sampler, p.sampler_name),
+               registry.find(PluginKind::loss, p.loss_name)};
+  for (const auto& name : p.evaluation.metrics) {
+    p.metrics.push_back({name, create_plugin(evaluation_section, "metrics",
+                                             [&] { return create_metric(registry, name, config.source()); })});
+    p.plugins.push_back(registry.find(PluginKind::metric, parse_metric_name(name).plugin));
   }
-  const EarlyStoppingOptions early_stopping = EarlyStoppingOptions::from_config(
-      config.section("early_stopping"), evaluation.metrics, [&](const std::string& name) {
-        for (const auto& m : metrics) {
-          if (m.name == name) return m.metric->higher_is_better();
-        }
-        return true;
-      });
-  const std::string model_name = plugin_name(model_section, model_keys);
+  p.early_stopping = EarlyStoppingOptions::from_config(config.section("early_stopping"), p.evaluation.metrics,
+                                                       [&](const std::string& name) {
+                                                         for (const auto& m : p.metrics) {
+                                                           if (m.name == name) return m.metric->higher_is_better();
+                                                         }
+                                                         return true;
+                                                       });
+  p.model_name = plugin_name(model_section, kModelKeys);
   // The model is built after the data (it needs the schema), but its name is checked now.
-  create_plugin(model_section, key_of(model_section, model_keys),
-                [&] { return registry.find(PluginKind::model, model_name).factory; });
-  // The model table is checked once the model is built from it (it needs the schema).
+  create_plugin(model_section, key_of(model_section, kModelKeys),
+                [&] { return registry.find(PluginKind::model, p.model_name).factory; });
   for (const auto& name : pipeline_sections()) {
     if (name != "model") config.section(name).check_unknown_keys();
   }
   config.check_unknown_sections();
+  p.protocol = describe_protocol(p.evaluation, p.split, p.sampler_name, sampler_section);
+  return p;
+}
 
-  const int threads = configure_threads(static_cast<int>(trainer_options.threads));
-  const BlasInfo blas = detect_blas();
-  if (blas.family == "reference") {
-    spdlog::warn("BLAS: {} is the reference BLAS, 10-20x slower on MLP models; select OpenBLAS "
-                 "(apt-get install libopenblas0-pthread; update-alternatives --config libblas.so.3-x86_64-linux-gnu)",
-                 blas.library);
-  } else {
-    spdlog::info("BLAS: {} ({}{}), torch intra-op threads: {}", blas.family,
-                 blas.library.empty() ? std::string("not mapped") : blas.library,
-                 blas.threads > 0 ? ", " + std::to_string(blas.threads) + " threads" : std::string(),
-                 threads);
-  }
-
-  auto load_start = std::chrono::steady_clock::now();
-  InteractionData interactions = dataset->load();
+LoadedPipeline load_pipeline(Pipeline& p, const PipelineConfig& config, const PluginRegistry& registry) {
+  const auto start = std::chrono::steady_clock::now();
+  InteractionData interactions = p.dataset->load();
   const FeatureSchema schema = interactions.schema;
-  spdlog::info("dataset {}: {} users, {} items, {} positives ({:.2f} s)", dataset_name,
-               schema.user.num_ids, schema.item.num_ids, interactions.num_interactions(),
-               std::chrono::duration<double>(std::chrono::steady_clock::now() - load_start).count());
+  spdlog::info("dataset {}: {} users, {} items, {} positives ({:.2f} s)", p.dataset_name, schema.user.num_ids,
+               schema.item.num_ids, interactions.num_interactions(),
+               std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
 
-  torch::manual_seed(derive_seed(trainer_options.seed, static_cast<std::uint64_t>(SeedStream::model_init)));
-  auto model = create_plugin(model_section, key_of(model_section, model_keys), [&] {
-    return registry.create<PluginKind::model>(model_name, model_section, &schema);
+  torch::manual_seed(derive_seed(p.training.seed, static_cast<std::uint64_t>(SeedStream::model_init)));
+  const Config& model_section = config.section("model");
+  auto model = create_plugin(model_section, key_of(model_section, kModelKeys), [&] {
+    return registry.create<PluginKind::model>(p.model_name, model_section, &schema);
   });
   model_section.check_unknown_keys();
-  std::int64_t num_parameters = 0;
-  for (const auto& p : model->parameters()) num_parameters += p.numel();
-  spdlog::info("model {}: {} parameters", model_name, num_parameters);
 
-  RunOutcome outcome;
-  outcome.num_users = schema.user.num_ids;
-  outcome.num_items = schema.item.num_ids;
-  outcome.num_positives = interactions.num_interactions();
-
-  TrainingData data = prepare_training_data(std::move(interactions), split_options, evaluation, *sampler,
-                                            trainer_options.seed);
+  TrainingData data = prepare_training_data(std::move(interactions), p.split, p.evaluation, *p.sampler, p.training.seed);
   spdlog::info("split: {} train / {} validation / {} test positives; evaluation rows: {} validation in {} lists, "
                "{} test in {} lists",
                data.train_user_id.size(0), data.split.validation.size(0), data.split.test.size(0),
                data.validation->num_rows(), data.validation->num_lists(), data.test->num_rows(),
                data.test->num_lists());
-  outcome.protocol = describe_protocol(evaluation, split_options, sampler_name, sampler_section);
-  spdlog::info("{}", outcome.protocol);
+  return {std::move(data), std::move(model)};
+}
 
-  RunDirectory run_directory(logging_options, default_run_name(model_name));
-  run_directory.write_config(config.to_toml());
-  if (evaluation.protocol == Protocol::sampled) {
-    // The candidates go with the run, so a later evaluation or another model can be checked
-    // against exactly the same lists.
-    run_directory.write_candidates("validation", static_cast<const MaterializedSet&>(*data.validation), data.interactions);
-    run_directory.write_candidates("test", static_cast<const MaterializedSet&>(*data.test), data.interactions);
-  }
-  outcome.run_directory = run_directory.path();
-
-  Trainer trainer(trainer_options, model, loss, sampler, std::move(metrics), early_stopping);
-  std::vector<EpochResult> history;
-  outcome.result = trainer.fit(data, [&](const EpochResult& epoch) {
-    if (epoch.validated) {
-      spdlog::info("epoch {}/{}: train loss {:.5f}, {:.1f}k samples/s | validation {}", epoch.epoch,
-                   trainer_options.epochs, epoch.train_loss, epoch.samples_per_second / 1000.0,
-                   metrics_line(epoch.validation));
-    } else {
-      spdlog::info("epoch {}/{}: train loss {:.5f}, {:.1f}k samples/s", epoch.epoch, trainer_options.epochs,
-                   epoch.train_loss, epoch.samples_per_second / 1000.0);
+RunOutcome run_pipeline(const PipelineConfig& config, PluginRegistry& registry,
+                        const std::optional<fs::path>& resume) {
+  // Everything that does not need the data is built and checked first, so a bad config
+  // fails before any file is read.
+  Pipeline p = build_pipeline(config, registry);
+  std::optional<RunDirectory> existing;
+  if (resume) {
+    existing = RunDirectory::open(*resume);
+    if (!fs::exists(existing->checkpoint("last"))) {
+      throw ConfigError(resume->string() + ": no checkpoint to resume from (checkpoints/last.pt)");
     }
-    history.push_back(epoch);
-    run_directory.write_metrics(history);
-  });
-  run_directory.write_summary(outcome.result, outcome.protocol);
+  }
+  log_runtime(p.training);
+  LoadedPipeline loaded = load_pipeline(p, config, registry);
+  const TrainingData& data = loaded.data;
+  spdlog::info("model {}:\n{}", p.model_name, model_summary(*loaded.model, p.model_name));
+  spdlog::info("{}", p.protocol);
+
+  RunOutcome outcome;
+  outcome.num_users = data.interactions.schema.user.num_ids;
+  outcome.num_items = data.interactions.schema.item.num_ids;
+  outcome.num_positives = data.interactions.num_interactions();
+  outcome.protocol = p.protocol;
+
+  Trainer trainer(p.training, loaded.model, p.loss, p.sampler, p.metrics, p.early_stopping);
+  const std::string resolved = config.resolved_toml();
+  RunDirectory run = existing ? *existing : RunDirectory(p.logging, default_run_name(p.model_name));
+  outcome.run_directory = run.path();
+  fs::create_directories(run.path() / "checkpoints");
+  std::optional<MlflowRun> mlflow;
+
+  if (resume) {
+    std::string saved_config;
+    // The best epoch's weights first (kept in memory for the final test), then the last state.
+    if (fs::exists(run.checkpoint("best"))) {
+      load_checkpoint(run.checkpoint("best"), *loaded.model, nullptr, false);
+    }
+    std::vector<torch::Tensor> best = snapshot_state(*loaded.model);
+    const TrainingProgress progress =
+        load_checkpoint(run.checkpoint("last"), *loaded.model, &trainer.optimizer(), true, &saved_config);
+    if (saved_config != resolved) {
+      spdlog::warn("the pipeline differs from the one the checkpoint was written with; continuing with this one");
+    }
+    trainer.resume(progress, std::move(best));
+    run.begin_metrics(p.evaluation.metrics, progress.epoch);
+    const std::string mlflow_dir = run_info_field(run.path(), "mlflow_run");
+    mlflow = MlflowRun::reopen(mlflow_dir);
+    spdlog::info("resuming {} after epoch {} (best epoch {})", run.path().string(), progress.epoch, progress.best_epoch);
+  } else {
+    run.write_config(resolved);
+    mlflow = MlflowRun::create(fs::path(p.logging.output_dir) / "mlruns", p.logging.experiment_name,
+                               run.path().filename().string());
+    std::vector<std::pair<std::string, std::string>> params;
+    flatten(toml::parse(resolved), "", params);
+    for (const auto& [key, value] : params) mlflow->log_param(key, value);
+    if (!std::string(RECSYS_GIT_REVISION).empty()) mlflow->set_tag("mlflow.source.git.commit", RECSYS_GIT_REVISION);
+    mlflow->set_tag("recsys.run_directory", fs::absolute(run.path()).lexically_normal().string());
+    run.write_run_info(run_info(p, p.model_name, registry, *mlflow));
+    run.begin_metrics(p.evaluation.metrics);
+    if (p.evaluation.protocol == Protocol::sampled) {
+      // The candidates go with the run, so a later evaluation or another model can be checked
+      // against exactly the same lists.
+      run.write_candidates("validation", static_cast<const MaterializedSet&>(*data.validation), data.interactions);
+      run.write_candidates("test", static_cast<const MaterializedSet&>(*data.test), data.interactions);
+    }
+  }
+  spdlog::info("run directory {}", run.path().string());
+
+  try {
+    outcome.result = trainer.fit(data, [&](const EpochResult& epoch, bool improved) {
+      if (epoch.validated) {
+        spdlog::info("epoch {}/{}: train loss {:.5f}, {:.1f}k samples/s | validation {}", epoch.epoch,
+                     p.training.epochs, epoch.train_loss, epoch.samples_per_second / 1000.0,
+                     metrics_line(epoch.validation));
+      } else {
+        spdlog::info("epoch {}/{}: train loss {:.5f}, {:.1f}k samples/s", epoch.epoch, p.training.epochs,
+                     epoch.train_loss, epoch.samples_per_second / 1000.0);
+      }
+      run.append_metrics(epoch);
+      mlflow->log_metric("train_loss", epoch.train_loss, epoch.epoch);
+      if (epoch.validated) {
+        mlflow->log_metric("validation_loss", epoch.validation.loss, epoch.epoch);
+        for (const auto& [name, value] : epoch.validation.metrics) mlflow->log_metric("validation_" + name, value, epoch.epoch);
+      }
+      // best.pt before last.pt: a crash in between resumes from the older last.pt, whose best is still on disk.
+      if (improved) save_checkpoint(run.checkpoint("best"), *loaded.model, &trainer.optimizer(), trainer.progress(), resolved);
+      save_checkpoint(run.checkpoint("last"), *loaded.model, &trainer.optimizer(), trainer.progress(), resolved);
+    });
+  } catch (...) {
+    mlflow->set_status(MlflowStatus::failed);
+    throw;
+  }
+  for (const auto& [name, value] : outcome.result.test.metrics) {
+    mlflow->log_metric("test_" + name, value, outcome.result.best_epoch);
+  }
+  mlflow->log_metric("test_loss", outcome.result.test.loss, outcome.result.best_epoch);
+  mlflow->set_status(MlflowStatus::finished);
+  run.write_summary(outcome.result, p.protocol);
   spdlog::info("test (epoch {}): {}", outcome.result.best_epoch, metrics_line(outcome.result.test));
   return outcome;
+}
+
+namespace {
+
+/// A finished run, rebuilt from its resolved config: the pipeline, data and model.
+struct OpenedRun {
+  std::unique_ptr<PipelineConfig> config;
+  PluginRegistry registry;
+  Pipeline pipeline;
+  std::unique_ptr<LoadedPipeline> loaded;
+  RunDirectory directory;
+};
+
+OpenedRun open_run(const fs::path& run_directory, const std::string& checkpoint, std::int64_t* epoch) {
+  RunDirectory directory = RunDirectory::open(run_directory);
+  if (checkpoint != "best" && checkpoint != "last") {
+    throw ConfigError("--checkpoint " + checkpoint + ": expected best or last");
+  }
+  if (!fs::exists(directory.checkpoint(checkpoint))) {
+    throw ConfigError(directory.checkpoint(checkpoint).string() + ": no such checkpoint");
+  }
+  auto config = std::make_unique<PipelineConfig>(PipelineConfig::load(directory.config_file()));
+  PluginRegistry registry;
+  discover_plugins(registry, *config);
+  Pipeline pipeline = build_pipeline(*config, registry);
+  configure_threads(static_cast<int>(pipeline.training.threads));
+  auto loaded = std::make_unique<LoadedPipeline>(load_pipeline(pipeline, *config, registry));
+  const TrainingProgress progress = load_checkpoint(directory.checkpoint(checkpoint), *loaded->model, nullptr, false);
+  if (epoch) *epoch = progress.epoch;
+  loaded->model->eval();
+  return {std::move(config), std::move(registry), std::move(pipeline), std::move(loaded), std::move(directory)};
+}
+
+}  // namespace
+
+EvaluateOutcome evaluate_run(const fs::path& run_directory, const std::string& split, const std::string& checkpoint) {
+  if (split != "test" && split != "validation") throw ConfigError("--split " + split + ": expected test or validation");
+  EvaluateOutcome outcome;
+  OpenedRun run = open_run(run_directory, checkpoint, &outcome.epoch);
+  const Pipeline& p = run.pipeline;
+  Trainer trainer(p.training, run.loaded->model, p.loss, p.sampler, p.metrics, p.early_stopping);
+  const TrainingData& data = run.loaded->data;
+  outcome.evaluation = trainer.evaluate(split == "test" ? *data.test : *data.validation, data);
+  outcome.protocol = p.protocol;
+  return outcome;
+}
+
+std::vector<Recommendation> recommend(const fs::path& run_directory, std::int64_t user, std::int64_t k) {
+  if (k < 1) throw ConfigError("--k " + std::to_string(k) + ": must be at least 1");
+  OpenedRun run = open_run(run_directory, "best", nullptr);
+  const TrainingData& data = run.loaded->data;
+  const InteractionData& d = data.interactions;
+  const auto found = std::find(d.user_original_id.begin(), d.user_original_id.end(), user);
+  if (found == d.user_original_id.end()) {
+    throw ConfigError("--user " + std::to_string(user) + ": no such user among the run's " +
+                      std::to_string(d.user_original_id.size()) + " users (original ids of the dataset)");
+  }
+  const std::int64_t u = found - d.user_original_id.begin(), items = d.schema.item.num_ids;
+  torch::NoGradGuard no_grad;
+  Examples all{torch::full({items}, u, torch::kInt64), torch::arange(items, torch::kInt64), torch::zeros({items})};
+  Batch batch = make_batch(all, torch::arange(items, torch::kInt64), d.user_features, d.item_features);
+  torch::Tensor scores = run.loaded->model->forward(batch).to(torch::kFloat64);
+  // Items the user already has a positive with (in any split) are not recommended.
+  scores.masked_fill_(data.positives.contains(all.user_id, all.item_id), -std::numeric_limits<double>::infinity());
+  const std::int64_t candidates = items - data.positives.positives_per_user()[u].item<std::int64_t>();
+  const auto top = scores.topk(std::min(k, candidates));
+  std::vector<Recommendation> out;
+  for (std::int64_t r = 0; r < std::get<1>(top).size(0); ++r) {
+    const std::int64_t item = std::get<1>(top)[r].item<std::int64_t>();
+    out.push_back({d.item_original_id[item], item < static_cast<std::int64_t>(d.item_title.size()) ? d.item_title[item] : "",
+                   std::get<0>(top)[r].item<double>()});
+  }
+  return out;
 }
 
 }  // namespace recsys::core

@@ -109,6 +109,22 @@ void PipelineConfig::check_unknown_sections() const {
   }
 }
 
+std::string PipelineConfig::resolved_toml() const {
+  toml::table document = *root_.impl().table;
+  for (const auto& [name, view] : sections_) {
+    const toml::table& resolved = view.impl().resolved;
+    if (resolved.empty()) continue;
+    toml::node* node = document.get(name);
+    if (!node) node = &document.insert(name, toml::table{}).first->second;
+    for (const auto& [key, value] : resolved) {
+      value.visit([&, k = std::string(key.str())](const auto& v) { node->as_table()->insert_or_assign(k, v); });
+    }
+  }
+  std::ostringstream out;
+  out << document;
+  return out.str();
+}
+
 std::string PipelineConfig::to_toml() const {
   std::ostringstream out;
   out << *root_.impl().table;

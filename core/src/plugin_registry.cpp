@@ -129,7 +129,7 @@ void PluginRegistry::load_library(const fs::path& file) {
     if (!valid_kind(entry.kind) || !valid_name(entry.name) || entry.factory == nullptr) {
       refuse(InvalidManifestError(path, "manifest entry " + std::to_string(i) +
                                             " has an unknown kind, a name that is empty or not "
-                                            "[A-Za-z0-9_], or no factory"));
+                                            "[A-Za-z0-9_] (optionally ending in @k), or no factory"));
     }
     PluginRecord plugin{entry.kind,
                         entry.name,

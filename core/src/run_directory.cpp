@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <fstream>
 #include <sstream>
 
 #include "recsys/errors.hpp"
@@ -104,8 +105,10 @@ std::string number(double value) {
   return out.str();
 }
 
-/// Shortest text that reads back as the same double (17 significant digits at most), so
-/// summaries of two runs compare bit for bit.
+}  // namespace
+
+// Shortest text that reads back as the same double (17 significant digits at most), so
+// summaries of two runs compare bit for bit.
 std::string json_number(double value) {
   if (!std::isfinite(value)) return "null";
   char text[32];
@@ -133,30 +136,44 @@ std::string json_string(const std::string& text) {
   return out + "\"";
 }
 
-}  // namespace
+RunDirectory RunDirectory::open(const fs::path& path) {
+  if (!fs::is_regular_file(path / "config.toml")) {
+    throw ConfigError(path.string() + ": not a run directory (no config.toml)");
+  }
+  return RunDirectory(path);
+}
 
-void RunDirectory::write_metrics(const std::vector<EpochResult>& epochs) const {
-  std::ostringstream csv;
-  csv << "epoch,split,loss";
-  std::vector<std::pair<std::string, double>> names;
-  for (const auto& e : epochs) {
-    if (e.validated) {
-      names = e.validation.metrics;
-      break;
-    }
+void RunDirectory::write_run_info(const std::string& fields) const {
+  write_file_atomically(path_ / "run.json", "{\n" + fields + "\n}\n");
+}
+
+void RunDirectory::begin_metrics(const std::vector<std::string>& metric_names, std::int64_t keep_until_epoch) {
+  std::string header = "epoch,split,loss";
+  for (const auto& name : metric_names) header += "," + name;
+  header += ",samples_per_second";
+  metric_columns_ = metric_names.size();
+  metric_rows_ = {header};
+  if (keep_until_epoch < 0) return;
+  std::ifstream in(path_ / "metrics.csv");
+  std::string line;
+  std::getline(in, line);  // the old header
+  while (std::getline(in, line)) {
+    if (!line.empty() && std::stoll(line.substr(0, line.find(','))) <= keep_until_epoch) metric_rows_.push_back(line);
   }
-  for (const auto& [name, value] : names) csv << "," << name;
-  csv << ",samples_per_second\n";
-  for (const auto& e : epochs) {
-    csv << e.epoch << ",train," << number(e.train_loss);
-    for (std::size_t i = 0; i < names.size(); ++i) csv << ",";
-    csv << "," << number(e.samples_per_second) << "\n";
-    if (!e.validated) continue;
-    csv << e.epoch << ",validation," << number(e.validation.loss);
-    for (const auto& [name, value] : e.validation.metrics) csv << "," << number(value);
-    csv << ",\n";
+}
+
+void RunDirectory::append_metrics(const EpochResult& e) {
+  std::string train = std::to_string(e.epoch) + ",train," + number(e.train_loss);
+  for (std::size_t i = 0; i < metric_columns_; ++i) train += ",";
+  metric_rows_.push_back(train + "," + number(e.samples_per_second));
+  if (e.validated) {
+    std::string validation = std::to_string(e.epoch) + ",validation," + number(e.validation.loss);
+    for (const auto& [name, value] : e.validation.metrics) validation += "," + number(value);
+    metric_rows_.push_back(validation + ",");
   }
-  write_file_atomically(path_ / "metrics.csv", csv.str());
+  std::string csv;
+  for (const auto& row : metric_rows_) csv += row + "\n";
+  write_file_atomically(path_ / "metrics.csv", csv);
 }
 
 void RunDirectory::write_summary(const TrainResult& result, const std::string& protocol) const {

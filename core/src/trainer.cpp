@@ -102,13 +102,16 @@ std::unique_ptr<torch::optim::Optimizer> make_optimizer(const TrainerOptions& o,
   return std::make_unique<Adam>(parameters, AdamOptions(o.learning_rate).weight_decay(o.weight_decay));
 }
 
-/// Deep copy of every parameter and buffer, to restore the best epoch later.
-std::vector<torch::Tensor> snapshot(const torch::nn::Module& model) {
+}  // namespace
+
+std::vector<torch::Tensor> snapshot_state(const torch::nn::Module& model) {
   std::vector<torch::Tensor> state;
   for (const auto& p : model.parameters()) state.push_back(p.detach().clone());
   for (const auto& b : model.buffers()) state.push_back(b.detach().clone());
   return state;
 }
+
+namespace {
 
 void restore(torch::nn::Module& model, const std::vector<torch::Tensor>& state) {
   torch::NoGradGuard no_grad;
@@ -173,10 +176,16 @@ EpochResult Trainer::train_epoch(const TrainingData& data, std::int64_t epoch, s
     torch::Tensor rows = order.slice(0, b * options_.batch_size, std::min(n, (b + 1) * options_.batch_size));
     Batch batch = make_batch(train, rows, data.interactions.user_features, data.interactions.item_features);
     torch::Tensor loss = loss_->forward(model_->forward(batch), batch.label);
+    const double loss_value = loss.item<double>();
+    if (!std::isfinite(loss_value)) {
+      throw Error("epoch " + std::to_string(epoch) + ", batch " + std::to_string(b + 1) + " of " +
+                  std::to_string(num_batches) + ": the training loss is " + std::to_string(loss_value) +
+                  "; stopping (the last checkpoint is the last good state; try a lower training.learning_rate)");
+    }
     optimizer_->zero_grad();
     loss.backward();
     optimizer_->step();
-    loss_sum += loss.item<double>() * static_cast<double>(batch.size());
+    loss_sum += loss_value * static_cast<double>(batch.size());
     samples += batch.size();
     progress.update(b + 1, samples, loss_sum / static_cast<double>(samples));
   }
@@ -191,43 +200,50 @@ EpochResult Trainer::train_epoch(const TrainingData& data, std::int64_t epoch, s
   return result;
 }
 
-TrainResult Trainer::fit(const TrainingData& data, const std::function<void(const EpochResult&)>& on_epoch) {
+void Trainer::resume(const TrainingProgress& progress, std::vector<torch::Tensor> best_state) {
+  progress_ = progress;
+  best_state_ = std::move(best_state);
+}
+
+TrainResult Trainer::fit(const TrainingData& data, const EpochCallback& on_epoch) {
   TrainResult result;
-  std::vector<torch::Tensor> best_state;
-  double best_value = std::numeric_limits<double>::quiet_NaN();
-  std::int64_t without_improvement = 0;
-  for (std::int64_t epoch = 1; epoch <= options_.epochs; ++epoch) {
+  result.best_epoch = progress_.best_epoch;
+  for (std::int64_t epoch = progress_.epoch + 1; epoch <= options_.epochs; ++epoch) {
     EpochResult epoch_result = train_epoch(data, epoch);
+    bool improved = false;
     if (epoch % options_.eval_every == 0 || epoch == options_.epochs) {
       epoch_result.validated = true;
       epoch_result.validation = evaluate(*data.validation, data);
       const std::string& monitor = early_stopping_.monitor;
       const double value =
           monitor == "loss" ? epoch_result.validation.loss : epoch_result.validation.metric(monitor);
-      const double delta = early_stopping_.min_delta;
-      // A NaN never improves on a number; the first validated epoch is always kept.
-      const bool improved = best_state.empty() || (std::isnan(best_value) && !std::isnan(value)) ||
-                            (early_stopping_.maximize ? value > best_value + delta : value < best_value - delta);
+      const double best = progress_.best_value, delta = early_stopping_.min_delta;
+      // The first validated epoch is always kept; a NaN never improves on a number.
+      improved = progress_.best_epoch == 0 || (std::isnan(best) && !std::isnan(value)) ||
+                 (early_stopping_.maximize ? value > best + delta : value < best - delta);
       if (improved) {
-        best_value = value;
-        best_state = snapshot(*model_);
-        result.best_epoch = epoch;
-        without_improvement = 0;
+        progress_.best_value = value;
+        progress_.best_epoch = epoch;
+        progress_.without_improvement = 0;
+        best_state_ = snapshot_state(*model_);
       } else {
-        ++without_improvement;
+        ++progress_.without_improvement;
       }
     }
+    progress_.epoch = epoch;
+    result.best_epoch = progress_.best_epoch;
     result.epochs.push_back(epoch_result);
-    if (on_epoch) on_epoch(epoch_result);
-    if (early_stopping_.patience > 0 && without_improvement >= early_stopping_.patience) {
+    if (on_epoch) on_epoch(epoch_result, improved);
+    if (early_stopping_.patience > 0 && progress_.without_improvement >= early_stopping_.patience) {
       spdlog::info("early stopping after epoch {}: validation {} has not improved for {} evaluations (best {:.5f} "
                    "at epoch {})",
-                   epoch, early_stopping_.monitor, without_improvement, best_value, result.best_epoch);
+                   epoch, early_stopping_.monitor, progress_.without_improvement, progress_.best_value,
+                   progress_.best_epoch);
       result.stopped_early = true;
       break;
     }
   }
-  restore(*model_, best_state);
+  if (!best_state_.empty()) restore(*model_, best_state_);
   result.test = evaluate(*data.test, data);
   return result;
 }

@@ -160,32 +160,61 @@ std::vector<std::string> as_string_list(const Config& config, std::string_view k
   return out;
 }
 
+/// Remembers `value` as the resolved value of `key` (what the run used, default or not).
+void record(const Config& config, std::string_view key, std::int64_t value) {
+  config.impl().resolved.insert_or_assign(key, value);
+}
+void record(const Config& config, std::string_view key, double value) {
+  config.impl().resolved.insert_or_assign(key, value);
+}
+void record(const Config& config, std::string_view key, bool value) {
+  config.impl().resolved.insert_or_assign(key, value);
+}
+void record(const Config& config, std::string_view key, const std::string& value) {
+  config.impl().resolved.insert_or_assign(key, value);
+}
+template <typename T>
+void record(const Config& config, std::string_view key, const std::vector<T>& values) {
+  toml::array array;
+  for (const auto& v : values) array.push_back(v);
+  config.impl().resolved.insert_or_assign(key, std::move(array));
+}
+
 template <typename T, typename Convert>
 T optional_value(const Config& config, std::string_view key, T fallback, Convert convert) {
   config.mark_known(key);
   const toml::node* node = find(config.impl(), key);
-  return node ? convert(config, key, *node) : fallback;
+  T value = node ? convert(config, key, *node) : fallback;
+  record(config, key, value);
+  return value;
+}
+
+template <typename Convert>
+auto required_value(const Config& config, std::string_view key, Convert convert) {
+  auto value = convert(config, key, require(config, key));
+  record(config, key, value);
+  return value;
 }
 
 }  // namespace
 
 std::int64_t Config::get_int(std::string_view key) const {
-  return as_int(*this, key, require(*this, key));
+  return required_value(*this, key, as_int);
 }
 double Config::get_double(std::string_view key) const {
-  return as_double(*this, key, require(*this, key));
+  return required_value(*this, key, as_double);
 }
 bool Config::get_bool(std::string_view key) const {
-  return as_bool(*this, key, require(*this, key));
+  return required_value(*this, key, as_bool);
 }
 std::string Config::get_string(std::string_view key) const {
-  return as_string(*this, key, require(*this, key));
+  return required_value(*this, key, as_string);
 }
 std::vector<std::int64_t> Config::get_int_list(std::string_view key) const {
-  return as_int_list(*this, key, require(*this, key));
+  return required_value(*this, key, as_int_list);
 }
 std::vector<std::string> Config::get_string_list(std::string_view key) const {
-  return as_string_list(*this, key, require(*this, key));
+  return required_value(*this, key, as_string_list);
 }
 
 std::int64_t Config::get_int(std::string_view key, std::int64_t fallback) const {

@@ -148,3 +148,25 @@ TEST(MisspelledKeyTest, ReportsOnlyATypoWhoseIntendedKeyIsAbsent) {
 
 }  // namespace
 }  // namespace recsys
+
+namespace recsys {
+namespace {
+
+TEST(ResolvedConfigTest, HoldsTheDefaultsThatWereRead) {
+  const auto config = test::parse_config("[model]\nembedding_dim = 8\n");
+  const Config& model = config.section("model");
+  model.get_int("embedding_dim", 10);
+  model.get_double("init_std", 0.01);
+  model.get_string_list("exclude_fields", {});
+  const std::string resolved = config.resolved_toml();
+  EXPECT_NE(resolved.find("embedding_dim = 8"), std::string::npos) << resolved;
+  EXPECT_NE(resolved.find("init_std = 0.01"), std::string::npos) << resolved;
+  EXPECT_NE(resolved.find("exclude_fields = []"), std::string::npos) << resolved;
+  // It parses back to the same values.
+  const auto again = core::PipelineConfig::parse(resolved, "resolved.toml");
+  EXPECT_EQ(again.section("model").get_int("embedding_dim"), 8);
+  EXPECT_DOUBLE_EQ(again.section("model").get_double("init_std"), 0.01);
+}
+
+}  // namespace
+}  // namespace recsys

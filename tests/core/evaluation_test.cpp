@@ -15,8 +15,10 @@ TEST(MetricNameTest, CutOffIsParsedFromTheName) {
   EXPECT_EQ(parse_metric_name("ndcg@10").plugin, "ndcg@k");
   EXPECT_EQ(parse_metric_name("ndcg@10").k, 10);
   EXPECT_EQ(parse_metric_name("roc_auc").plugin, "roc_auc");
-  EXPECT_EQ(parse_metric_name("roc_auc").k, 0);
-  EXPECT_EQ(parse_metric_name("hr@").k, 0);
+  EXPECT_EQ(parse_metric_name("roc_auc").k, -1);
+  EXPECT_EQ(parse_metric_name("hr@").k, -1);
+  EXPECT_EQ(parse_metric_name("hr@0").plugin, "hr@k");
+  EXPECT_EQ(parse_metric_name("hr@0").k, 0);
   EXPECT_EQ(parse_metric_name("hr@x").plugin, "hr@x");
 }
 

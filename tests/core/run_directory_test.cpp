@@ -51,6 +51,7 @@ TEST(RunDirectoryTest, MetricsCsvHasOneRowPerEpochAndSplit) {
   LoggingOptions options;
   options.output_dir = dir.path().string();
   RunDirectory run(options, "r");
+  run.write_config("");
   EpochResult e;
   e.epoch = 1;
   e.train_loss = 0.5;
@@ -58,9 +59,22 @@ TEST(RunDirectoryTest, MetricsCsvHasOneRowPerEpochAndSplit) {
   e.validated = true;
   e.validation.loss = 0.25;
   e.validation.metrics = {{"roc_auc", 0.75}};
-  run.write_metrics({e});
+  run.begin_metrics({"roc_auc"});
+  run.append_metrics(e);
   EXPECT_EQ(read(run.path() / "metrics.csv"),
             "epoch,split,loss,roc_auc,samples_per_second\n1,train,0.5,,100\n1,validation,0.25,0.75,\n");
+  e.epoch = 2;
+  e.validated = false;
+  run.append_metrics(e);
+  // A resumed run keeps the rows up to its checkpoint's epoch and goes on from there.
+  RunDirectory again = RunDirectory::open(run.path().string() + "/");
+  again.begin_metrics({"roc_auc"}, 1);
+  e.epoch = 2;
+  e.train_loss = 0.125;
+  again.append_metrics(e);
+  EXPECT_EQ(read(run.path() / "metrics.csv"),
+            "epoch,split,loss,roc_auc,samples_per_second\n1,train,0.5,,100\n1,validation,0.25,0.75,\n"
+            "2,train,0.125,,100\n");
 }
 
 }  // namespace

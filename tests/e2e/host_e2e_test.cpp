@@ -1,12 +1,15 @@
 // recsys-host as a user runs it: a short training run on ml-100k, the plugin table, and
 // bad configurations that must fail with exit status 2 and a message naming the culprit.
 #include <gtest/gtest.h>
+#include <signal.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <array>
 #include <cstdio>
 #include <fstream>
+#include <set>
 #include <sstream>
 
 #include "test_support.hpp"
@@ -21,8 +24,10 @@ struct HostResult {
   std::string output;  // stdout and stderr
 };
 
-HostResult run_host(const std::string& arguments, const std::string& environment = "") {
-  const std::string command = environment + " '" + std::string(RECSYS_TEST_HOST) + "' " + arguments + " 2>&1";
+/// Runs recsys-host; `output` holds stdout, and stderr too when `with_stderr`.
+HostResult run_host(const std::string& arguments, const std::string& environment = "", bool with_stderr = true) {
+  const std::string command = environment + " '" + std::string(RECSYS_TEST_HOST) + "' " + arguments +
+                              (with_stderr ? " 2>&1" : " 2>/dev/null");
   HostResult result;
   FILE* pipe = popen(command.c_str(), "r");
   if (!pipe) return result;
@@ -198,6 +203,121 @@ TEST(HostRunTest, TwoRunsWithOneSeedAreBitIdenticalUnderEveryProtocol) {
       EXPECT_EQ(std::count(candidates.begin(), candidates.end(), '\n'), 11076 * 100 + 1);
     }
   }
+}
+
+/// The test ROC-AUC of a run directory's summary.json.
+double summary_roc_auc(const fs::path& run) {
+  const std::string json = read_file(run / "summary.json");
+  const auto at = json.find("\"roc_auc\": ");
+  return at == std::string::npos ? -1.0 : std::stod(json.substr(at + 11));
+}
+
+/// Starts recsys-host in the background (output to `log`); returns its pid.
+pid_t spawn_host(const std::string& arguments, const fs::path& log) {
+  const std::string command = "exec env " + data_env() + " '" + std::string(RECSYS_TEST_HOST) + "' " + arguments +
+                              " > '" + log.string() + "' 2>&1";
+  const pid_t pid = fork();
+  if (pid == 0) {
+    execl("/bin/sh", "sh", "-c", command.c_str(), static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  return pid;
+}
+
+TEST(HostRunTest, RunKilledMidEpochAndResumedMatchesAnUninterruptedRun) {
+  if (!test::have_movielens_100k()) GTEST_SKIP() << "ml-100k not found under " << test::data_root();
+  test::TempDir dir;
+  const std::string config = std::string(RECSYS_TEST_SOURCE_DIR) + "/configs/movielens_neumf.toml";
+  // Small batches make an epoch last long enough to be killed in the middle of one.
+  const std::string common = "run '" + config + "' --set training.epochs=4 --set training.batch_size=512" +
+                             " --set logging.output_dir='\"" + dir.path().string() + "\"'";
+  const HostResult straight = run_host(common + " --set logging.run_name=straight", data_env());
+  ASSERT_EQ(straight.status, 0) << straight.output;
+
+  const fs::path killed = dir.path() / "movielens_neumf" / "killed";
+  const pid_t pid = spawn_host(common + " --set logging.run_name=killed", dir.path() / "killed.log");
+  ASSERT_GT(pid, 0);
+  // Wait for epoch 2's validation row, then kill during epoch 3.
+  for (int i = 0; i < 6000 && read_file(killed / "metrics.csv").find("\n2,validation") == std::string::npos; ++i) {
+    usleep(10000);
+  }
+  ASSERT_EQ(kill(pid, SIGKILL), 0);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  ASSERT_TRUE(WIFSIGNALED(status)) << "the run ended before it could be killed: " << read_file(dir.path() / "killed.log");
+  EXPECT_FALSE(fs::exists(killed / "summary.json"));
+  ASSERT_TRUE(fs::exists(killed / "checkpoints" / "last.pt"));
+
+  const HostResult resumed = run_host(common + " --resume '" + killed.string() + "'", data_env());
+  ASSERT_EQ(resumed.status, 0) << resumed.output;
+  EXPECT_NE(resumed.output.find("resuming"), std::string::npos) << resumed.output;
+  const double expected = summary_roc_auc(dir.path() / "movielens_neumf" / "straight");
+  ASSERT_GT(expected, 0.5);
+  EXPECT_NEAR(summary_roc_auc(killed), expected, 1e-4);
+  EXPECT_EQ(without_timing(read_file(killed / "metrics.csv")),
+            without_timing(read_file(dir.path() / "movielens_neumf" / "straight" / "metrics.csv")));
+}
+
+/// One trained MF run shared by the evaluate and recommend tests.
+class FinishedRunTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    if (!test::have_movielens_100k()) return;
+    dir = new test::TempDir;
+    const std::string config = std::string(RECSYS_TEST_SOURCE_DIR) + "/configs/movielens_mf.toml";
+    const HostResult r = run_host("run '" + config + "' --set training.epochs=3 --set logging.run_name=done" +
+                                      " --set logging.output_dir='\"" + dir->path().string() + "\"'",
+                                  data_env());
+    ASSERT_EQ(r.status, 0) << r.output;
+    run = dir->path() / "movielens_mf" / "done";
+  }
+  static void TearDownTestSuite() { delete dir; }
+  void SetUp() override {
+    if (!test::have_movielens_100k()) GTEST_SKIP() << "ml-100k not found under " << test::data_root();
+  }
+  static inline test::TempDir* dir = nullptr;
+  static inline fs::path run;
+};
+
+TEST_F(FinishedRunTest, EvaluateRecomputesTheTestMetrics) {
+  const HostResult r = run_host("evaluate '" + run.string() + "'", data_env());
+  ASSERT_EQ(r.status, 0) << r.output;
+  char expected[32];
+  std::snprintf(expected, sizeof expected, "roc_auc    %.4f", summary_roc_auc(run));
+  EXPECT_NE(r.output.find(expected), std::string::npos) << r.output << "\nexpected: " << expected;
+  EXPECT_EQ(run_host("evaluate '" + run.string() + "' --checkpoint middle", data_env()).status, 2);
+  EXPECT_EQ(run_host("evaluate /nonexistent/run", data_env()).status, 2);
+}
+
+TEST_F(FinishedRunTest, RecommendsTenUnseenTitlesForUserOne) {
+  const HostResult r = run_host("recommend '" + run.string() + "' --user 1 --format csv", data_env(), false);
+  ASSERT_EQ(r.status, 0) << r.output;
+  // Items user 1 rated 4 or more, read from u.data independently of the plugin.
+  std::set<std::string> liked;
+  std::ifstream ratings(test::data_root() / "ml-100k" / "u.data");
+  for (std::string user, item, rating, time; ratings >> user >> item >> rating >> time;) {
+    if (user == "1" && std::stoi(rating) >= 4) liked.insert(item);
+  }
+  ASSERT_GT(liked.size(), 50u);
+  std::stringstream csv(r.output);
+  std::string line;
+  std::getline(csv, line);
+  EXPECT_EQ(line, "rank,item,title,score");
+  int rows = 0;
+  while (std::getline(csv, line)) {
+    ++rows;
+    std::stringstream fields(line);
+    std::string rank, item, title;
+    std::getline(fields, rank, ',');
+    std::getline(fields, item, ',');
+    std::getline(fields, title, '"');
+    std::getline(fields, title, '"');
+    EXPECT_EQ(liked.count(item), 0u) << "item " << item << " is one user 1 rated 4+";
+    EXPECT_FALSE(title.empty()) << line;
+  }
+  EXPECT_EQ(rows, 10);
+  EXPECT_EQ(run_host("recommend '" + run.string() + "' --user 100000", data_env()).status, 2);
+  EXPECT_EQ(run_host("recommend '" + run.string() + "'", data_env()).status, 2);
 }
 
 // Label "slow" (not run by CI): the acceptance figure of the shipped config, 10 epochs.

@@ -18,6 +18,7 @@ struct Config::Impl {
   std::string path;                       ///< key path of the table, "" for the root
   std::string source;                     ///< file name for messages
   mutable std::set<std::string, std::less<>> known;  ///< keys read or marked known
+  mutable toml::table resolved;  ///< every value read, defaults included (the resolved config)
 };
 
 /// The source path of values set with `--set` (Config::where reports them as such).

@@ -40,10 +40,11 @@ struct EvaluationOptions {
   const char* protocol_name() const;
 };
 
-/// "hr@10" -> {"hr@k", 10}; a name without "@<digits>" -> {name, 0}.
+/// "hr@10" -> {"hr@k", 10}; a name without "@<digits>" -> {name, -1}. ("hr@0" -> {"hr@k", 0},
+/// which the plugin rejects with a message about k.)
 struct MetricName {
   std::string plugin;
-  std::int64_t k = 0;
+  std::int64_t k = -1;
 };
 MetricName parse_metric_name(const std::string& name);
 

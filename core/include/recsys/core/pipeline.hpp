@@ -1,31 +1,92 @@
 #pragma once
 /// @file
-/// `recsys-host run`: wires the plugins named in a pipeline config and runs training,
-/// validation and test.
+/// Wiring a pipeline config to plugins, and the host's commands on top of it: `run` (train,
+/// validate, test, with checkpoints, resume and experiment tracking), `evaluate` and
+/// `recommend` on a finished run directory.
 
 #include <filesystem>
+#include <memory>
+#include <optional>
 #include <string>
+#include <vector>
 
+#include "recsys/core/evaluation.hpp"
 #include "recsys/core/pipeline_config.hpp"
 #include "recsys/core/plugin_registry.hpp"
+#include "recsys/core/run_directory.hpp"
+#include "recsys/core/split.hpp"
 #include "recsys/core/trainer.hpp"
 
 namespace recsys::core {
 
-/// What a run produced.
-struct RunOutcome {
-  TrainResult result;
-  std::filesystem::path run_directory;  ///< where config, metrics.csv and summary.json went
-  std::int64_t num_users = 0;
-  std::int64_t num_items = 0;
-  std::int64_t num_positives = 0;
-  std::string protocol;  ///< one line: protocol, split, negatives, candidates, tie policy
+/// The plugins and options a config names, built and checked without reading any data.
+struct Pipeline {
+  SplitOptions split;
+  TrainerOptions training;
+  LoggingOptions logging;
+  EvaluationOptions evaluation;
+  EarlyStoppingOptions early_stopping;
+  std::string dataset_name, sampler_name, loss_name, model_name;
+  std::shared_ptr<Dataset> dataset;
+  std::shared_ptr<Sampler> sampler;
+  std::shared_ptr<Loss> loss;
+  std::vector<NamedMetric> metrics;
+  std::vector<PluginRecord> plugins;  ///< every plugin used (for the run's records)
+  std::string protocol;               ///< one line: protocol, split, negatives, candidates, ties
 };
+
+/// Builds every plugin but the model and checks every section and key but the model's
+/// (which needs the data's schema). Throws ConfigError (exit 2).
+Pipeline build_pipeline(const PipelineConfig& config, const PluginRegistry& registry);
+
+/// The data and the model of a pipeline.
+struct LoadedPipeline {
+  TrainingData data;
+  std::shared_ptr<Model> model;
+};
+
+/// Loads the dataset, splits it, draws the evaluation sets and builds the model (seeded),
+/// then checks the model's keys. Logs the counts.
+LoadedPipeline load_pipeline(Pipeline& pipeline, const PipelineConfig& config, const PluginRegistry& registry);
 
 /// Scans the default plugin directories and the config's `[plugins] paths` into `registry`.
 void discover_plugins(PluginRegistry& registry, const PipelineConfig& config);
 
-/// Runs the pipeline. Throws ConfigError (bad config: exit 2) or another Error (exit 1).
-RunOutcome run_pipeline(const PipelineConfig& config, PluginRegistry& registry);
+/// What a run produced.
+struct RunOutcome {
+  TrainResult result;
+  std::filesystem::path run_directory;  ///< config, metrics, summary, checkpoints
+  std::int64_t num_users = 0;
+  std::int64_t num_items = 0;
+  std::int64_t num_positives = 0;
+  std::string protocol;
+};
+
+/// Runs the pipeline; with `resume`, continues the run in that directory from its last
+/// checkpoint. Throws ConfigError (exit 2) or another Error (exit 1).
+RunOutcome run_pipeline(const PipelineConfig& config, PluginRegistry& registry,
+                        const std::optional<std::filesystem::path>& resume = std::nullopt);
+
+/// `recsys-host evaluate`: the metrics of a run's checkpoint ("best" or "last") on a split
+/// ("test" or "validation"), recomputed from the run's resolved config.
+struct EvaluateOutcome {
+  Evaluation evaluation;
+  std::string protocol;
+  std::int64_t epoch = 0;  ///< the checkpoint's epoch
+};
+EvaluateOutcome evaluate_run(const std::filesystem::path& run_directory, const std::string& split,
+                             const std::string& checkpoint);
+
+/// One recommended item.
+struct Recommendation {
+  std::int64_t item = 0;  ///< the dataset's original item id
+  std::string title;      ///< "" when the dataset has none
+  double score = 0.0;     ///< the model's logit
+};
+
+/// `recsys-host recommend`: the `k` best-scored items for the user with original id
+/// `user` (best checkpoint), leaving out items the user has a positive with. Throws
+/// ConfigError for a user the data does not know.
+std::vector<Recommendation> recommend(const std::filesystem::path& run_directory, std::int64_t user, std::int64_t k);
 
 }  // namespace recsys::core

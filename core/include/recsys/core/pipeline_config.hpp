@@ -35,8 +35,11 @@ class PipelineConfig {
   /// checked per section, once its consumer has read it: Config::check_unknown_keys.)
   void check_unknown_sections() const;
 
-  /// The resolved configuration (after overrides) as TOML text.
+  /// The configuration after overrides, as TOML text.
   std::string to_toml() const;
+  /// The resolved configuration: after overrides, plus every default that was read (so the
+  /// file alone reproduces the run), as TOML text.
+  std::string resolved_toml() const;
   const std::string& source() const { return source_; }
 
  private:

@@ -32,16 +32,33 @@ std::string sanitize_name(std::string_view name);
 /// Throws Error naming the path on failure.
 void write_file_atomically(const std::filesystem::path& path, std::string_view content);
 
+/// Escapes `text` as a JSON string literal (quotes included).
+std::string json_string(const std::string& text);
+/// A double as JSON: the shortest text that reads back bit for bit; null when not finite.
+std::string json_number(double value);
+
 class RunDirectory {
  public:
   /// Creates the directory; `default_run_name` is used when options.run_name is empty.
   /// An existing run directory is never reused: the name gets a suffix "-2", "-3", ...
   RunDirectory(const LoggingOptions& options, const std::string& default_run_name);
+  /// An existing run directory (for --resume, evaluate, recommend). Throws ConfigError
+  /// when it holds no run.
+  static RunDirectory open(const std::filesystem::path& path);
+
   const std::filesystem::path& path() const { return path_; }
+  std::filesystem::path checkpoint(const std::string& which) const { return path_ / "checkpoints" / (which + ".pt"); }
+  std::filesystem::path config_file() const { return path_ / "config.toml"; }
 
   void write_config(const std::string& resolved_toml) const;
-  /// Rewrites metrics.csv with one row per epoch and split (train; validation when validated).
-  void write_metrics(const std::vector<EpochResult>& epochs) const;
+  /// Writes run.json: `fields` is the body of a JSON object (already formatted members).
+  void write_run_info(const std::string& fields) const;
+
+  /// Starts metrics.csv (header: epoch, split, loss, the metric names, samples_per_second);
+  /// with `keep_until_epoch` >= 0 the existing rows up to that epoch are kept (resume).
+  void begin_metrics(const std::vector<std::string>& metric_names, std::int64_t keep_until_epoch = -1);
+  /// Adds the rows of one epoch (train; validation when validated) and rewrites the file.
+  void append_metrics(const EpochResult& epoch);
   /// Writes summary.json: the protocol, the best epoch, and the test loss and metrics.
   void write_summary(const TrainResult& result, const std::string& protocol) const;
   /// Writes `<split>_candidates.csv` (list,user,item,label with the dataset's original ids):
@@ -49,7 +66,10 @@ class RunDirectory {
   void write_candidates(const std::string& split, const MaterializedSet& set, const InteractionData& data) const;
 
  private:
+  explicit RunDirectory(std::filesystem::path path) : path_(std::move(path)) {}
   std::filesystem::path path_;
+  std::vector<std::string> metric_rows_;  // metrics.csv, header first
+  std::size_t metric_columns_ = 0;
 };
 
 }  // namespace recsys::core

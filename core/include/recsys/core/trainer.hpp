@@ -18,6 +18,7 @@
 #include "recsys/metric.hpp"
 #include "recsys/model.hpp"
 #include "recsys/sampler.hpp"
+#include "recsys/core/checkpoint.hpp"
 #include "recsys/core/training_data.hpp"
 
 namespace recsys::core {
@@ -82,13 +83,28 @@ struct TrainResult {
   Evaluation test;
 };
 
+/// Deep copy of every parameter and buffer (to restore the best epoch later).
+std::vector<torch::Tensor> snapshot_state(const torch::nn::Module& model);
+
 class Trainer {
  public:
+  /// Called after each epoch; `improved`: this epoch is the new best (its weights are the
+  /// ones the test split will see).
+  using EpochCallback = std::function<void(const EpochResult&, bool improved)>;
+
   Trainer(TrainerOptions options, std::shared_ptr<Model> model, std::shared_ptr<Loss> loss,
           std::shared_ptr<Sampler> sampler, std::vector<NamedMetric> metrics, EarlyStoppingOptions early_stopping);
 
-  /// Trains, validates and tests. `on_epoch` runs after each epoch.
-  TrainResult fit(const TrainingData& data, const std::function<void(const EpochResult&)>& on_epoch = {});
+  /// Trains (from the epoch after progress().epoch), validates and tests. `on_epoch` runs
+  /// after each epoch. Throws Error naming the epoch and batch when the loss is not finite.
+  TrainResult fit(const TrainingData& data, const EpochCallback& on_epoch = {});
+
+  /// Continues from a checkpoint: the model and optimizer hold the last epoch's state
+  /// already; `best_state` is the best epoch's snapshot_state.
+  void resume(const TrainingProgress& progress, std::vector<torch::Tensor> best_state);
+  /// Where training stands (saved in checkpoints).
+  const TrainingProgress& progress() const { return progress_; }
+  torch::optim::Optimizer& optimizer() { return *optimizer_; }
 
   /// One training pass of epoch `epoch` (1-based): draws the epoch's negatives, shuffles and
   /// steps the optimizer once per batch; at most `max_batches` batches when > 0 (benchmarks).
@@ -107,6 +123,8 @@ class Trainer {
   std::vector<NamedMetric> metrics_;
   EarlyStoppingOptions early_stopping_;
   std::unique_ptr<torch::optim::Optimizer> optimizer_;
+  TrainingProgress progress_;
+  std::vector<torch::Tensor> best_state_;
 };
 
 }  // namespace recsys::core

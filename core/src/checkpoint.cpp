@@ -1,0 +1,147 @@
+#include "recsys/core/checkpoint.hpp"
+
+#include <map>
+#include <mutex>
+#include <sstream>
+
+#include <ATen/CPUGeneratorImpl.h>
+#include <torch/torch.h>
+
+#include "recsys/core/run_directory.hpp"
+
+namespace recsys::core {
+
+namespace {
+
+constexpr std::int64_t kFormat = 1;
+
+/// Parameters and buffers by dotted name. Names keep "/" in the archive: torch's archive keys
+/// may not contain dots.
+std::map<std::string, torch::Tensor> state_of(const torch::nn::Module& model) {
+  std::map<std::string, torch::Tensor> state;
+  for (const auto& p : model.named_parameters()) state[p.key()] = p.value();
+  for (const auto& b : model.named_buffers()) state[b.key()] = b.value();
+  return state;
+}
+
+std::string archive_key(std::string name) {
+  for (auto& c : name) c = c == '.' ? '/' : c;
+  return name;
+}
+
+std::string shape(const torch::Tensor& t) {
+  std::ostringstream out;
+  out << t.sizes();
+  return out.str();
+}
+
+}  // namespace
+
+void save_checkpoint(const std::filesystem::path& file, const torch::nn::Module& model,
+                     const torch::optim::Optimizer* optimizer, const TrainingProgress& progress,
+                     const std::string& resolved_config) {
+  torch::serialize::OutputArchive archive;
+  archive.write("format", c10::IValue(kFormat));
+  archive.write("config", c10::IValue(resolved_config));
+  archive.write("epoch", c10::IValue(progress.epoch));
+  archive.write("best_epoch", c10::IValue(progress.best_epoch));
+  archive.write("best_value", c10::IValue(progress.best_value));
+  archive.write("without_improvement", c10::IValue(progress.without_improvement));
+  archive.write("rng_cpu", at::detail::getDefaultCPUGenerator().get_state());
+  torch::serialize::OutputArchive weights;
+  std::string names;
+  for (const auto& [name, tensor] : state_of(model)) {
+    weights.write(archive_key(name), tensor.detach());
+    names += (names.empty() ? "" : "\n") + name;
+  }
+  archive.write("model", weights);
+  archive.write("model_names", c10::IValue(names));
+  if (optimizer != nullptr) {
+    torch::serialize::OutputArchive state;
+    optimizer->save(state);
+    archive.write("optimizer", state);
+  }
+  std::ostringstream bytes;
+  archive.save_to(bytes);
+  write_file_atomically(file, bytes.str());
+}
+
+TrainingProgress load_checkpoint(const std::filesystem::path& file, torch::nn::Module& model,
+                                 torch::optim::Optimizer* optimizer, bool restore_rng,
+                                 std::string* resolved_config) {
+  const std::string where = file.string();
+  torch::serialize::InputArchive archive;
+  try {
+    archive.load_from(where);
+  } catch (const std::exception& e) {
+    throw CheckpointError(where + ": not a readable recsys checkpoint: " + std::string(e.what()).substr(0, 200));
+  }
+  auto read_int = [&](const char* key) {
+    c10::IValue value;
+    if (!archive.try_read(key, value) || !value.isInt()) throw CheckpointError(where + ": no '" + key + "' entry");
+    return value.toInt();
+  };
+  auto read_string = [&](const char* key) {
+    c10::IValue value;
+    if (!archive.try_read(key, value) || !value.isString()) throw CheckpointError(where + ": no '" + key + "' entry");
+    return value.toStringRef();
+  };
+  if (read_int("format") != kFormat) throw CheckpointError(where + ": unsupported checkpoint format");
+  TrainingProgress progress;
+  progress.epoch = read_int("epoch");
+  progress.best_epoch = read_int("best_epoch");
+  progress.without_improvement = read_int("without_improvement");
+  c10::IValue best;
+  if (!archive.try_read("best_value", best) || !best.isDouble()) throw CheckpointError(where + ": no 'best_value'");
+  progress.best_value = best.toDouble();
+  if (resolved_config) *resolved_config = read_string("config");
+
+  // Compare names and shapes first, so a checkpoint of another architecture is a clear
+  // error listing the differences, never a crash or a half-loaded model.
+  torch::serialize::InputArchive weights;
+  if (!archive.try_read("model", weights)) throw CheckpointError(where + ": no model weights");
+  std::istringstream listed(read_string("model_names"));
+  std::map<std::string, torch::Tensor> stored;
+  for (std::string name; std::getline(listed, name);) {
+    torch::Tensor tensor;
+    if (!weights.try_read(archive_key(name), tensor)) throw CheckpointError(where + ": weights of '" + name + "' missing");
+    stored[name] = tensor;
+  }
+  std::string problems;
+  auto expected = state_of(model);
+  for (const auto& [name, tensor] : expected) {
+    auto it = stored.find(name);
+    if (it == stored.end()) {
+      problems += "\n  missing in the checkpoint: " + name + " " + shape(tensor);
+    } else if (it->second.sizes() != tensor.sizes()) {
+      problems += "\n  shape differs: " + name + " is " + shape(tensor) + " in the model, " + shape(it->second) +
+                  " in the checkpoint";
+    }
+  }
+  for (const auto& [name, tensor] : stored) {
+    if (!expected.count(name)) problems += "\n  not in the model: " + name + " " + shape(tensor);
+  }
+  if (!problems.empty()) {
+    throw CheckpointError(where + ": the checkpoint does not fit this model (another architecture or shape?):" +
+                          problems);
+  }
+  {
+    torch::NoGradGuard no_grad;
+    for (auto& [name, tensor] : expected) tensor.copy_(stored[name]);
+  }
+  if (optimizer != nullptr) {
+    torch::serialize::InputArchive state;
+    if (!archive.try_read("optimizer", state)) throw CheckpointError(where + ": no optimizer state");
+    optimizer->load(state);
+  }
+  if (restore_rng) {
+    torch::Tensor rng;
+    if (!archive.try_read("rng_cpu", rng)) throw CheckpointError(where + ": no generator state");
+    at::Generator generator = at::detail::getDefaultCPUGenerator();  // a handle to the default
+    std::lock_guard<std::mutex> lock(generator.mutex());
+    generator.set_state(rng);
+  }
+  return progress;
+}
+
+}  // namespace recsys::core

@@ -1,0 +1,229 @@
+#include "recsys/core/mlflow_store.hpp"
+
+#include <unistd.h>
+
+#include <cctype>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <random>
+#include <sstream>
+
+#include "recsys/core/run_directory.hpp"
+#include "recsys/errors.hpp"
+
+namespace recsys::core {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+std::int64_t now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+/// A YAML single-quoted scalar (quotes doubled), always safe.
+std::string yaml_string(const std::string& text) {
+  std::string out = "'";
+  for (char c : text) out += c == '\'' ? std::string("''") : std::string(1, c);
+  return out + "'";
+}
+
+std::string file_uri(const fs::path& path) { return "file://" + fs::absolute(path).lexically_normal().string(); }
+
+void make_directory(const fs::path& path) {
+  std::error_code ec;
+  fs::create_directories(path, ec);
+  if (ec) throw Error(path.string() + ": cannot create directory: " + ec.message());
+}
+
+void write_experiment_meta(const fs::path& directory, const std::string& id, const std::string& name) {
+  const std::int64_t now = now_ms();
+  std::ostringstream yaml;
+  yaml << "artifact_location: " << file_uri(directory) << "\n"
+       << "creation_time: " << now << "\n"
+       << "experiment_id: " << yaml_string(id) << "\n"
+       << "last_update_time: " << now << "\n"
+       << "lifecycle_stage: active\n"
+       << "name: " << yaml_string(name) << "\n";
+  write_file_atomically(directory / "meta.yaml", yaml.str());
+}
+
+/// The value of `key: value` in a small meta.yaml we or MLflow wrote ("" when absent).
+std::string yaml_field(const fs::path& file, const std::string& key) {
+  std::ifstream in(file);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind(key + ":", 0) != 0) continue;
+    std::string value = line.substr(key.size() + 1);
+    while (!value.empty() && value.front() == ' ') value.erase(0, 1);
+    if (value.size() >= 2 && (value.front() == '\'' || value.front() == '"')) {
+      const char quote = value.front();
+      std::string unquoted;
+      for (std::size_t i = 1; i + 1 < value.size(); ++i) {
+        if (quote == '\'' && value[i] == '\'' && value[i + 1] == '\'') ++i;
+        unquoted += value[i];
+      }
+      return unquoted;
+    }
+    return value;
+  }
+  return "";
+}
+
+std::string random_hex(std::size_t digits) {
+  std::random_device device;
+  std::mt19937_64 engine((static_cast<std::uint64_t>(device()) << 32) ^ device());
+  static const char* hex = "0123456789abcdef";
+  std::string out;
+  for (std::size_t i = 0; i < digits; ++i) out += hex[engine() & 15];
+  return out;
+}
+
+/// MLflow's _generate_unique_integer_id: 18 random digits, no leading zero.
+std::string random_experiment_id() {
+  std::random_device device;
+  std::mt19937_64 engine((static_cast<std::uint64_t>(device()) << 32) ^ device());
+  std::string id(1, static_cast<char>('1' + engine() % 9));
+  for (int i = 1; i < 18; ++i) id += static_cast<char>('0' + engine() % 10);
+  return id;
+}
+
+std::string current_user() {
+  for (const char* var : {"USER", "LOGNAME"}) {
+    if (const char* value = std::getenv(var); value && *value) return value;
+  }
+  return "unknown";
+}
+
+/// The id of the experiment named `name` under `root`, creating it when absent.
+std::string experiment_id_for(const fs::path& root, const std::string& name) {
+  if (name == "Default") return "0";
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(root, ec)) {
+    if (!entry.is_directory() || entry.path().filename().string().front() == '.') continue;
+    const fs::path meta = entry.path() / "meta.yaml";
+    if (yaml_field(meta, "name") == name && yaml_field(meta, "lifecycle_stage") != "deleted" &&
+        yaml_field(meta, "experiment_id") == entry.path().filename().string()) {
+      return entry.path().filename().string();
+    }
+  }
+  for (;;) {
+    const std::string id = random_experiment_id();
+    if (fs::create_directory(root / id, ec)) {
+      write_experiment_meta(root / id, id, name);
+      return id;
+    }
+    if (ec) throw Error((root / id).string() + ": cannot create the experiment: " + ec.message());
+  }
+}
+
+void write_raw(const fs::path& file, const std::string& value) {
+  make_directory(file.parent_path());
+  write_file_atomically(file, value);  // params and tags: the raw value, no trailing newline
+}
+
+}  // namespace
+
+std::string mlflow_key(const std::string& name) {
+  std::string out;
+  for (char c : name) {
+    if (c == '@') {
+      out += "_at_";
+    } else {
+      const bool ok = std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.' || c == '-' ||
+                      c == ' ' || c == '/';
+      out += ok ? c : '_';
+    }
+  }
+  return out;
+}
+
+MlflowRun MlflowRun::create(const fs::path& root, const std::string& experiment_name, const std::string& run_name) {
+  make_directory(root / ".trash");
+  if (!fs::exists(root / "0" / "meta.yaml")) {
+    make_directory(root / "0");
+    write_experiment_meta(root / "0", "0", "Default");
+  }
+  MlflowRun run;
+  run.experiment_id_ = experiment_id_for(root, experiment_name);
+  run.run_id_ = random_hex(32);
+  run.run_name_ = run_name;
+  run.user_ = current_user();
+  run.start_time_ = now_ms();
+  run.directory_ = root / run.experiment_id_ / run.run_id_;
+  for (const char* sub : {"artifacts", "metrics", "params", "tags"}) make_directory(run.directory_ / sub);
+  run.write_meta(MlflowStatus::running, false);
+  run.set_tag("mlflow.runName", run_name);
+  run.set_tag("mlflow.user", run.user_);
+  run.set_tag("mlflow.source.type", "LOCAL");
+  run.set_tag("mlflow.source.name", "recsys-host");
+  return run;
+}
+
+MlflowRun MlflowRun::reopen(const fs::path& run_directory) {
+  const fs::path meta = run_directory / "meta.yaml";
+  if (!fs::exists(meta)) throw Error(meta.string() + ": no MLflow run to resume");
+  MlflowRun run;
+  run.directory_ = run_directory;
+  run.run_id_ = yaml_field(meta, "run_id");
+  run.experiment_id_ = yaml_field(meta, "experiment_id");
+  run.run_name_ = yaml_field(meta, "run_name");
+  run.user_ = yaml_field(meta, "user_id");
+  run.start_time_ = std::atoll(yaml_field(meta, "start_time").c_str());
+  run.write_meta(MlflowStatus::running, false);
+  return run;
+}
+
+void MlflowRun::write_meta(MlflowStatus status, bool ended) const {
+  std::ostringstream yaml;
+  yaml << "artifact_uri: " << file_uri(directory_ / "artifacts") << "\n"
+       << "deleted_time: null\n"
+       << "end_time: " << (ended ? std::to_string(now_ms()) : std::string("null")) << "\n"
+       << "entry_point_name: ''\n"
+       << "experiment_id: " << yaml_string(experiment_id_) << "\n"
+       << "lifecycle_stage: active\n"
+       << "run_id: " << run_id_ << "\n"
+       << "run_name: " << yaml_string(run_name_) << "\n"
+       << "run_uuid: " << run_id_ << "\n"
+       << "source_name: ''\n"
+       << "source_type: 4\n"
+       << "source_version: ''\n"
+       << "start_time: " << start_time_ << "\n"
+       << "status: " << static_cast<int>(status) << "\n"
+       << "tags: []\n"
+       << "user_id: " << yaml_string(user_) << "\n";
+  write_file_atomically(directory_ / "meta.yaml", yaml.str());
+}
+
+void MlflowRun::log_param(const std::string& key, const std::string& value) const {
+  // MLflow 2.x stores at most 500 characters (250 in older versions).
+  write_raw(directory_ / "params" / mlflow_key(key), value.substr(0, 250));
+}
+
+void MlflowRun::set_tag(const std::string& key, const std::string& value) const {
+  write_raw(directory_ / "tags" / mlflow_key(key), value);
+}
+
+void MlflowRun::log_metric(const std::string& key, double value, std::int64_t step) const {
+  const fs::path file = directory_ / "metrics" / mlflow_key(key);
+  make_directory(file.parent_path());
+  char number[40];
+  if (std::isnan(value)) std::snprintf(number, sizeof number, "nan");
+  else if (std::isinf(value)) std::snprintf(number, sizeof number, value > 0 ? "inf" : "-inf");
+  else std::snprintf(number, sizeof number, "%.17g", value);
+  // Appending one line: a crash can at worst lose this line, never an earlier one.
+  std::ofstream out(file, std::ios::app);
+  out << now_ms() << " " << number << " " << step << "\n";
+  if (!out) throw Error(file.string() + ": cannot append the metric");
+}
+
+void MlflowRun::set_status(MlflowStatus status) const {
+  const bool terminal = status == MlflowStatus::finished || status == MlflowStatus::failed || status == MlflowStatus::killed;
+  write_meta(status, terminal);
+}
+
+}  // namespace recsys::core
