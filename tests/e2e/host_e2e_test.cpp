@@ -320,6 +320,19 @@ TEST_F(FinishedRunTest, RecommendsTenUnseenTitlesForUserOne) {
   EXPECT_EQ(run_host("recommend '" + run.string() + "'", data_env()).status, 2);
 }
 
+TEST_F(FinishedRunTest, NonFiniteLossStopsNamingEpochAndBatchAndKeepsTheLastCheckpoint) {
+  // Resume the finished 3-epoch run for 2 more epochs with a learning rate that diverges.
+  const std::string before = read_file(run / "checkpoints" / "last.pt");
+  const std::string config = std::string(RECSYS_TEST_SOURCE_DIR) + "/configs/movielens_mf.toml";
+  const HostResult r = run_host("run '" + config + "' --set training.epochs=5 --set training.learning_rate=1e30" +
+                                    " --resume '" + run.string() + "'",
+                                data_env());
+  EXPECT_EQ(r.status, 1) << r.output;
+  EXPECT_NE(r.output.find("epoch 4, batch "), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("the training loss is"), std::string::npos) << r.output;
+  EXPECT_EQ(read_file(run / "checkpoints" / "last.pt"), before);
+}
+
 // Label "slow" (not run by CI): the acceptance figure of the shipped config, 10 epochs.
 TEST(Acceptance, ShippedMfConfigReachesTheRocAucFloor) {
   if (!test::have_movielens_100k()) GTEST_SKIP() << "ml-100k not found under " << test::data_root();
