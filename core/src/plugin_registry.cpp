@@ -54,7 +54,24 @@ bool valid_name(const char* name) {
   return true;
 }
 
+std::string describe(const PluginBuildInfo& b) {
+  return std::string(b.compiler ? b.compiler : "?") + " " + std::to_string(b.compiler_major) + ", C++11 ABI " +
+         std::to_string(b.cxx11_abi) + ", libtorch " + std::to_string(b.torch_major) + "." +
+         std::to_string(b.torch_minor);
+}
+
+/// "" when `plugin` can share objects with this host, else a message naming both sides.
+std::string build_mismatch(const PluginBuildInfo& plugin) {
+  const PluginBuildInfo host = RECSYS_BUILD_INFO;
+  const bool same = plugin.compiler != nullptr && std::string_view(plugin.compiler) == host.compiler &&
+                    plugin.compiler_major == host.compiler_major && plugin.cxx11_abi == host.cxx11_abi &&
+                    plugin.torch_major == host.torch_major && plugin.torch_minor == host.torch_minor;
+  return same ? "" : "built with " + describe(plugin) + ", but this host was built with " + describe(host);
+}
+
 }  // namespace
+
+PluginBuildInfo host_build_info() { return RECSYS_BUILD_INFO; }
 
 void PluginRegistry::scan_directory(const fs::path& directory) {
   std::error_code ec;
@@ -119,6 +136,9 @@ void PluginRegistry::load_library(const fs::path& file) {
     refuse(PluginApiVersionError(path, message.str()));
   }
 
+  if (std::string mismatch = build_mismatch(manifest->build); !mismatch.empty()) {
+    refuse(PluginAbiError(path, mismatch + "; rebuild the plugin with the host's toolchain and libtorch"));
+  }
   if (manifest->entry_count > 0 && manifest->entries == nullptr) {
     refuse(InvalidManifestError(path, "the manifest lists entries but points to none"));
   }

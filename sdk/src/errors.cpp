@@ -21,6 +21,8 @@ PluginLoadError::~PluginLoadError() = default;
 NotAPluginError::~NotAPluginError() = default;
 PluginApiVersionError::~PluginApiVersionError() = default;
 InvalidManifestError::~InvalidManifestError() = default;
+PluginAbiError::~PluginAbiError() = default;
+PluginFactoryError::~PluginFactoryError() = default;
 DuplicatePluginError::~DuplicatePluginError() = default;
 PluginNotFoundError::~PluginNotFoundError() = default;
 

@@ -128,5 +128,55 @@ TEST(PluginRegistryTest, CreatesTypedPlugins) {
   EXPECT_FLOAT_EQ(value.item<float>(), 2.5f);  // (1 + 4) / 2
 }
 
+TEST(PluginRegistryTest, RefusesAnotherLibtorchNamingBothSides) {
+  PluginRegistry registry;
+  try {
+    registry.load_library(test::fixture_dir() / "fixture_other_torch.so");
+    FAIL() << "expected PluginAbiError";
+  } catch (const PluginAbiError& e) {
+    const std::string message = e.what();
+    EXPECT_NE(message.find("fixture_other_torch.so"), std::string::npos) << message;
+    EXPECT_NE(message.find("libtorch 1.12, but this host was built with"), std::string::npos) << message;
+    EXPECT_NE(message.find("libtorch 1.13"), std::string::npos) << message;
+  }
+}
+
+TEST(PluginRegistryTest, RefusesAnUnresolvedSymbolWithTheLoadersMessage) {
+  PluginRegistry registry;
+  try {
+    registry.load_library(test::fixture_dir() / "fixture_unresolved.so");
+    FAIL() << "expected PluginLoadError";
+  } catch (const PluginLoadError& e) {
+    const std::string message = e.what();
+    EXPECT_NE(message.find("fixture_unresolved.so"), std::string::npos) << message;
+    EXPECT_NE(message.find("recsys_fixture_symbol_nobody_defines"), std::string::npos) << message;
+  }
+}
+
+TEST(PluginRegistryTest, AFactoryThatThrowsIsAnErrorNamingThePluginAndFile) {
+  PluginRegistry registry;
+  registry.load_library(test::fixture_dir() / "fixture_throwing.so");
+  const Config config = Config::empty("loss");
+  try {
+    registry.create<PluginKind::loss>("throwing_loss", config);
+    FAIL() << "expected PluginFactoryError";
+  } catch (const PluginFactoryError& e) {
+    const std::string message = e.what();
+    EXPECT_NE(message.find("fixture_throwing.so: loss plugin 'throwing_loss' failed to construct: cannot open "
+                           "/dev/gpu0"),
+              std::string::npos)
+        << message;
+  }
+  // A plugin rejecting its table stays a config error (exit status 2).
+  EXPECT_THROW(registry.create<PluginKind::loss>("bad_table_loss", config), ConfigError);
+}
+
+TEST(PluginRegistryTest, HostBuildInfoIsThisToolchain) {
+  const PluginBuildInfo info = core::host_build_info();
+  EXPECT_EQ(info.torch_major, 1u);
+  EXPECT_EQ(info.torch_minor, 13u);
+  EXPECT_EQ(info.cxx11_abi, 1u);
+}
+
 }  // namespace
 }  // namespace recsys

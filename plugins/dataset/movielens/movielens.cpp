@@ -262,5 +262,4 @@ InteractionData MovieLensDataset::load() { return load_movielens_100k(options_);
 
 }  // namespace recsys::movielens
 
-RECSYS_PLUGIN_LIBRARY(RECSYS_PLUGIN(dataset, "movielens", recsys::movielens::MovieLensDataset,
-                                    "1.0.0", "MovieLens 100k as implicit feedback", ""));
+RECSYS_EXPORT_PLUGIN(recsys::movielens::MovieLensDataset, "MovieLens 100k as implicit feedback", "");

@@ -193,16 +193,16 @@ class MeanAbsoluteError final : public BufferedMetric {
 }  // namespace recsys::metrics
 
 RECSYS_PLUGIN_LIBRARY(
-    RECSYS_PLUGIN(metric, "roc_auc", recsys::metrics::RocAuc, "1.0.0",
+    RECSYS_PLUGIN(metric, "roc_auc", recsys::metrics::RocAuc, RECSYS_PLUGIN_VERSION,
                   "Area under the ROC curve over the whole split (ties count 1/2)", "auc"),
-    RECSYS_PLUGIN(metric, "pr_auc", recsys::metrics::PrAuc, "1.0.0",
+    RECSYS_PLUGIN(metric, "pr_auc", recsys::metrics::PrAuc, RECSYS_PLUGIN_VERSION,
                   "Average precision (scikit-learn's definition) over the whole split",
                   "average_precision"),
-    RECSYS_PLUGIN(metric, "gauc", recsys::metrics::GroupAuc, "1.0.0",
+    RECSYS_PLUGIN(metric, "gauc", recsys::metrics::GroupAuc, RECSYS_PLUGIN_VERSION,
                   "Per-user ROC-AUC weighted by the user's number of examples", "group_auc"),
-    RECSYS_PLUGIN(metric, "log_loss", recsys::metrics::LogLoss, "1.0.0",
+    RECSYS_PLUGIN(metric, "log_loss", recsys::metrics::LogLoss, RECSYS_PLUGIN_VERSION,
                   "Binary cross-entropy of sigmoid(logit)", "logloss"),
-    RECSYS_PLUGIN(metric, "rmse", recsys::metrics::RootMeanSquaredError, "1.0.0",
+    RECSYS_PLUGIN(metric, "rmse", recsys::metrics::RootMeanSquaredError, RECSYS_PLUGIN_VERSION,
                   "Root mean squared error of the raw score", ""),
-    RECSYS_PLUGIN(metric, "mae", recsys::metrics::MeanAbsoluteError, "1.0.0", "Mean absolute error of the raw score",
+    RECSYS_PLUGIN(metric, "mae", recsys::metrics::MeanAbsoluteError, RECSYS_PLUGIN_VERSION, "Mean absolute error of the raw score",
                   ""));

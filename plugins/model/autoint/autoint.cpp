@@ -88,6 +88,4 @@ class AutoIntModel final : public Model {
 
 }  // namespace recsys::autoint
 
-RECSYS_PLUGIN_LIBRARY(RECSYS_PLUGIN(model, "autoint", recsys::autoint::AutoIntModel, "1.0.0",
-                                    "AutoInt: multi-head self-attention over field embeddings (Song et al. 2019)",
-                                    "AutoInt"));
+RECSYS_EXPORT_PLUGIN(recsys::autoint::AutoIntModel, "AutoInt: multi-head self-attention over field embeddings (Song et al. 2019)", "AutoInt");

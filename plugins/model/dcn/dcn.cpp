@@ -13,6 +13,4 @@ class DCNModel final : public nn::DeepCrossModel<CrossLayer> {
 
 }  // namespace recsys::dcn
 
-RECSYS_PLUGIN_LIBRARY(RECSYS_PLUGIN(model, "dcn", recsys::dcn::DCNModel, "1.0.0",
-                                    "Deep & Cross Network: cross layers beside an MLP (Wang et al. 2017)",
-                                    "DCN"));
+RECSYS_EXPORT_PLUGIN(recsys::dcn::DCNModel, "Deep & Cross Network: cross layers beside an MLP (Wang et al. 2017)", "DCN");

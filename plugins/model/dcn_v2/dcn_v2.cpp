@@ -13,6 +13,4 @@ class DCNV2Model final : public nn::DeepCrossModel<CrossLayerV2> {
 
 }  // namespace recsys::dcn_v2
 
-RECSYS_PLUGIN_LIBRARY(RECSYS_PLUGIN(model, "dcn_v2", recsys::dcn_v2::DCNV2Model, "1.0.0",
-                                    "DCN-V2: full-rank cross layers beside an MLP (Wang et al. 2021)",
-                                    "DCNV2,DCN_V2"));
+RECSYS_EXPORT_PLUGIN(recsys::dcn_v2::DCNV2Model, "DCN-V2: full-rank cross layers beside an MLP (Wang et al. 2021)", "DCNV2,DCN_V2");

@@ -67,6 +67,4 @@ class FMModel final : public Model {
 
 }  // namespace recsys::fm
 
-RECSYS_PLUGIN_LIBRARY(RECSYS_PLUGIN(model, "fm", recsys::fm::FMModel, "1.0.0",
-                                    "Second-order factorization machine, O(kn) pairwise term (Rendle 2010)",
-                                    "FactorizationMachines,FM"));
+RECSYS_EXPORT_PLUGIN(recsys::fm::FMModel, "Second-order factorization machine, O(kn) pairwise term (Rendle 2010)", "FactorizationMachines,FM");

@@ -73,6 +73,4 @@ class InnerProductModel final : public Model {
 
 }  // namespace recsys::inner_product
 
-RECSYS_PLUGIN_LIBRARY(RECSYS_PLUGIN(model, "inner_product", recsys::inner_product::InnerProductModel,
-                                    "1.0.0", "Biased matrix factorisation over side-aware embeddings",
-                                    "NeuralInnerProduct,mf"));
+RECSYS_EXPORT_PLUGIN(recsys::inner_product::InnerProductModel, "Biased matrix factorisation over side-aware embeddings", "NeuralInnerProduct,mf");

@@ -96,6 +96,4 @@ class NeuMFModel final : public Model {
 
 }  // namespace recsys::neumf
 
-RECSYS_PLUGIN_LIBRARY(RECSYS_PLUGIN(model, "neumf", recsys::neumf::NeuMFModel, "1.0.0",
-                                    "Neural Matrix Factorization: GMF and MLP branches (He et al. 2017)",
-                                    "NeuralColabFilter,NeuMF"));
+RECSYS_EXPORT_PLUGIN(recsys::neumf::NeuMFModel, "Neural Matrix Factorization: GMF and MLP branches (He et al. 2017)", "NeuralColabFilter,NeuMF");

@@ -85,6 +85,4 @@ class WideDeepModel final : public Model {
 
 }  // namespace recsys::wide_deep
 
-RECSYS_PLUGIN_LIBRARY(RECSYS_PLUGIN(model, "wide_deep", recsys::wide_deep::WideDeepModel, "1.0.0",
-                                    "Wide & Deep: linear model plus MLP over field embeddings (Cheng et al. 2016)",
-                                    "WideAndDeep"));
+RECSYS_EXPORT_PLUGIN(recsys::wide_deep::WideDeepModel, "Wide & Deep: linear model plus MLP over field embeddings (Cheng et al. 2016)", "WideAndDeep");

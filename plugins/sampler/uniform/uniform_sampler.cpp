@@ -63,6 +63,4 @@ class UniformSampler final : public Sampler {
 
 }  // namespace recsys::uniform
 
-RECSYS_PLUGIN_LIBRARY(RECSYS_PLUGIN(sampler, "uniform", recsys::uniform::UniformSampler, "1.0.0",
-                                    "Uniform negative sampling over the user's non-positive items",
-                                    ""));
+RECSYS_EXPORT_PLUGIN(recsys::uniform::UniformSampler, "Uniform negative sampling over the user's non-positive items", "");

@@ -76,6 +76,22 @@ class RECSYS_API PluginApiVersionError : public PluginError {
   ~PluginApiVersionError() override;
 };
 
+/// The plugin was built with another compiler family or major version, C++11 ABI setting or
+/// libtorch major.minor than the host; the message names both sides.
+class RECSYS_API PluginAbiError : public PluginError {
+ public:
+  using PluginError::PluginError;
+  ~PluginAbiError() override;
+};
+
+/// A plugin's factory threw something other than a ConfigError (a bug or a failed resource
+/// in the plugin); the message names the plugin, its file and the original error.
+class RECSYS_API PluginFactoryError : public PluginError {
+ public:
+  using PluginError::PluginError;
+  ~PluginFactoryError() override;
+};
+
 /// The manifest is malformed (null or empty name, unknown kind, missing factory).
 class RECSYS_API InvalidManifestError : public PluginError {
  public:

@@ -21,6 +21,7 @@
 #include <memory>
 
 #include <boost/dll/alias.hpp>
+#include <torch/version.h>
 
 #include "recsys/config.hpp"
 #include "recsys/dataset.hpp"
@@ -63,11 +64,41 @@ struct PluginEntry {
   PluginFactory factory;
 };
 
+/// How a library was built: the host refuses a plugin whose C++ ABI may differ from its own.
+/// (A compiler's patch or minor release is not a mismatch; its major version is.)
+struct PluginBuildInfo {
+  const char* compiler;          ///< "gcc" or "clang"
+  std::uint32_t compiler_major;  ///< __GNUC__ or __clang_major__
+  std::uint32_t cxx11_abi;       ///< _GLIBCXX_USE_CXX11_ABI (torch's CMake target sets it)
+  std::uint32_t torch_major;     ///< TORCH_VERSION_MAJOR
+  std::uint32_t torch_minor;     ///< TORCH_VERSION_MINOR
+};
+
+/// The build info of the translation unit that expands this (plugin or host).
+#if defined(__clang__)
+#define RECSYS_BUILD_COMPILER "clang"
+#define RECSYS_BUILD_COMPILER_MAJOR __clang_major__
+#elif defined(__GNUC__)
+#define RECSYS_BUILD_COMPILER "gcc"
+#define RECSYS_BUILD_COMPILER_MAJOR __GNUC__
+#else
+#define RECSYS_BUILD_COMPILER "unknown"
+#define RECSYS_BUILD_COMPILER_MAJOR 0
+#endif
+#define RECSYS_BUILD_INFO                                                                    \
+  ::recsys::PluginBuildInfo {                                                                \
+    RECSYS_BUILD_COMPILER, RECSYS_BUILD_COMPILER_MAJOR, _GLIBCXX_USE_CXX11_ABI, TORCH_VERSION_MAJOR, \
+        TORCH_VERSION_MINOR                                                                  \
+  }
+
+/// The one thing a plugin library exports. Its first two fields never move, so any host can
+/// read the API version of any plugin before anything else.
 struct PluginManifest {
   std::uint32_t api_major;  ///< RECSYS_PLUGIN_API_MAJOR the library was built with
   std::uint32_t api_minor;  ///< RECSYS_PLUGIN_API_MINOR the library was built with
   std::uint32_t entry_count;
   const PluginEntry* entries;
+  PluginBuildInfo build;
 };
 
 /// The interface type of each kind.
@@ -103,8 +134,18 @@ std::shared_ptr<void> create_plugin(const PluginArgs& args) {
   constexpr ::recsys::PluginEntry entries[] = {__VA_ARGS__};                                  \
   constexpr ::recsys::PluginManifest manifest{                                                \
       RECSYS_PLUGIN_API_MAJOR, RECSYS_PLUGIN_API_MINOR,                                       \
-      static_cast<std::uint32_t>(sizeof(entries) / sizeof(entries[0])), entries};             \
+      static_cast<std::uint32_t>(sizeof(entries) / sizeof(entries[0])), entries,              \
+      RECSYS_BUILD_INFO};                                                                     \
   inline const ::recsys::PluginManifest* get_manifest() { return &manifest; }                 \
   }                                                                                           \
   BOOST_DLL_ALIAS_SECTIONED(recsys_plugin_manifest_detail::get_manifest,                      \
                             recsys_plugin_manifest, recsys)
+
+/// The plugin of a single-plugin library, named by the compile definitions that
+/// recsys_add_plugin() sets: RECSYS_PLUGIN_KIND (a token: dataset, sampler, model, loss,
+/// metric), RECSYS_PLUGIN_NAME and RECSYS_PLUGIN_VERSION (strings). Use once, at namespace scope:
+///
+///     RECSYS_EXPORT_PLUGIN(MyModel, "What it does (Author et al. 2020)", "MyModelAlias")
+#define RECSYS_EXPORT_PLUGIN(Class, description, aliases)                                     \
+  RECSYS_PLUGIN_LIBRARY(RECSYS_PLUGIN(RECSYS_PLUGIN_KIND, RECSYS_PLUGIN_NAME, Class,            \
+                                      RECSYS_PLUGIN_VERSION, description, aliases))

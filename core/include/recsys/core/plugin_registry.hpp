@@ -19,9 +19,13 @@
 #include <utility>
 #include <vector>
 
+#include "recsys/errors.hpp"
 #include "recsys/plugin.hpp"
 
 namespace recsys::core {
+
+/// The first line of `text` (c10::Error messages carry a backtrace after it).
+inline std::string first_line(const std::string& text) { return text.substr(0, text.find('\n')); }
 
 /// One library file the registry looked at.
 struct LibraryRecord {
@@ -71,7 +75,14 @@ class PluginRegistry {
     const PluginRecord& record = find(K, name);
     const std::string requested(name);
     PluginArgs args{config, schema, requested.c_str()};
-    return std::static_pointer_cast<typename PluginInterface<K>::type>(record.factory(args));
+    try {
+      return std::static_pointer_cast<typename PluginInterface<K>::type>(record.factory(args));
+    } catch (const Error&) {
+      throw;  // ConfigError (the user's table) or another recsys error, already clear
+    } catch (const std::exception& e) {
+      throw PluginFactoryError(record.path, std::string(to_string(K)) + " plugin '" + record.name +
+                                                "' failed to construct: " + first_line(e.what()));
+    }
   }
 
  private:
@@ -85,6 +96,9 @@ class PluginRegistry {
 /// running executable (`<exe dir>/../lib/recsys/plugins`), then each entry of the
 /// colon-separated RECSYS_PLUGIN_PATH.
 std::vector<std::filesystem::path> default_plugin_directories();
+
+/// This host's build (compiler, C++11 ABI, libtorch), compared with each plugin's.
+PluginBuildInfo host_build_info();
 
 /// PluginKind from "dataset", "model", ...; throws ConfigError for another word.
 PluginKind parse_plugin_kind(std::string_view word);
