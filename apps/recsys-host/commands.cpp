@@ -9,6 +9,7 @@
 #include <spdlog/spdlog.h>
 
 #include "recsys/core/pipeline.hpp"
+#include "recsys/conformance.hpp"
 #include "recsys/core/plugin_registry.hpp"
 #include "recsys/errors.hpp"
 
@@ -95,35 +96,87 @@ int plugins_command(const std::vector<std::string>& extra_directories) {
   for (const auto& directory : core::default_plugin_directories()) registry.scan_directory(directory);
 
   const auto plugins = registry.plugins();
-  std::size_t name_width = 4, version_width = 7;
-  for (const auto& p : plugins) {
-    name_width = std::max(name_width, p.name.size());
-    version_width = std::max(version_width, p.version.size());
-  }
-  std::cout << fmt::format("{:<8} {:<{}} {:<{}} {}\n", "KIND", "NAME", name_width, "VERSION",
-                           version_width, "PATH");
-  for (const auto& p : plugins) {
-    std::cout << fmt::format("{:<8} {:<{}} {:<{}} {}\n", to_string(p.kind), p.name, name_width,
-                             p.version, version_width, p.path);
-    if (!p.aliases.empty()) {
-      std::string aliases;
-      for (const auto& a : p.aliases) aliases += (aliases.empty() ? "" : ", ") + a;
-      std::cout << fmt::format("{:<8} {:<{}} aliases: {}\n", "", "", name_width, aliases);
-    }
-  }
-  bool any_refused = false;
+  std::size_t name_width = 4;
+  for (const auto& p : plugins) name_width = std::max(name_width, p.name.size());
+  const std::string row = "{:<8} {:<{}} {:<8} {:<4} {:<7} {}\n";
+  std::cout << fmt::format(row, "KIND", "NAME", name_width, "VERSION", "API", "STATUS", "PATH");
   for (const auto& library : registry.libraries()) {
-    if (library.ok && library.error.empty()) continue;
-    if (!any_refused) std::cout << "\nLibraries with problems:\n";
-    any_refused = true;
-    std::cout << "  " << library.path << ": " << (library.ok ? "" : "refused: ") << library.error << "\n";
+    const std::string api = std::to_string(library.api_major) + "." + std::to_string(library.api_minor);
+    if (!library.ok) {
+      std::cout << fmt::format(row, "-", "-", name_width, "-", library.api_major ? api : "-", "refused", library.path);
+      std::cout << "         why: " << library.error << "\n";
+      continue;
+    }
+    for (const auto& p : plugins) {
+      if (p.path != library.path) continue;
+      std::cout << fmt::format(row, to_string(p.kind), p.name, name_width, p.version, api, "ok", p.path);
+      if (!p.aliases.empty()) {
+        std::string aliases;
+        for (const auto& a : p.aliases) aliases += (aliases.empty() ? "" : ", ") + a;
+        std::cout << "         aliases: " << aliases << "\n";
+      }
+    }
+    if (!library.error.empty()) std::cout << "         note: " << library.error << "\n";
   }
-  if (plugins.empty()) {
-    std::cerr << "no plugins found; searched lib/recsys/plugins beside the executable and "
+  if (registry.libraries().empty()) {
+    std::cerr << "no plugin libraries found; searched lib/recsys/plugins beside the executable and "
                  "RECSYS_PLUGIN_PATH\n";
     return kRuntimeFailure;
   }
   return kSuccess;
+}
+
+int check_plugin_command(const std::string& file) {
+  core::PluginRegistry registry;
+  try {
+    registry.load_library(file);
+  } catch (const PluginError& e) {
+    std::cout << "FAIL " << e.what() << "\n";
+    return kRuntimeFailure;
+  }
+  const auto config = core::PipelineConfig::parse("[plugin]\n[metric]\nk = 10\n", "--check");
+  const FeatureSchema schema = conformance::synthetic_schema();
+  bool all_ok = true;
+  for (const auto& p : registry.plugins()) {
+    conformance::Failures failures;
+    std::string skipped;
+    const Config& table = config.section("plugin");
+    try {
+    switch (p.kind) {
+      case PluginKind::model:
+        failures = conformance::check_model(
+            [&] { return registry.create<PluginKind::model>(p.name, table, &schema); }, schema);
+        break;
+      case PluginKind::loss:
+        failures = conformance::check_loss(*registry.create<PluginKind::loss>(p.name, table));
+        break;
+      case PluginKind::metric: {
+        const bool ranking = p.name.size() > 2 && p.name.compare(p.name.size() - 2, 2, "@k") == 0;
+        failures = conformance::check_metric(
+            *registry.create<PluginKind::metric>(p.name, ranking ? config.section("metric") : table));
+        break;
+      }
+      case PluginKind::sampler:
+        failures = conformance::check_sampler(*registry.create<PluginKind::sampler>(p.name, table));
+        break;
+      case PluginKind::dataset:
+        try {
+          failures = conformance::check_dataset(*registry.create<PluginKind::dataset>(p.name, table));
+        } catch (const ConfigError& e) {
+          // A dataset needs its files: without them (RECSYS_DATA_DIR) there is nothing to check.
+          skipped = std::string(" (its default configuration does not load: ") + e.what() + ")";
+        }
+        break;
+    }
+    } catch (const Error& e) {
+      failures.push_back(std::string("cannot be built with its default configuration: ") + e.what());
+    }
+    all_ok = all_ok && failures.empty();
+    std::cout << (!failures.empty() ? "FAIL " : skipped.empty() ? "PASS " : "SKIP ") << to_string(p.kind) << " "
+              << p.name << skipped << "\n";
+    for (const auto& f : failures) std::cout << "     " << f << "\n";
+  }
+  return all_ok ? kSuccess : kRuntimeFailure;
 }
 
 }  // namespace recsys::host

@@ -22,7 +22,11 @@ int evaluate_command(const std::string& run_directory, const std::string& split,
 /// `recsys-host recommend RUN_DIR --user ID [--k 10] [--format table|json|csv]`
 int recommend_command(const std::string& run_directory, std::int64_t user, std::int64_t k, const std::string& format);
 
-/// `recsys-host plugins [--path DIR ...]`: a table of every library found and its plugins.
+/// `recsys-host plugins [--path DIR ...]`: every library found, its plugins and its status.
 int plugins_command(const std::vector<std::string>& extra_directories);
+
+/// `recsys-host plugins --check FILE`: loads one library and runs the conformance suite on
+/// each of its plugins. 0 when all conform, 1 otherwise.
+int check_plugin_command(const std::string& file);
 
 }  // namespace recsys::host

@@ -23,14 +23,15 @@ constexpr const char* kUsage =
     "  recsys-host run PIPELINE.toml [--set section.key=value ...] [--resume RUN_DIR]\n"
     "  recsys-host evaluate RUN_DIR [--split test|validation] [--checkpoint best|last]\n"
     "  recsys-host recommend RUN_DIR --user ID [--k 10] [--format table|json|csv]\n"
-    "  recsys-host plugins [--path DIR ...]\n"
+    "  recsys-host plugins [--path DIR ...] | plugins --check FILE\n"
     "  recsys-host --help | --version\n\n"
     "Commands:\n"
     "  run       train, validate and test the pipeline the TOML file describes; --resume\n"
     "            continues the run in RUN_DIR from its last checkpoint\n"
     "  evaluate  recompute a finished run's metrics from a checkpoint\n"
     "  recommend the top-k items for a user (original ids), leaving out the user's positives\n"
-    "  plugins   list the plugin libraries found and what they provide\n\n"
+    "  plugins   list the plugin libraries found, what they provide and their status;\n"
+    "            --check FILE runs the conformance suite on one library\n\n"
     "Plugins are searched in lib/recsys/plugins beside the executable, in RECSYS_PLUGIN_PATH\n"
     "(colon-separated) and in the pipeline's [plugins] paths.\n"
     "Exit status: 0 success, 1 failure at run time, 2 bad usage or configuration.\n";
@@ -45,6 +46,7 @@ int parse_and_dispatch(int argc, char** argv) {
       ("set", po::value<std::vector<std::string>>()->composing(),
        "run: override a config value, section.key=value (value read as TOML; a bare word is a string)")
       ("path", po::value<std::vector<std::string>>()->composing(), "plugins: also scan this directory")
+      ("check", po::value<std::string>(), "plugins: load this one library and run the conformance suite on it")
       ("resume", po::value<std::string>(), "run: continue the run in this directory from checkpoints/last.pt")
       ("split", po::value<std::string>()->default_value("test"), "evaluate: test or validation")
       ("checkpoint", po::value<std::string>()->default_value("best"), "evaluate: best or last")
@@ -106,6 +108,7 @@ int parse_and_dispatch(int argc, char** argv) {
   if (command == "plugins") {
     if (!args.empty()) throw po::error("plugins takes no positional argument");
     if (!sets.empty()) throw po::error("--set belongs to the run command");
+    if (vm.count("check")) return check_plugin_command(vm["check"].as<std::string>());
     return plugins_command(paths);
   }
   throw po::error("unknown command '" + command + "' (expected run, evaluate, recommend or plugins)");

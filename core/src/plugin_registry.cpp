@@ -115,7 +115,14 @@ void PluginRegistry::load_library(const fs::path& file) {
     library.load(boost::dll::fs::path(path),
                  boost::dll::load_mode::rtld_now | boost::dll::load_mode::rtld_local);
   } catch (const std::exception& e) {
-    refuse(PluginLoadError(path, std::string("cannot be loaded: ") + e.what()));
+    // Keep the dynamic loader's own words ("undefined symbol: ..."), not Boost's wrapping.
+    std::string reason = e.what();
+    const std::string marker = "dlerror system message: ";
+    if (const auto at = reason.find(marker); at != std::string::npos) {
+      reason = reason.substr(at + marker.size());
+      reason = reason.substr(0, reason.rfind(')'));
+    }
+    refuse(PluginLoadError(path, "cannot be loaded: " + reason));
   }
   kept_libraries().push_back(library);  // even a foreign library: its initialisers have run
   if (!library.has("recsys_plugin_manifest")) {

@@ -52,9 +52,8 @@ namespace {
 
 TEST_F(DCNTest, CrossOnlyNetworkWithoutDeepLayers) {
   // deep_layers = []: the output reads [cross(x0), x0]; d0 = 5*2 + 21 = 31.
-  auto model = make("deep_layers = []\n");
-  EXPECT_EQ(model->named_parameters()["out.weight"].sizes(), torch::IntArrayRef({1, 31 + 31}));
-  test::expect_logits_shape_and_finite(*model, schema);
+  EXPECT_EQ(make("deep_layers = []\n")->named_parameters()["out.weight"].sizes(), torch::IntArrayRef({1, 31 + 31}));
+  RECSYS_EXPECT_CONFORMS(conformance::check_model([&] { return make("deep_layers = []\n"); }, schema));
 }
 
 }  // namespace

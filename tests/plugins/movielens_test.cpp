@@ -5,6 +5,7 @@
 #include <torch/torch.h>
 
 #include "recsys/errors.hpp"
+#include "recsys/conformance_gtest.hpp"
 #include "test_support.hpp"
 
 namespace recsys {
@@ -133,6 +134,21 @@ TEST(MovieLens100kTest, CountsAndSchemaOnTheRealData) {
   EXPECT_EQ(d.schema.item.categorical.at(0).cardinality, 72);   // 71 years + missing date
   EXPECT_EQ(d.item_title.at(0), "Toy Story (1995)");
   EXPECT_TRUE(d.rating.ge(4).all().item<bool>());
+}
+
+TEST_F(MovieLensFixture, ConformsOnTheFixture) {
+  const auto config = test::parse_config("[dataset]\ndata_dir = \"" + dir.path().string() + "\"\n");
+  RECSYS_EXPECT_CONFORMS(
+      conformance::check_dataset(*registry.create<PluginKind::dataset>("movielens", config.section("dataset"))));
+}
+
+TEST(MovieLens100kTest, ConformsOnTheRealData) {
+  if (!test::have_movielens_100k()) GTEST_SKIP() << "ml-100k not found under " << test::data_root();
+  core::PluginRegistry registry = test::registry_with("dataset_movielens");
+  const auto config = test::parse_config("[dataset]\ndata_dir = \"" +
+                                         (test::data_root() / "ml-100k").string() + "\"\n");
+  RECSYS_EXPECT_CONFORMS(
+      conformance::check_dataset(*registry.create<PluginKind::dataset>("movielens", config.section("dataset"))));
 }
 
 }  // namespace

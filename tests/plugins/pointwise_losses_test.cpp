@@ -3,6 +3,7 @@
 
 #include <torch/torch.h>
 
+#include "recsys/conformance_gtest.hpp"
 #include "test_support.hpp"
 
 namespace recsys {
@@ -33,6 +34,13 @@ TEST_F(PointwiseLossTest, BceOnLogitsIsStableForLargeLogits) {
 TEST_F(PointwiseLossTest, AliasesResolve) {
   EXPECT_NEAR(loss("MSE", {1.f}, {0.f}), 1.0, 1e-6);
   EXPECT_NEAR(loss("BCE", {0.f}, {1.f}), std::log(2.0), 1e-6);
+}
+
+TEST_F(PointwiseLossTest, EveryLossConforms) {
+  for (const char* name : {"mse", "bce"}) {
+    SCOPED_TRACE(name);
+    RECSYS_EXPECT_CONFORMS(conformance::check_loss(*registry.create<PluginKind::loss>(name, Config::empty("loss"))));
+  }
 }
 
 }  // namespace

@@ -7,6 +7,7 @@
 #include <torch/torch.h>
 
 #include "oracle.hpp"
+#include "recsys/conformance_gtest.hpp"
 #include "test_support.hpp"
 
 namespace recsys {
@@ -116,6 +117,16 @@ TEST_F(PointwiseMetricTest, ErrorsAndLogLoss) {
   EXPECT_FALSE(make("rmse")->higher_is_better());
   EXPECT_FALSE(make("log_loss")->higher_is_better());
   EXPECT_TRUE(make("gauc")->higher_is_better());
+}
+
+TEST_F(PointwiseMetricTest, EveryMetricConforms) {
+  for (const char* name : {"roc_auc", "pr_auc", "gauc", "log_loss", "rmse", "mae"}) {
+    SCOPED_TRACE(name);
+    RECSYS_EXPECT_CONFORMS(conformance::check_metric(*make(name)));
+  }
+  // The worked example, through the suite's known-value check.
+  RECSYS_EXPECT_CONFORMS(conformance::check_metric_value(*make("roc_auc"), {0.8f, 0.8f, 0.3f, 0.3f}, {1, 0, 1, 0},
+                                                         {0, 0, 0, 0}, 0.5));
 }
 
 }  // namespace

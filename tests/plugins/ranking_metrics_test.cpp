@@ -8,6 +8,7 @@
 
 #include "oracle.hpp"
 #include "recsys/errors.hpp"
+#include "recsys/conformance_gtest.hpp"
 #include "test_support.hpp"
 
 namespace recsys {
@@ -99,6 +100,16 @@ TEST_F(RankingMetricTest, MatchesScikitLearnAndTextbookDefinitionsOnARandomCase)
     }
     EXPECT_NEAR(m->compute(), expected, 1e-12) << name;
   }
+}
+
+TEST_F(RankingMetricTest, EveryMetricConforms) {
+  for (const char* name : {"hr", "ndcg", "recall", "precision", "mrr", "map"}) {
+    SCOPED_TRACE(name);
+    RECSYS_EXPECT_CONFORMS(conformance::check_metric(*make(name, 3)));
+  }
+  // NDCG@3 with hits at ranks [1, 0, 0] and 3 relevant items: 0.46928.
+  RECSYS_EXPECT_CONFORMS(conformance::check_metric_value(*make("ndcg", 3), {0.9f, 0.8f, 0.7f, 0.1f, 0.05f},
+                                                         {1, 0, 0, 1, 1}, {0, 0, 0, 0, 0}, 0.469278, 1e-6));
 }
 
 }  // namespace

@@ -5,6 +5,7 @@
 
 #include "recsys/core/seed.hpp"
 #include "recsys/errors.hpp"
+#include "recsys/conformance_gtest.hpp"
 #include "test_support.hpp"
 
 namespace recsys {
@@ -86,6 +87,8 @@ TEST(PositiveSetTest, MembershipAndCounts) {
                            torch::tensor({true, false, true, false})));
   EXPECT_TRUE(torch::equal(set.positives_per_user(), torch::tensor({1, 2, 0}, torch::kInt64)));
 }
+
+TEST_F(UniformSamplerTest, Conforms) { RECSYS_EXPECT_CONFORMS(conformance::check_sampler(*make(4))); }
 
 }  // namespace
 }  // namespace recsys

@@ -57,48 +57,4 @@ std::shared_ptr<Model> ModelFactory::make(const std::string& name, const std::st
   return model;
 }
 
-void expect_logits_shape_and_finite(Model& model, const FeatureSchema& schema) {
-  const Batch batch = random_batch(schema, 33);
-  for (bool training : {true, false}) {
-    model.train(training);
-    torch::NoGradGuard no_grad;
-    const torch::Tensor logits = model.forward(batch);
-    EXPECT_EQ(logits.sizes(), torch::IntArrayRef({33})) << "training=" << training;
-    EXPECT_EQ(logits.dtype(), torch::kFloat32);
-    EXPECT_TRUE(torch::isfinite(logits).all().item<bool>()) << "training=" << training;
-  }
-  model.train();
-}
-
-void expect_every_parameter_gets_a_gradient(Model& model, const FeatureSchema& schema) {
-  model.train();
-  model.zero_grad();
-  // Large enough that every categorical code of a small schema appears.
-  const Batch batch = random_batch(schema, 512, 1);
-  torch::mse_loss(model.forward(batch), batch.label).backward();
-  for (const auto& p : model.named_parameters()) {
-    ASSERT_TRUE(p.value().grad().defined()) << p.key();
-    EXPECT_GT(p.value().grad().abs().sum().item<double>(), 0.0) << p.key();
-  }
-}
-
-void expect_state_round_trip(Model& model, Model& fresh, const FeatureSchema& schema) {
-  std::stringstream buffer;
-  {
-    torch::serialize::OutputArchive archive;
-    model.save(archive);
-    archive.save_to(buffer);
-  }
-  torch::serialize::InputArchive archive;
-  archive.load_from(buffer);
-  fresh.load(archive);
-  model.eval();
-  fresh.eval();
-  torch::NoGradGuard no_grad;
-  const Batch batch = random_batch(schema, 64, 2);
-  EXPECT_TRUE(torch::equal(model.forward(batch), fresh.forward(batch)));
-  model.train();
-  fresh.train();
-}
-
 }  // namespace recsys::test

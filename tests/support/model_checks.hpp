@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "recsys/conformance_gtest.hpp"
 #include "recsys/model.hpp"
 #include "recsys/schema.hpp"
 #include "test_support.hpp"
@@ -35,18 +36,12 @@ class ModelFactory {
   std::vector<std::unique_ptr<core::PipelineConfig>> configs_;
 };
 
-/// Output shape [B] and dtype float32, finite values, in train and eval mode.
-void expect_logits_shape_and_finite(Model& model, const FeatureSchema& schema);
-/// After one backward pass of MSE, every parameter has a gradient with a non-zero entry.
-void expect_every_parameter_gets_a_gradient(Model& model, const FeatureSchema& schema);
-/// Saving the state and loading it into `fresh` reproduces the outputs exactly (eval mode).
-void expect_state_round_trip(Model& model, Model& fresh, const FeatureSchema& schema);
-
 }  // namespace recsys::test
 
 /// Defines fixture `Suite` (a ModelFactory for plugin library `target` and the ml-100k
-/// schema) and the checks every model passes with its default options: logits [B] finite in
-/// train and eval mode, a gradient for every parameter, and a save/load round trip.
+/// schema) and the SDK's conformance suite for the model with its default options (logits
+/// [B] finite in train and eval mode, a gradient for every parameter, a save/load round trip),
+/// on the ml-100k schema and on the suite's synthetic one.
 #define RECSYS_MODEL_BASIC_TESTS(Suite, target, name)                                        \
   class Suite : public ::testing::Test {                                                     \
    protected:                                                                                \
@@ -56,14 +51,11 @@ void expect_state_round_trip(Model& model, Model& fresh, const FeatureSchema& sc
     ::recsys::test::ModelFactory factory{target};                                            \
     ::recsys::FeatureSchema schema = ::recsys::test::movielens_100k_schema();                \
   };                                                                                         \
-  TEST_F(Suite, OutputIsOneFiniteLogitPerRow) {                                              \
-    ::recsys::test::expect_logits_shape_and_finite(*make(), schema);                         \
+  TEST_F(Suite, ConformsOnTheMovieLensSchema) {                                              \
+    RECSYS_EXPECT_CONFORMS(::recsys::conformance::check_model([&] { return make(); }, schema)); \
   }                                                                                          \
-  TEST_F(Suite, EveryParameterReceivesAGradient) {                                           \
-    ::recsys::test::expect_every_parameter_gets_a_gradient(*make(), schema);                 \
-  }                                                                                          \
-  TEST_F(Suite, StateSurvivesASaveLoadRoundTrip) {                                           \
-    auto model = make();                                                                     \
-    auto fresh = make();                                                                     \
-    ::recsys::test::expect_state_round_trip(*model, *fresh, schema);                         \
+  TEST_F(Suite, ConformsOnTheSyntheticSchema) {                                              \
+    const auto synthetic = ::recsys::conformance::synthetic_schema();                        \
+    RECSYS_EXPECT_CONFORMS(::recsys::conformance::check_model(                               \
+        [&] { return factory.make(name, "", synthetic); }, synthetic));                      \
   }
