@@ -14,6 +14,7 @@ packages=(
   libboost-dev libboost-filesystem-dev libboost-program-options-dev
   libtomlplusplus-dev libspdlog-dev libfmt-dev
   libgtest-dev libgmock-dev libbenchmark-dev
+  libcurl4-openssl-dev libarchive-dev libssl-dev
   libopenblas0-pthread
 )
 missing=()

@@ -97,7 +97,7 @@ void PluginRegistry::load_library(const fs::path& file) {
   for (const auto& record : libraries_) {
     if (record.path == path) {
       if (record.ok) return;  // the same file reached through another search path
-      throw PluginLoadError(path, record.error);
+      std::rethrow_exception(refusals_.at(path));
     }
   }
   LibraryRecord record;
@@ -105,6 +105,7 @@ void PluginRegistry::load_library(const fs::path& file) {
   auto refuse = [&](auto error) {
     record.error = std::string(error.what()).substr(path.size() + 2);
     libraries_.push_back(record);
+    refusals_[path] = std::make_exception_ptr(error);
     throw error;
   };
 

@@ -12,6 +12,7 @@
 #include <set>
 #include <sstream>
 
+#include "movielens_fixtures.hpp"
 #include "test_support.hpp"
 
 namespace recsys {
@@ -331,6 +332,19 @@ TEST_F(FinishedRunTest, NonFiniteLossStopsNamingEpochAndBatchAndKeepsTheLastChec
   EXPECT_NE(r.output.find("epoch 4, batch "), std::string::npos) << r.output;
   EXPECT_NE(r.output.find("the training loss is"), std::string::npos) << r.output;
   EXPECT_EQ(read_file(run / "checkpoints" / "last.pt"), before);
+}
+
+TEST(HostRunTest, OtherMovieLensVersionsRunEndToEndOnFixtures) {
+  for (const auto& [config, variant] : std::vector<std::pair<std::string, std::string>>{
+           {"movielens_1m_dcn_v2", "1m"}, {"movielens_latest_small_fm", "latest-small"}}) {
+    test::TempDir dir;
+    test::write_movielens_fixture(variant, dir.path() / "data");
+    const HostResult r = run_host("run '" + std::string(RECSYS_TEST_SOURCE_DIR) + "/configs/" + config + ".toml'" +
+                                  " --set training.epochs=1 --set dataset.data_dir='\"" + (dir.path() / "data").string() +
+                                  "\"' --set logging.output_dir='\"" + dir.path().string() + "\"'");
+    EXPECT_EQ(r.status, 0) << config << "\n" << r.output;
+    EXPECT_NE(r.output.find("Test metrics"), std::string::npos) << r.output;
+  }
 }
 
 // Label "slow" (not run by CI): the acceptance figure of the shipped config, 10 epochs.

@@ -5,39 +5,90 @@
 #include <map>
 #include <stdexcept>
 
+#include <spdlog/spdlog.h>
 #include <torch/torch.h>
 
 #include "recsys/errors.hpp"
+#include "download.hpp"
+#include "formats.hpp"
 #include "text_reader.hpp"
 
 namespace recsys::movielens {
 
 namespace fs = std::filesystem;
 
+namespace {
+
+/// Where the data lives by default: $RECSYS_DATA_DIR, else the user's cache.
+fs::path default_data_root() {
+  if (const char* root = std::getenv("RECSYS_DATA_DIR"); root && *root) return root;
+  if (const char* cache = std::getenv("XDG_CACHE_HOME"); cache && *cache) return fs::path(cache) / "recsys";
+  if (const char* home = std::getenv("HOME"); home && *home) return fs::path(home) / ".cache" / "recsys";
+  return fs::path("data");
+}
+
+struct PublishedChecksum {
+  const char* variant;
+  const char* algorithm;
+  const char* digest;
+  bool rolling;  ///< a rolling release: a mismatch is only a warning unless verify = "strict"
+};
+
+constexpr PublishedChecksum kChecksums[] = {
+    {"100k", "md5", "0e33842e24a9c977be4e0107933c0723", false},
+    {"1m", "md5", "c4d9eecfca2ab87c1945afe126590906", false},
+    {"25m", "md5", "6b51fb2759a8657d3bfcbfc42b592ada", false},
+    {"32m", "md5", "d472be332d4daa821edc399621853b57", false},
+    {"latest-small", "sha256", "696d65a3dfceac7c45750ad32df2c259311949efec81f0f144fdfb91ebc9e436", true},
+};
+
+}  // namespace
+
 MovieLensOptions MovieLensOptions::from_config(const Config& config) {
   MovieLensOptions o;
   o.variant = config.get_string("variant", o.variant);
-  if (o.variant != "100k") {
-    config.fail("variant", "unsupported MovieLens variant '" + o.variant + "' (available: 100k)");
+  bool known = false;
+  for (const auto& c : kChecksums) known = known || o.variant == c.variant;
+  if (!known) {
+    config.fail("variant", "unknown MovieLens version '" + o.variant + "' (available: 100k, 1m, latest-small, 25m, 32m)");
   }
-  const char* root = std::getenv("RECSYS_DATA_DIR");
-  const std::string fallback = (fs::path(root && *root ? root : "data") / "ml-100k").string();
-  o.data_dir = config.get_string("data_dir", fallback);
+  o.data_dir = config.get_string("data_dir", (default_data_root() / o.folder()).string());
   o.positive_threshold = config.get_double("positive_threshold", o.positive_threshold);
-
-  std::error_code ec;
-  if (!fs::is_directory(o.data_dir, ec)) {
-    config.fail("data_dir", "data directory '" + o.data_dir.string() +
-                                "' does not exist (set dataset.data_dir, or RECSYS_DATA_DIR to the "
-                                "folder that holds ml-100k/)");
+  o.download = config.get_bool("download", o.download);
+  o.base_url = config.get_string("base_url", o.base_url);
+  if (!o.base_url.empty() && o.base_url.back() != '/') o.base_url += '/';
+  o.checksum = config.get_string("checksum", "");
+  if (!o.checksum.empty() && o.checksum.rfind("md5:", 0) != 0 && o.checksum.rfind("sha256:", 0) != 0) {
+    config.fail("checksum", "expected \"md5:<hex>\" or \"sha256:<hex>\"");
   }
-  for (const char* file : {"u.data", "u.user", "u.item"}) {
-    if (!fs::is_regular_file(o.data_dir / file, ec)) {
-      config.fail("data_dir", "'" + (o.data_dir / file).string() +
-                                  "' is missing: data_dir must hold MovieLens 100k (u.data, u.user, u.item)");
+  const std::string verify = config.get_string("verify", "default");
+  if (verify != "default" && verify != "strict") config.fail("verify", "expected \"default\" or \"strict\"");
+  o.strict = verify == "strict";
+  const std::string bad = config.get_string("on_bad_line", "error");
+  if (bad != "error" && bad != "skip") config.fail("on_bad_line", "expected \"error\" or \"skip\"");
+  o.on_bad_line = bad == "skip" ? BadLinePolicy::skip : BadLinePolicy::error;
+
+  if (!o.download && !o.files_present()) {
+    std::error_code ec;
+    if (!fs::is_directory(o.data_dir, ec)) {
+      config.fail("data_dir", "data directory '" + o.data_dir.string() +
+                                  "' does not exist (set dataset.data_dir, or RECSYS_DATA_DIR to the folder that "
+                                  "holds " + o.folder() + "/, or download = true to fetch it)");
     }
+    std::string files;
+    for (const auto& f : required_files(o.variant)) files += (files.empty() ? "" : ", ") + f;
+    config.fail("data_dir", "'" + o.data_dir.string() + "' lacks MovieLens " + o.variant + " files (" + files +
+                                "); set download = true to fetch them");
   }
   return o;
+}
+
+bool MovieLensOptions::files_present() const {
+  std::error_code ec;
+  for (const auto& f : required_files(variant)) {
+    if (!fs::is_regular_file(data_dir / f, ec)) return false;
+  }
+  return true;
 }
 
 namespace {
@@ -56,86 +107,6 @@ std::vector<std::int64_t> encode(const std::vector<T>& values, std::int64_t* car
   return codes;
 }
 
-struct Rating {
-  std::int64_t user, item, timestamp;
-  float rating;
-};
-
-std::vector<Rating> read_ratings(const fs::path& file) {
-  std::vector<Rating> ratings;
-  ratings.reserve(100000);
-  for_each_record(file, "\t", [&](const std::vector<std::string_view>& f) {
-    if (f.size() != 4) {
-      throw std::invalid_argument("expected 4 tab-separated fields (user item rating timestamp), found " +
-                                  std::to_string(f.size()));
-    }
-    ratings.push_back({parse_int(f[0], "user id"), parse_int(f[1], "item id"),
-                       parse_int(f[3], "timestamp"), static_cast<float>(parse_int(f[2], "rating"))});
-  });
-  return ratings;
-}
-
-struct UserTable {
-  std::vector<std::int64_t> id;
-  std::vector<float> age, female;
-  std::vector<std::string> occupation, zip;
-};
-
-UserTable read_users(const fs::path& file) {
-  UserTable t;
-  for_each_record(file, "|", [&](const std::vector<std::string_view>& f) {
-    if (f.size() != 5) {
-      throw std::invalid_argument("expected 5 '|'-separated fields (id|age|gender|occupation|zip), found " +
-                                  std::to_string(f.size()));
-    }
-    if (f[2] != "M" && f[2] != "F") {
-      throw std::invalid_argument("gender: expected M or F, found '" + std::string(f[2]) + "'");
-    }
-    t.id.push_back(parse_int(f[0], "user id"));
-    t.age.push_back(static_cast<float>(parse_int(f[1], "age")) / 100.0f);
-    t.female.push_back(f[2] == "F" ? 1.0f : 0.0f);
-    t.occupation.emplace_back(f[3]);
-    t.zip.emplace_back(f[4]);
-  });
-  return t;
-}
-
-constexpr int kGenres = 19;
-constexpr std::int64_t kMissingYear = -1;
-
-struct ItemTable {
-  std::vector<std::int64_t> id, year;
-  std::vector<float> genres;  // row-major [n, 19]
-  std::vector<std::string> title;
-};
-
-ItemTable read_items(const fs::path& file) {
-  ItemTable t;
-  for_each_record(file, "|", [&](const std::vector<std::string_view>& f) {
-    if (f.size() != 5 + kGenres) {
-      throw std::invalid_argument("expected 24 '|'-separated fields (id|title|release date|video "
-                                  "date|url|19 genre flags), found " + std::to_string(f.size()));
-    }
-    t.id.push_back(parse_int(f[0], "item id"));
-    t.title.push_back(latin1_to_utf8(f[1]));
-    const std::string_view date = f[2];  // dd-Mon-yyyy, or empty
-    const auto dash = date.rfind('-');
-    t.year.push_back(dash == std::string_view::npos ? kMissingYear
-                                                    : parse_int(date.substr(dash + 1), "release year"));
-    for (int g = 0; g < kGenres; ++g) {
-      const std::int64_t flag = parse_int(f[5 + g], "genre flag");
-      if (flag != 0 && flag != 1) throw std::invalid_argument("genre flag: expected 0 or 1");
-      t.genres.push_back(static_cast<float>(flag));
-    }
-  });
-  return t;
-}
-
-const char* const kGenreNames[kGenres] = {
-    "unknown", "action", "adventure", "animation", "childrens", "comedy", "crime",
-    "documentary", "drama", "fantasy", "film_noir", "horror", "musical", "mystery",
-    "romance", "sci_fi", "thriller", "war", "western"};
-
 /// Row of each original id in a feature file.
 std::map<std::int64_t, std::size_t> row_of(const std::vector<std::int64_t>& ids) {
   std::map<std::int64_t, std::size_t> rows;
@@ -145,28 +116,23 @@ std::map<std::int64_t, std::size_t> row_of(const std::vector<std::int64_t>& ids)
 
 }  // namespace
 
-InteractionData load_movielens_100k(const MovieLensOptions& options) {
-  const fs::path ratings_file = options.data_dir / "u.data";
-  const fs::path users_file = options.data_dir / "u.user";
-  const fs::path items_file = options.data_dir / "u.item";
-  std::vector<Rating> ratings = read_ratings(ratings_file);
-  const UserTable users = read_users(users_file);
-  const ItemTable items = read_items(items_file);
+namespace {
 
-  std::vector<Rating> positives;
-  for (const auto& r : ratings) {
-    if (r.rating >= options.positive_threshold) positives.push_back(r);
+InteractionData build(const RawData& raw, double threshold, const std::string& ratings_file) {
+  std::vector<const RawRating*> positives;
+  for (const auto& r : raw.ratings) {
+    if (r.rating >= threshold) positives.push_back(&r);
   }
   if (positives.empty()) {
-    throw DataError(ratings_file.string(), 0,
-                    "no rating reaches positive_threshold " + std::to_string(options.positive_threshold));
+    throw DataError(ratings_file, 0, "no rating reaches positive_threshold " + std::to_string(threshold));
   }
-
   InteractionData data;
   std::vector<std::int64_t> user_raw, item_raw;
-  for (const auto& r : positives) {
-    user_raw.push_back(r.user);
-    item_raw.push_back(r.item);
+  user_raw.reserve(positives.size());
+  item_raw.reserve(positives.size());
+  for (const auto* r : positives) {
+    user_raw.push_back(r->user);
+    item_raw.push_back(r->item);
   }
   std::int64_t num_users = 0, num_items = 0;
   const auto user_code = encode(user_raw, &num_users);
@@ -177,89 +143,126 @@ InteractionData load_movielens_100k(const MovieLensOptions& options) {
     data.user_original_id[user_code[i]] = user_raw[i];
     data.item_original_id[item_code[i]] = item_raw[i];
   }
-
   const auto n = static_cast<std::int64_t>(positives.size());
-  data.user_id = torch::tensor(user_code, torch::kInt64);
-  data.item_id = torch::tensor(item_code, torch::kInt64);
   std::vector<float> rating(n);
   std::vector<std::int64_t> timestamp(n);
   for (std::int64_t i = 0; i < n; ++i) {
-    rating[i] = positives[i].rating;
-    timestamp[i] = positives[i].timestamp;
+    rating[i] = positives[i]->rating;
+    timestamp[i] = positives[i]->timestamp;
   }
+  data.user_id = torch::tensor(user_code, torch::kInt64);
+  data.item_id = torch::tensor(item_code, torch::kInt64);
   data.rating = torch::tensor(rating, torch::kFloat32);
   data.timestamp = torch::tensor(timestamp, torch::kInt64);
 
-  // Encoders are fitted over every row of the feature files, as the reference does.
-  std::int64_t occupation_card = 0, zip_card = 0, year_card = 0;
-  const auto occupation = encode(users.occupation, &occupation_card);
-  const auto zip = encode(users.zip, &zip_card);
-  std::vector<std::int64_t> known_years;
-  for (auto y : items.year) {
-    if (y != kMissingYear) known_years.push_back(y);
-  }
-  encode(known_years, &year_card);
-  std::vector<std::int64_t> sorted_years = known_years;
-  std::sort(sorted_years.begin(), sorted_years.end());
-  sorted_years.erase(std::unique(sorted_years.begin(), sorted_years.end()), sorted_years.end());
-
-  const auto user_rows = row_of(users.id);
-  data.user_features.continuous = torch::empty({num_users, 2}, torch::kFloat32);
-  data.user_features.categorical = torch::empty({num_users, 2}, torch::kInt64);
-  auto uc = data.user_features.continuous.accessor<float, 2>();
-  auto uk = data.user_features.categorical.accessor<std::int64_t, 2>();
-  for (std::int64_t u = 0; u < num_users; ++u) {
-    auto it = user_rows.find(data.user_original_id[u]);
-    if (it == user_rows.end()) {
-      throw DataError(users_file.string(), 0,
-                      "user " + std::to_string(data.user_original_id[u]) + " of u.data is missing");
+  FeatureSchema& s = data.schema;
+  s.user.num_ids = num_users;
+  s.item.num_ids = num_items;
+  if (raw.has_users) {
+    // Encoders are fitted over every row of the users file, as the reference does.
+    std::vector<std::string> occupations, zips;
+    for (const auto& u : raw.users) {
+      occupations.push_back(u.occupation);
+      zips.push_back(u.zip);
     }
-    uc[u][0] = users.age[it->second];
-    uc[u][1] = users.female[it->second];
-    uk[u][0] = occupation[it->second];
-    uk[u][1] = zip[it->second];
+    std::int64_t occupation_card = 0, zip_card = 0;
+    const auto occupation = encode(occupations, &occupation_card);
+    const auto zip = encode(zips, &zip_card);
+    std::vector<std::int64_t> ids;
+    for (const auto& u : raw.users) ids.push_back(u.id);
+    const auto rows = row_of(ids);
+    data.user_features.continuous = torch::empty({num_users, 2}, torch::kFloat32);
+    data.user_features.categorical = torch::empty({num_users, 2}, torch::kInt64);
+    auto uc = data.user_features.continuous.accessor<float, 2>();
+    auto uk = data.user_features.categorical.accessor<std::int64_t, 2>();
+    for (std::int64_t u = 0; u < num_users; ++u) {
+      const std::size_t row = rows.at(data.user_original_id[u]);  // ratings of unknown users were refused
+      uc[u][0] = raw.users[row].age;
+      uc[u][1] = raw.users[row].female;
+      uk[u][0] = occupation[row];
+      uk[u][1] = zip[row];
+    }
+    s.user.continuous_dim = 2;
+    s.user.continuous_names = {"age", "gender"};
+    s.user.categorical = {{"occupation", occupation_card}, {"zip_code", zip_card}};
+  } else {
+    data.user_features.continuous = torch::zeros({num_users, 0}, torch::kFloat32);
+    data.user_features.categorical = torch::zeros({num_users, 0}, torch::kInt64);
   }
 
-  const auto item_rows = row_of(items.id);
-  data.item_features.continuous = torch::empty({num_items, kGenres}, torch::kFloat32);
+  std::vector<std::int64_t> known_years, ids;
+  for (const auto& item : raw.items) {
+    ids.push_back(item.id);
+    if (item.year != kMissingYear) known_years.push_back(item.year);
+  }
+  std::sort(known_years.begin(), known_years.end());
+  known_years.erase(std::unique(known_years.begin(), known_years.end()), known_years.end());
+  const auto year_card = static_cast<std::int64_t>(known_years.size());
+  const bool any_missing = std::any_of(raw.items.begin(), raw.items.end(),
+                                       [](const RawItem& i) { return i.year == kMissingYear; });
+  const auto rows = row_of(ids);
+  const auto genres = static_cast<std::int64_t>(raw.genre_names.size());
+  data.item_features.continuous = torch::zeros({num_items, genres}, torch::kFloat32);
   data.item_features.categorical = torch::empty({num_items, 1}, torch::kInt64);
   auto ic = data.item_features.continuous.accessor<float, 2>();
   auto ik = data.item_features.categorical.accessor<std::int64_t, 2>();
   data.item_title.resize(num_items);
   for (std::int64_t i = 0; i < num_items; ++i) {
-    auto it = item_rows.find(data.item_original_id[i]);
-    if (it == item_rows.end()) {
-      throw DataError(items_file.string(), 0,
-                      "item " + std::to_string(data.item_original_id[i]) + " of u.data is missing");
-    }
-    const std::size_t row = it->second;
-    for (int g = 0; g < kGenres; ++g) ic[i][g] = items.genres[row * kGenres + g];
-    const std::int64_t year = items.year[row];
-    ik[i][0] = year == kMissingYear
-                   ? year_card  // the last bucket
-                   : std::lower_bound(sorted_years.begin(), sorted_years.end(), year) - sorted_years.begin();
-    data.item_title[i] = items.title[row];
+    const std::size_t row = rows.at(data.item_original_id[i]);  // ratings of unknown items were refused
+    for (std::int64_t g = 0; g < genres; ++g) ic[i][g] = raw.genre_flags[row * genres + g];
+    const std::int64_t year = raw.items[row].year;
+    ik[i][0] = year == kMissingYear ? year_card  // the last bucket
+                                    : std::lower_bound(known_years.begin(), known_years.end(), year) - known_years.begin();
+    data.item_title[i] = raw.items[row].title;
   }
-
-  FeatureSchema& s = data.schema;
-  s.user.num_ids = num_users;
-  s.user.continuous_dim = 2;
-  s.user.continuous_names = {"age", "gender"};
-  s.user.categorical = {{"occupation", occupation_card}, {"zip_code", zip_card}};
-  s.item.num_ids = num_items;
-  s.item.continuous_dim = kGenres;
-  s.item.continuous_names.assign(kGenreNames, kGenreNames + kGenres);
-  const bool any_missing =
-      std::find(items.year.begin(), items.year.end(), kMissingYear) != items.year.end();
+  s.item.continuous_dim = genres;
+  s.item.continuous_names = raw.genre_names;
   s.item.categorical = {{"year", year_card + (any_missing ? 1 : 0)}};
   return data;
+}
+
+}  // namespace
+
+InteractionData load_movielens(const MovieLensOptions& o) {
+  if (!o.files_present()) {
+    if (!o.download) throw Error(o.data_dir.string() + ": MovieLens " + o.variant + " files are missing");
+    DownloadRequest request;
+    request.url = o.base_url + o.folder() + ".zip";
+    request.parent = o.data_dir.parent_path();
+    request.folder = o.folder();
+    bool rolling = false;
+    for (const auto& c : kChecksums) {
+      if (o.variant == c.variant) {
+        request.algorithm = c.algorithm;
+        request.expected = c.digest;
+        rolling = c.rolling;
+      }
+    }
+    if (!o.checksum.empty()) {
+      const auto colon = o.checksum.find(':');
+      request.algorithm = o.checksum.substr(0, colon);
+      request.expected = o.checksum.substr(colon + 1);
+      rolling = false;
+    }
+    request.strict = o.strict || !rolling;
+    if (o.data_dir.filename() != o.folder()) {
+      throw ConfigError(o.data_dir.string() + ": to download, data_dir must end in the archive's folder '" +
+                        o.folder() + "'");
+    }
+    download_and_unpack(request);
+  }
+  RawData raw = read_movielens(o.variant, o.data_dir, o.on_bad_line);
+  if (raw.skipped_lines > 0) {
+    spdlog::warn("movielens: {} malformed lines skipped (on_bad_line = \"skip\")", raw.skipped_lines);
+  }
+  return build(raw, o.positive_threshold, (o.data_dir / required_files(o.variant).front()).string());
 }
 
 MovieLensDataset::MovieLensDataset(const PluginArgs& args)
     : options_(MovieLensOptions::from_config(args.config)) {}
 
-InteractionData MovieLensDataset::load() { return load_movielens_100k(options_); }
+InteractionData MovieLensDataset::load() { return load_movielens(options_); }
 
 }  // namespace recsys::movielens
 
-RECSYS_EXPORT_PLUGIN(recsys::movielens::MovieLensDataset, "MovieLens 100k as implicit feedback", "");
+RECSYS_EXPORT_PLUGIN(recsys::movielens::MovieLensDataset, "MovieLens 100k, 1m, latest-small, 25m and 32m as implicit feedback", "");

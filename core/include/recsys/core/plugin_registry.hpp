@@ -11,6 +11,7 @@
 /// - a library that fails to load is recorded with its error and skipped, so a broken
 ///   plugin that the pipeline does not use does not stop the run.
 
+#include <exception>
 #include <filesystem>
 #include <map>
 #include <memory>
@@ -53,9 +54,9 @@ class PluginRegistry {
   /// directories are ignored; failures are recorded in libraries(), not thrown.
   void scan_directory(const std::filesystem::path& directory);
 
-  /// Loads one library. Throws PluginLoadError, NotAPluginError, PluginApiVersionError or
-  /// InvalidManifestError (also recorded in libraries()). A file already loaded (same
-  /// canonical path) is a no-op. A name that another file registers already is recorded in
+  /// Loads one library. Throws PluginLoadError, NotAPluginError, PluginApiVersionError,
+  /// PluginAbiError or InvalidManifestError (also recorded in libraries()). A file already
+  /// loaded (same canonical path) is a no-op; one refused before is refused again, alike. A name that another file registers already is recorded in
   /// the library's error and refused when used (find throws DuplicatePluginError).
   void load_library(const std::filesystem::path& file);
 
@@ -88,6 +89,7 @@ class PluginRegistry {
  private:
   using Key = std::pair<PluginKind, std::string>;
   std::vector<LibraryRecord> libraries_;
+  std::map<std::string, std::exception_ptr> refusals_;  // by path: the error, to throw it again
   std::map<Key, PluginRecord> by_name_;            // names and aliases
   std::map<Key, std::vector<std::string>> clashes_;  // name -> every file that registers it
 };

@@ -7,7 +7,6 @@
 
 #include <torch/nn/modules/container/sequential.h>
 #include <torch/nn/modules/dropout.h>
-#include <torch/nn/modules/linear.h>
 #include <torch/nn/modules/activation.h>
 #include <torch/nn/modules/linear.h>
 
