@@ -232,5 +232,27 @@ TEST(MovieLens100kTest, ConformsOnTheRealData) {
       conformance::check_dataset(*registry.create<PluginKind::dataset>("movielens", config.section("dataset"))));
 }
 
+TEST(MovieLensCacheTest, ASecondLoadComesFromTheCacheUntilASourceChanges) {
+  test::TempDir data, cache;
+  setenv("XDG_CACHE_HOME", cache.path().c_str(), 1);
+  test::write_movielens_fixture("1m", data.path());
+  core::PluginRegistry registry = test::registry_with("dataset_movielens");
+  const auto config = test::parse_config("[d]\nvariant = \"1m\"\ndata_dir = \"" + data.path().string() + "\"\n");
+  const InteractionData first = registry.create<PluginKind::dataset>("movielens", config.section("d"))->load();
+  ASSERT_EQ(std::distance(std::filesystem::directory_iterator(cache.path() / "recsys" / "parsed"),
+                          std::filesystem::directory_iterator()), 1);
+  const InteractionData second = registry.create<PluginKind::dataset>("movielens", config.section("d"))->load();
+  EXPECT_TRUE(torch::equal(first.user_id, second.user_id));
+  EXPECT_TRUE(torch::equal(first.item_features.continuous, second.item_features.continuous));
+  EXPECT_EQ(first.item_title, second.item_title);
+  EXPECT_EQ(first.schema.item.continuous_names, second.schema.item.continuous_names);
+  EXPECT_EQ(first.schema.user.categorical.at(1).cardinality, second.schema.user.categorical.at(1).cardinality);
+  // A changed source file is parsed again (one more positive: user 1 now likes movie 2).
+  data.write("ratings.dat", "1::1::5::978300760\n1::2::4::978302109\n2::1::4::978301968\n2::3::5::978300275\n"
+                            "3::4::4::978824291\n3::2::2::978300000\n");
+  EXPECT_EQ(registry.create<PluginKind::dataset>("movielens", config.section("d"))->load().num_interactions(), 5);
+  unsetenv("XDG_CACHE_HOME");
+}
+
 }  // namespace
 }  // namespace recsys

@@ -9,6 +9,7 @@
 #include <torch/torch.h>
 
 #include "recsys/errors.hpp"
+#include "cache.hpp"
 #include "download.hpp"
 #include "formats.hpp"
 #include "text_reader.hpp"
@@ -54,6 +55,7 @@ MovieLensOptions MovieLensOptions::from_config(const Config& config) {
   }
   o.data_dir = config.get_string("data_dir", (default_data_root() / o.folder()).string());
   o.positive_threshold = config.get_double("positive_threshold", o.positive_threshold);
+  o.cache = config.get_bool("cache", o.cache);
   o.download = config.get_bool("download", o.download);
   o.base_url = config.get_string("base_url", o.base_url);
   if (!o.base_url.empty() && o.base_url.back() != '/') o.base_url += '/';
@@ -251,11 +253,23 @@ InteractionData load_movielens(const MovieLensOptions& o) {
     }
     download_and_unpack(request);
   }
+  const std::vector<std::string> files = required_files(o.variant);
+  const fs::path cache = cache_path(o.variant + "|" + std::to_string(o.positive_threshold) + "|" +
+                                    (o.on_bad_line == BadLinePolicy::skip ? "skip" : "error") + "|" +
+                                    source_signature(o.data_dir, files));
+  if (o.cache) {
+    if (auto cached = read_cache(cache)) {
+      spdlog::info("movielens: parsed data from the cache {}", cache.string());
+      return std::move(*cached);
+    }
+  }
   RawData raw = read_movielens(o.variant, o.data_dir, o.on_bad_line);
   if (raw.skipped_lines > 0) {
     spdlog::warn("movielens: {} malformed lines skipped (on_bad_line = \"skip\")", raw.skipped_lines);
   }
-  return build(raw, o.positive_threshold, (o.data_dir / required_files(o.variant).front()).string());
+  InteractionData data = build(raw, o.positive_threshold, (o.data_dir / files.front()).string());
+  if (o.cache) write_cache(cache, data);
+  return data;
 }
 
 MovieLensDataset::MovieLensDataset(const PluginArgs& args)

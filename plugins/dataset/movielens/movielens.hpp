@@ -33,6 +33,7 @@ struct MovieLensOptions {
   std::string checksum;                ///< "md5:<hex>" or "sha256:<hex>"; default: the published value
   bool strict = false;                 ///< verify = "strict": a checksum mismatch is always an error
   BadLinePolicy on_bad_line = BadLinePolicy::error;
+  bool cache = true;  ///< keep the parsed data in ${XDG_CACHE_HOME:-~/.cache}/recsys/parsed
 
   /// Reads the table; throws ConfigError for a bad value, or for missing files when
   /// download is false.

@@ -1,0 +1,159 @@
+#include "cache.hpp"
+
+#include <unistd.h>
+
+#include <cstdlib>
+#include <functional>
+#include <sstream>
+
+#include <spdlog/spdlog.h>
+#include <torch/torch.h>
+
+namespace recsys::movielens {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr std::int64_t kCacheFormat = 1;
+
+fs::path cache_root() {
+  if (const char* cache = std::getenv("XDG_CACHE_HOME"); cache && *cache) return fs::path(cache) / "recsys" / "parsed";
+  if (const char* home = std::getenv("HOME"); home && *home) return fs::path(home) / ".cache" / "recsys" / "parsed";
+  return fs::temp_directory_path() / "recsys-parsed";
+}
+
+std::string join(const std::vector<std::string>& parts) {
+  std::string out;
+  for (std::size_t i = 0; i < parts.size(); ++i) out += (i ? "\n" : "") + parts[i];
+  return out;
+}
+
+std::vector<std::string> split(const std::string& text, std::size_t count) {
+  std::vector<std::string> parts;
+  if (count == 0) return parts;
+  std::stringstream in(text);
+  for (std::string line; parts.size() < count && std::getline(in, line);) parts.push_back(line);
+  parts.resize(count);
+  return parts;
+}
+
+torch::Tensor ints(const std::vector<std::int64_t>& values) { return torch::tensor(values, torch::kInt64); }
+
+std::vector<std::int64_t> to_vector(const torch::Tensor& t) {
+  const torch::Tensor c = t.contiguous();
+  return {c.data_ptr<std::int64_t>(), c.data_ptr<std::int64_t>() + c.numel()};
+}
+
+void write_side(torch::serialize::OutputArchive& a, const std::string& p, const SideSchema& s) {
+  a.write(p + "num_ids", c10::IValue(s.num_ids));
+  a.write(p + "continuous_names", c10::IValue(join(s.continuous_names)));
+  a.write(p + "continuous_dim", c10::IValue(s.continuous_dim));
+  std::vector<std::string> names;
+  std::vector<std::int64_t> cards;
+  for (const auto& f : s.categorical) {
+    names.push_back(f.name);
+    cards.push_back(f.cardinality);
+  }
+  a.write(p + "categorical_names", c10::IValue(join(names)));
+  a.write(p + "cardinalities", ints(cards));
+}
+
+void read_side(torch::serialize::InputArchive& a, const std::string& p, SideSchema& s) {
+  c10::IValue v;
+  a.read(p + "num_ids", v);
+  s.num_ids = v.toInt();
+  a.read(p + "continuous_dim", v);
+  s.continuous_dim = v.toInt();
+  a.read(p + "continuous_names", v);
+  s.continuous_names = v.toStringRef().empty() ? std::vector<std::string>{} : split(v.toStringRef(), s.continuous_dim);
+  torch::Tensor cards;
+  a.read(p + "cardinalities", cards);
+  a.read(p + "categorical_names", v);
+  const auto names = split(v.toStringRef(), static_cast<std::size_t>(cards.numel()));
+  const auto values = to_vector(cards);
+  for (std::size_t i = 0; i < values.size(); ++i) s.categorical.push_back({names[i], values[i]});
+}
+
+}  // namespace
+
+fs::path cache_path(const std::string& key) {
+  std::ostringstream name;
+  name << std::hex << std::hash<std::string>{}(key) << ".pt";
+  return cache_root() / name.str();
+}
+
+std::string source_signature(const fs::path& directory, const std::vector<std::string>& files) {
+  std::string key;
+  for (const auto& f : files) {
+    std::error_code ec;
+    const fs::path path = fs::weakly_canonical(directory / f, ec);
+    const auto size = fs::file_size(path, ec);
+    const auto time = fs::last_write_time(path, ec).time_since_epoch().count();
+    key += path.string() + ":" + std::to_string(size) + ":" + std::to_string(time) + ";";
+  }
+  return key;
+}
+
+std::optional<InteractionData> read_cache(const fs::path& file) {
+  std::error_code ec;
+  if (!fs::is_regular_file(file, ec)) return std::nullopt;
+  try {
+    torch::serialize::InputArchive a;
+    a.load_from(file.string());
+    c10::IValue v;
+    a.read("format", v);
+    if (v.toInt() != kCacheFormat) return std::nullopt;
+    InteractionData d;
+    a.read("user_id", d.user_id);
+    a.read("item_id", d.item_id);
+    a.read("rating", d.rating);
+    a.read("timestamp", d.timestamp);
+    a.read("user_continuous", d.user_features.continuous);
+    a.read("user_categorical", d.user_features.categorical);
+    a.read("item_continuous", d.item_features.continuous);
+    a.read("item_categorical", d.item_features.categorical);
+    torch::Tensor users, items;
+    a.read("user_original_id", users);
+    a.read("item_original_id", items);
+    d.user_original_id = to_vector(users);
+    d.item_original_id = to_vector(items);
+    read_side(a, "user_", d.schema.user);
+    read_side(a, "item_", d.schema.item);
+    a.read("item_title", v);
+    d.item_title = split(v.toStringRef(), d.item_original_id.size());
+    return d;
+  } catch (const std::exception& e) {
+    spdlog::warn("movielens: ignoring the unreadable cache {}", file.string());
+    return std::nullopt;
+  }
+}
+
+void write_cache(const fs::path& file, const InteractionData& d) {
+  try {
+    torch::serialize::OutputArchive a;
+    a.write("format", c10::IValue(kCacheFormat));
+    a.write("user_id", d.user_id);
+    a.write("item_id", d.item_id);
+    a.write("rating", d.rating);
+    a.write("timestamp", d.timestamp);
+    a.write("user_continuous", d.user_features.continuous);
+    a.write("user_categorical", d.user_features.categorical);
+    a.write("item_continuous", d.item_features.continuous);
+    a.write("item_categorical", d.item_features.categorical);
+    a.write("user_original_id", ints(d.user_original_id));
+    a.write("item_original_id", ints(d.item_original_id));
+    write_side(a, "user_", d.schema.user);
+    write_side(a, "item_", d.schema.item);
+    a.write("item_title", c10::IValue(join(d.item_title)));
+    fs::create_directories(file.parent_path());
+    // Written under a name of our own, then renamed: a concurrent reader sees all or nothing.
+    const fs::path temp = file.string() + ".tmp." + std::to_string(getpid());
+    a.save_to(temp.string());
+    fs::rename(temp, file);
+  } catch (const std::exception& e) {
+    spdlog::warn("movielens: cannot write the cache {}: {}", file.string(), std::string(e.what()).substr(0, 200));
+  }
+}
+
+}  // namespace recsys::movielens
