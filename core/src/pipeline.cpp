@@ -333,14 +333,10 @@ RunOutcome run_pipeline(const PipelineConfig& config, PluginRegistry& registry,
 
   try {
     outcome.result = trainer.fit(data, [&](const EpochResult& epoch, bool improved) {
-      if (epoch.validated) {
-        spdlog::info("epoch {}/{}: train loss {:.5f}, {:.1f}k samples/s | validation {}", epoch.epoch,
-                     p.training.epochs, epoch.train_loss, epoch.samples_per_second / 1000.0,
-                     metrics_line(epoch.validation));
-      } else {
-        spdlog::info("epoch {}/{}: train loss {:.5f}, {:.1f}k samples/s", epoch.epoch, p.training.epochs,
-                     epoch.train_loss, epoch.samples_per_second / 1000.0);
-      }
+      const double wait = 100.0 * epoch.data_wait_seconds / std::max(1e-9, epoch.train_seconds);
+      spdlog::info("epoch {}/{}: train loss {:.5f}, {:.1f}k samples/s, waiting for data {:.1f}%{}{}", epoch.epoch,
+                   p.training.epochs, epoch.train_loss, epoch.samples_per_second / 1000.0, wait,
+                   epoch.validated ? " | validation " : "", epoch.validated ? metrics_line(epoch.validation) : "");
       run.append_metrics(epoch);
       mlflow->log_metric("train_loss", epoch.train_loss, epoch.epoch);
       if (epoch.validated) {

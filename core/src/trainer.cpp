@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 #include <chrono>
+#include <future>
 #include <cmath>
 #include <limits>
 
@@ -157,15 +158,34 @@ Evaluation Trainer::evaluate(const EvaluationSet& set, const TrainingData& data)
   return evaluation;
 }
 
+Trainer::EpochData Trainer::draw_epoch(const TrainingData& data, std::int64_t epoch) const {
+  // Fresh negatives every epoch, from the epoch's own stream: reproducible from the seed,
+  // whichever thread draws them.
+  at::Generator generator = make_generator(options_.seed, SeedStream::train_epoch, static_cast<std::uint64_t>(epoch));
+  EpochData drawn;
+  drawn.examples = sampler_->sample(data.train_user_id, data.train_item_id, data.positives, generator);
+  drawn.order = torch::randperm(drawn.examples.size(), generator, torch::kInt64);
+  return drawn;
+}
+
+Trainer::~Trainer() {
+  if (next_epoch_data_.valid()) next_epoch_data_.wait();
+}
+
 EpochResult Trainer::train_epoch(const TrainingData& data, std::int64_t epoch, std::int64_t max_batches) {
   model_->train();
   const auto start = std::chrono::steady_clock::now();
-  // Fresh negatives every epoch, from the epoch's own stream: reproducible from the seed.
-  at::Generator generator =
-      make_generator(options_.seed, SeedStream::train_epoch, static_cast<std::uint64_t>(epoch));
-  Examples train = sampler_->sample(data.train_user_id, data.train_item_id, data.positives, generator);
+  // The epoch's examples were drawn in the background while the previous epoch trained; only
+  // the first epoch (or a skipped one) draws them here.
+  EpochData drawn = next_epoch_data_.valid() && next_epoch_ == epoch ? next_epoch_data_.get() : draw_epoch(data, epoch);
+  const double wait_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  if (epoch < options_.epochs) {
+    next_epoch_ = epoch + 1;
+    next_epoch_data_ = std::async(std::launch::async, [this, &data, epoch] { return draw_epoch(data, epoch + 1); });
+  }
+  const Examples& train = drawn.examples;
+  const torch::Tensor& order = drawn.order;
   const std::int64_t n = train.size();
-  torch::Tensor order = torch::randperm(n, generator, torch::kInt64);
   std::int64_t num_batches = (n + options_.batch_size - 1) / options_.batch_size;
   if (max_batches > 0) num_batches = std::min(num_batches, max_batches);
 
@@ -197,6 +217,7 @@ EpochResult Trainer::train_epoch(const TrainingData& data, std::int64_t epoch, s
   result.train_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   result.train_loss = loss_sum / static_cast<double>(std::max<std::int64_t>(1, samples));
   result.samples_per_second = static_cast<double>(samples) / std::max(1e-9, result.train_seconds);
+  result.data_wait_seconds = wait_seconds;
   return result;
 }
 

@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <future>
 #include <memory>
 #include <string>
 #include <vector>
@@ -73,6 +74,7 @@ struct EpochResult {
   Evaluation validation;
   std::int64_t samples = 0;     ///< training examples seen
   double train_seconds = 0.0;   ///< the pass over the batches, sampling included, validation not
+  double data_wait_seconds = 0.0;  ///< of train_seconds, time the loop waited for its examples
   double samples_per_second = 0.0;
 };
 
@@ -94,6 +96,8 @@ class Trainer {
 
   Trainer(TrainerOptions options, std::shared_ptr<Model> model, std::shared_ptr<Loss> loss,
           std::shared_ptr<Sampler> sampler, std::vector<NamedMetric> metrics, EarlyStoppingOptions early_stopping);
+  ~Trainer();
+  Trainer(Trainer&&) = delete;  // the background draw holds `this`
 
   /// Trains (from the epoch after progress().epoch), validates and tests. `on_epoch` runs
   /// after each epoch. Throws Error naming the epoch and batch when the loss is not finite.
@@ -106,8 +110,9 @@ class Trainer {
   const TrainingProgress& progress() const { return progress_; }
   torch::optim::Optimizer& optimizer() { return *optimizer_; }
 
-  /// One training pass of epoch `epoch` (1-based): draws the epoch's negatives, shuffles and
-  /// steps the optimizer once per batch; at most `max_batches` batches when > 0 (benchmarks).
+  /// One training pass of epoch `epoch` (1-based): takes the epoch's negatives and order (drawn
+  /// in a background thread during the previous epoch), steps the optimizer once per batch,
+  /// and starts drawing the next epoch's; at most `max_batches` batches when > 0 (benchmarks).
   /// Fills epoch, samples, train_loss, train_seconds and samples_per_second.
   EpochResult train_epoch(const TrainingData& data, std::int64_t epoch, std::int64_t max_batches = 0);
 
@@ -122,7 +127,16 @@ class Trainer {
   std::shared_ptr<Sampler> sampler_;
   std::vector<NamedMetric> metrics_;
   EarlyStoppingOptions early_stopping_;
+  /// One epoch's training examples and their shuffled order.
+  struct EpochData {
+    Examples examples;
+    torch::Tensor order;  ///< int64 [N], a permutation
+  };
+  EpochData draw_epoch(const TrainingData& data, std::int64_t epoch) const;
+
   std::unique_ptr<torch::optim::Optimizer> optimizer_;
+  std::future<EpochData> next_epoch_data_;
+  std::int64_t next_epoch_ = 0;
   TrainingProgress progress_;
   std::vector<torch::Tensor> best_state_;
 };
