@@ -26,6 +26,29 @@ std::int64_t env_int(const char* name, std::int64_t fallback) {
   return value && *value ? std::stoll(value) : fallback;
 }
 
+/// Floating-point operations of every Linear layer for one training example: 2 * in * out
+/// forward, twice that backward (gradients of the input and of the weight).
+double linear_flops_per_sample(const torch::nn::Module& model) {
+  double flops = 0.0;
+  for (const auto& module : model.modules(/*include_self=*/false)) {
+    if (const auto* linear = module->as<torch::nn::Linear>()) {
+      flops += 6.0 * static_cast<double>(linear->options.in_features() * linear->options.out_features());
+    }
+  }
+  return flops;
+}
+
+/// This machine's single-precision GEMM rate: large square torch::mm, as many threads as the
+/// training uses.
+void gemm_peak(benchmark::State& state) {
+  const std::int64_t n = 2048;
+  torch::Tensor a = torch::randn({n, n}), b = torch::randn({n, n}), c = torch::empty({n, n});
+  torch::mm_out(c, a, b);  // warm-up
+  for (auto _ : state) torch::mm_out(c, a, b);
+  state.counters["gflops"] = benchmark::Counter(2.0 * n * n * n / 1e9 * static_cast<double>(state.iterations()),
+                                                benchmark::Counter::kIsRate);
+}
+
 double peak_rss_mb() {
   rusage usage{};
   getrusage(RUSAGE_SELF, &usage);
@@ -63,6 +86,9 @@ void train_throughput(benchmark::State& state, const std::string& config_name) {
   std::int64_t samples = 0, epoch = 2;
   for (auto _ : state) samples += trainer.train_epoch(data, epoch++, batches).samples;
   state.counters["samples_per_s"] = benchmark::Counter(static_cast<double>(samples), benchmark::Counter::kIsRate);
+  // The Linear layers' share of the work, as a FLOP rate (compare with gemm_peak).
+  state.counters["linear_gflops"] = benchmark::Counter(linear_flops_per_sample(*model) * static_cast<double>(samples) / 1e9,
+                                                       benchmark::Counter::kIsRate);
   state.counters["peak_rss_mb"] = peak_rss_mb();
   state.counters["threads"] = torch::get_num_threads();
 }
@@ -71,7 +97,9 @@ void train_throughput(benchmark::State& state, const std::string& config_name) {
 
 int main(int argc, char** argv) {
   if (!std::getenv("RECSYS_DATA_DIR")) setenv("RECSYS_DATA_DIR", RECSYS_BENCH_DATA_ROOT, 0);
+  recsys::core::configure_threads(0);
   spdlog::set_level(spdlog::level::warn);
+  benchmark::RegisterBenchmark("gemm_peak", gemm_peak)->Unit(benchmark::kMillisecond)->MinTime(2.0)->UseRealTime();
   for (const char* name : {"mf", "neumf", "wide_deep", "dcn", "dcn_v2", "fm", "autoint"}) {
     benchmark::RegisterBenchmark(name, train_throughput, std::string(name))
         ->Unit(benchmark::kMillisecond)

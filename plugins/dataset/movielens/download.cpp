@@ -119,12 +119,16 @@ void unpack(const DownloadRequest& r, const fs::path& archive_file, const fs::pa
     const void* block;
     size_t size;
     la_int64_t offset;
-    while (archive_read_data_block(in.get(), &block, &size, &offset) == ARCHIVE_OK) {
+    int read;
+    while ((read = archive_read_data_block(in.get(), &block, &size, &offset)) == ARCHIVE_OK) {
       if (archive_write_data_block(out.get(), block, size, offset) != ARCHIVE_OK) {
         throw Error((into / name).string() + ": cannot write: " + archive_error_string(out.get()));
       }
     }
-    archive_write_finish_entry(out.get());
+    if (read != ARCHIVE_EOF) throw Error(r.url + ": damaged entry '" + name + "': " + archive_error_string(in.get()));
+    if (archive_write_finish_entry(out.get()) != ARCHIVE_OK) {
+      throw Error((into / name).string() + ": cannot finish: " + archive_error_string(out.get()));
+    }
   }
   if (status != ARCHIVE_EOF) throw Error(r.url + ": damaged archive: " + archive_error_string(in.get()));
 }

@@ -1,6 +1,7 @@
 #include "movielens.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <cstdlib>
 #include <map>
 #include <stdexcept>
@@ -53,13 +54,15 @@ MovieLensOptions MovieLensOptions::from_config(const Config& config) {
   if (!known) {
     config.fail("variant", "unknown MovieLens version '" + o.variant + "' (available: 100k, 1m, latest-small, 25m, 32m)");
   }
-  o.data_dir = config.get_string("data_dir", (default_data_root() / o.folder()).string());
+  o.data_dir = fs::path(config.get_string("data_dir", (default_data_root() / o.folder()).string())).lexically_normal();
+  if (!o.data_dir.has_filename()) o.data_dir = o.data_dir.parent_path();  // "ml-100k/" -> "ml-100k"
   o.positive_threshold = config.get_double("positive_threshold", o.positive_threshold);
   o.cache = config.get_bool("cache", o.cache);
   o.download = config.get_bool("download", o.download);
   o.base_url = config.get_string("base_url", o.base_url);
   if (!o.base_url.empty() && o.base_url.back() != '/') o.base_url += '/';
   o.checksum = config.get_string("checksum", "");
+  for (auto& c : o.checksum) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   if (!o.checksum.empty() && o.checksum.rfind("md5:", 0) != 0 && o.checksum.rfind("sha256:", 0) != 0) {
     config.fail("checksum", "expected \"md5:<hex>\" or \"sha256:<hex>\"");
   }
@@ -70,6 +73,10 @@ MovieLensOptions MovieLensOptions::from_config(const Config& config) {
   if (bad != "error" && bad != "skip") config.fail("on_bad_line", "expected \"error\" or \"skip\"");
   o.on_bad_line = bad == "skip" ? BadLinePolicy::skip : BadLinePolicy::error;
 
+  if (o.download && !o.files_present() && o.data_dir.filename() != o.folder()) {
+    config.fail("data_dir", "to download, data_dir must end in the archive's folder '" + o.folder() + "' (it is '" +
+                                o.data_dir.string() + "')");
+  }
   if (!o.download && !o.files_present()) {
     std::error_code ec;
     if (!fs::is_directory(o.data_dir, ec)) {

@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Training throughput of recsys and of the PyTorch reference (../shared/reference/
+# pytorch_baseline.py, Debian's python3-torch: the same libtorch 1.13), side by side, run
+# alternately per architecture on this machine. Both draw fresh negatives every epoch
+# (--resample-negatives on the reference's side) and train BATCHES batches of 4096 per epoch
+# after a warm-up epoch. Prints one row per architecture: both samples/s and the ratio, and
+# the GEMM peak with each side's Linear-layer FLOP rate as a fraction of it.
+#
+#   bench/compare_pytorch.sh [build-dir]     (BATCHES=48, a whole epoch, by default)
+# Needs: apt-get install python3-torch python3-sklearn python3-numpy
+set -euo pipefail
+cd "$(dirname "$0")/.."
+build="${1:-build}"
+batches="${BATCHES:-48}"  # 48 batches of 4096: a whole ml-100k epoch
+reference="${RECSYS_REFERENCE:-../shared/reference/pytorch_baseline.py}"
+export RECSYS_DATA_DIR="${RECSYS_DATA_DIR:-$(cd .. && pwd)/shared/data}"
+cmake --build "$build" --target recsys-bench-train > /dev/null
+
+json_counter() {  # json_counter BENCHMARK_JSON NAME_PREFIX COUNTER
+  python3 -c 'import json,sys
+data = json.loads(sys.argv[1])
+print(next(b[sys.argv[3]] for b in data["benchmarks"] if b["name"].startswith(sys.argv[2])))' "$1" "$2" "$3"
+}
+bench() { RECSYS_BENCH_BATCHES="$batches" "$build/bin/recsys-bench-train" --benchmark_format=json --benchmark_filter="$1" 2>/dev/null; }
+
+peak=$(json_counter "$(bench '^gemm_peak')" gemm_peak gflops)
+printf "single-precision GEMM peak (2048^3 torch::mm, %s threads): %.1f GFLOP/s\n" "$(nproc)" "$peak"
+printf "%-14s %12s %12s %7s %16s\n" architecture "recsys/s" "pytorch/s" ratio "Linear FLOP/peak"
+declare -A names=([mf]=NeuralInnerProduct [neumf]=NeuralColabFilter [wide_deep]=WideAndDeep [dcn]=DCN
+                  [dcn_v2]=DCNV2 [fm]=FactorizationMachines [autoint]=AutoInt)
+for arch in mf neumf wide_deep dcn dcn_v2 fm autoint; do
+  ours=$(bench "^${arch}/")
+  ours_rate=$(json_counter "$ours" "$arch/" samples_per_s)
+  ours_gflops=$(json_counter "$ours" "$arch/" linear_gflops)
+  theirs=$(/usr/bin/python3 "$reference" --model "${names[$arch]}" --epochs 4 --resample-negatives --no-val \
+           --no-ranking --threads "$(nproc)" --max-train-batches "$batches" 2>/dev/null |
+           python3 -c 'import json,sys; print(json.loads(sys.stdin.read())["samples_per_s_epochs2_N"])')
+  python3 -c 'import sys
+arch, ours, theirs, gflops, peak = sys.argv[1], *map(float, sys.argv[2:])
+print(f"{arch:<14} {ours:12,.0f} {theirs:12,.0f} {ours / theirs:6.2f}x {100 * gflops / peak:15.0f}%")' \
+    "$arch" "$ours_rate" "$theirs" "$ours_gflops" "$peak"
+done
