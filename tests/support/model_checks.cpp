@@ -24,21 +24,7 @@ FeatureSchema movielens_100k_schema() {
 }
 
 Batch random_batch(const FeatureSchema& s, std::int64_t size, std::uint64_t seed) {
-  auto g = at::make_generator<at::CPUGeneratorImpl>(seed);
-  auto codes = [&](const SideSchema& side) {
-    std::vector<torch::Tensor> columns;
-    for (const auto& field : side.categorical) columns.push_back(torch::randint(field.cardinality, {size}, g, torch::kInt64));
-    return columns.empty() ? torch::zeros({size, 0}, torch::kInt64) : torch::stack(columns, 1);
-  };
-  Batch b;
-  b.user_id = torch::randint(s.user.num_ids, {size}, g, torch::kInt64);
-  b.item_id = torch::randint(s.item.num_ids, {size}, g, torch::kInt64);
-  b.label = torch::randint(2, {size}, g, torch::kInt64).to(torch::kFloat32);
-  b.user_continuous = torch::rand({size, s.user.continuous_dim}, g);
-  b.item_continuous = torch::rand({size, s.item.continuous_dim}, g);
-  b.user_categorical = codes(s.user);
-  b.item_categorical = codes(s.item);
-  return b;
+  return conformance::random_batch(s, size, seed);
 }
 
 std::int64_t count_parameters(const torch::nn::Module& model) {

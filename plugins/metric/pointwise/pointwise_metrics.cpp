@@ -11,6 +11,7 @@
 #include <spdlog/spdlog.h>
 #include <torch/torch.h>
 
+#include "recsys/metric_buffer.hpp"
 #include "recsys/plugin.hpp"
 
 namespace recsys::metrics {
@@ -80,20 +81,9 @@ class BufferedMetric : public Metric {
  public:
   void update(const torch::Tensor& scores, const torch::Tensor& labels,
               const torch::Tensor& group_id) override {
-    TORCH_CHECK(scores.numel() == labels.numel() && scores.numel() == group_id.numel(),
-                "metric: scores, labels and group_id differ in length");
-    const torch::Tensor s = scores.detach().to(torch::kFloat64).contiguous().view(-1);
-    const torch::Tensor l = labels.detach().to(torch::kFloat32).contiguous().view(-1);
-    const torch::Tensor g = group_id.detach().to(torch::kInt64).contiguous().view(-1);
-    scores_.insert(scores_.end(), s.data_ptr<double>(), s.data_ptr<double>() + s.numel());
-    labels_.insert(labels_.end(), l.data_ptr<float>(), l.data_ptr<float>() + l.numel());
-    groups_.insert(groups_.end(), g.data_ptr<std::int64_t>(), g.data_ptr<std::int64_t>() + g.numel());
+    rows_.append(scores, labels, group_id);
   }
-  void reset() override {
-    scores_.clear();
-    labels_.clear();
-    groups_.clear();
-  }
+  void reset() override { rows_.clear(); }
 
  protected:
   double checked(double value, const char* name) const {
@@ -109,9 +99,10 @@ class BufferedMetric : public Metric {
     for (std::size_t i = 0; i < scores_.size(); ++i) sum += term(scores_[i], labels_[i]);
     return sum / static_cast<double>(scores_.size());
   }
-  std::vector<double> scores_;
-  std::vector<float> labels_;
-  std::vector<std::int64_t> groups_;
+  MetricBuffer rows_;
+  const std::vector<double>& scores_ = rows_.scores;
+  const std::vector<float>& labels_ = rows_.labels;
+  const std::vector<std::int64_t>& groups_ = rows_.groups;
 };
 
 class RocAuc final : public BufferedMetric {

@@ -13,6 +13,7 @@
 #include <spdlog/spdlog.h>
 #include <torch/torch.h>
 
+#include "recsys/metric_buffer.hpp"
 #include "recsys/plugin.hpp"
 
 namespace recsys::ranking {
@@ -38,23 +39,15 @@ class RankingMetric : public Metric {
   RankingMetric(const PluginArgs& args, const char* name) : k_(read_k(args.config)), name_(name) {}
 
   void update(const torch::Tensor& scores, const torch::Tensor& labels, const torch::Tensor& group_id) override {
-    TORCH_CHECK(scores.numel() == labels.numel() && scores.numel() == group_id.numel(),
-                name_, ": scores, labels and group_id differ in length");
-    const torch::Tensor s = scores.detach().to(torch::kFloat64).contiguous().view(-1);
-    const torch::Tensor l = labels.detach().to(torch::kFloat32).contiguous().view(-1);
-    const torch::Tensor g = group_id.detach().to(torch::kInt64).contiguous().view(-1);
-    scores_.insert(scores_.end(), s.data_ptr<double>(), s.data_ptr<double>() + s.numel());
-    labels_.insert(labels_.end(), l.data_ptr<float>(), l.data_ptr<float>() + l.numel());
-    groups_.insert(groups_.end(), g.data_ptr<std::int64_t>(), g.data_ptr<std::int64_t>() + g.numel());
+    rows_.append(scores, labels, group_id);
   }
 
-  void reset() override {
-    scores_.clear();
-    labels_.clear();
-    groups_.clear();
-  }
+  void reset() override { rows_.clear(); }
 
   double compute() override {
+    const auto& scores_ = rows_.scores;
+    const auto& labels_ = rows_.labels;
+    const auto& groups_ = rows_.groups;
     std::vector<std::size_t> order(scores_.size());
     std::iota(order.begin(), order.end(), 0);
     // By list, then score descending, then negatives before positives (pessimistic ties).
@@ -101,9 +94,7 @@ class RankingMetric : public Metric {
  private:
   std::int64_t k_;
   const char* name_;
-  std::vector<double> scores_;
-  std::vector<float> labels_;
-  std::vector<std::int64_t> groups_;
+  MetricBuffer rows_;
 };
 
 /// Hit rate: 1 when a relevant row is in the top k.
