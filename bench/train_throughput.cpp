@@ -1,14 +1,17 @@
 // Training throughput of each architecture on MovieLens 100k, as configured by the shipped
 // configs/movielens_<name>.toml: after a warm-up, each benchmark iteration trains a fixed
 // number of batches (RECSYS_BENCH_BATCHES, default 16) of 4096 examples, negative sampling
-// included. Reports samples/s and the process's peak RSS.
+// included. Reports samples/s and the process's peak RSS. RECSYS_BENCH_SET holds extra
+// config overrides ("training.prefetch=false").
 //
 //   build/bin/recsys-bench-train [--benchmark_filter=dcn]
 // Data: $RECSYS_DATA_DIR/ml-100k (default ../shared/data/ml-100k beside the source tree).
 #include <sys/resource.h>
 
 #include <cstdlib>
+#include <sstream>
 #include <string>
+#include <vector>
 
 #include <benchmark/benchmark.h>
 #include <spdlog/spdlog.h>
@@ -57,7 +60,13 @@ double peak_rss_mb() {
 
 void train_throughput(benchmark::State& state, const std::string& config_name) {
   const std::string file = std::string(RECSYS_BENCH_SOURCE_DIR) + "/configs/movielens_" + config_name + ".toml";
-  const core::PipelineConfig config = core::PipelineConfig::load(file);
+  // RECSYS_BENCH_SET: space-separated overrides, e.g. "training.prefetch=false training.threads=1".
+  std::vector<std::string> overrides;
+  if (const char* set = std::getenv("RECSYS_BENCH_SET")) {
+    std::stringstream words(set);
+    for (std::string word; words >> word;) overrides.push_back(word);
+  }
+  const core::PipelineConfig config = core::PipelineConfig::load(file, overrides);
   core::PluginRegistry registry;
   core::discover_plugins(registry, config);
 

@@ -52,6 +52,7 @@ TrainerOptions TrainerOptions::from_config(const Config& config) {
   if (o.threads < 0) config.fail("threads", "must not be negative (0: one per core)");
   o.eval_batch_size = config.get_int("eval_batch_size", o.eval_batch_size);
   if (o.eval_batch_size < 1) config.fail("eval_batch_size", "must be at least 1");
+  o.prefetch = config.get_bool("prefetch", o.prefetch);
   o.eval_every = config.get_int("eval_every", o.eval_every);
   if (o.eval_every < 1) config.fail("eval_every", "must be at least 1");
   return o;
@@ -179,7 +180,7 @@ EpochResult Trainer::train_epoch(const TrainingData& data, std::int64_t epoch, s
   // the first epoch (or a skipped one) draws them here.
   EpochData drawn = next_epoch_data_.valid() && next_epoch_ == epoch ? next_epoch_data_.get() : draw_epoch(data, epoch);
   const double wait_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  if (epoch < options_.epochs) {
+  if (options_.prefetch && epoch < options_.epochs) {
     next_epoch_ = epoch + 1;
     next_epoch_data_ = std::async(std::launch::async, [this, &data, epoch] { return draw_epoch(data, epoch + 1); });
   }

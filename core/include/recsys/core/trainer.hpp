@@ -36,6 +36,7 @@ struct TrainerOptions {
   std::int64_t threads = 0;  ///< torch intra-op threads; 0 = one per core
   std::int64_t eval_batch_size = 16384;
   std::int64_t eval_every = 1;  ///< epochs between validations (the last epoch always validates)
+  bool prefetch = true;  ///< draw the next epoch's negatives in a background thread
 
   /// Reads and range-checks `[training]`; throws ConfigError.
   static TrainerOptions from_config(const Config& config);
