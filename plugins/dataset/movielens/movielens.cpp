@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstdio>
 #include <cstdlib>
 #include <map>
 #include <stdexcept>
@@ -261,7 +262,11 @@ InteractionData load_movielens(const MovieLensOptions& o) {
     download_and_unpack(request);
   }
   const std::vector<std::string> files = required_files(o.variant);
-  const fs::path cache = cache_path(o.variant + "|" + std::to_string(o.positive_threshold) + "|" +
+  // The key holds everything the parsed result depends on: the plugin's version (a parser
+  // change), the exact threshold, the bad-line policy and the sources' identity.
+  char threshold[32];
+  std::snprintf(threshold, sizeof threshold, "%.17g", o.positive_threshold);
+  const fs::path cache = cache_path(std::string(RECSYS_PLUGIN_VERSION) + "|" + o.variant + "|" + threshold + "|" +
                                     (o.on_bad_line == BadLinePolicy::skip ? "skip" : "error") + "|" +
                                     source_signature(o.data_dir, files));
   if (o.cache) {
