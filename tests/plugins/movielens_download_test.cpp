@@ -151,6 +151,21 @@ TEST_F(MovieLensDownloadTest, AVerifiedArchiveIsUnpackedIntoPlaceAndLoads) {
   EXPECT_EQ(registry.create<PluginKind::dataset>("movielens", config.section("d"))->load().num_interactions(), 3);
 }
 
+TEST_F(MovieLensDownloadTest, AFolderWithSomeOfTheFilesIsCompleted) {
+  const std::string zip = fixture_zip();
+  test::TempDir scratch;
+  const fs::path file = scratch.write("a.zip", zip);
+  LoopbackServer server({{"/ml-100k.zip", zip}});
+  FILE* p = popen(("md5sum '" + file.string() + "'").c_str(), "r");
+  char out[64] = {};
+  fgets(out, sizeof out, p);
+  pclose(p);
+  fs::create_directories(root.path() / "ml-100k");
+  std::ofstream(root.path() / "ml-100k" / "u.data") << "truncated";
+  EXPECT_EQ(load(server.base_url(), "checksum = \"md5:" + std::string(out, 32) + "\"\n").num_interactions(), 3);
+  EXPECT_EQ(leftovers(), (std::vector<std::string>{"ml-100k"}));
+}
+
 TEST_F(MovieLensDownloadTest, AChecksumMismatchIsAnErrorAndLeavesNothing) {
   LoopbackServer server({{"/ml-100k.zip", fixture_zip()}});
   try {

@@ -186,8 +186,23 @@ void download_and_unpack(const DownloadRequest& r) {
   if (!fs::is_directory(unpacked.path() / r.folder)) {
     throw Error(r.url + ": the archive has no top folder '" + r.folder + "'");
   }
-  fs::rename(unpacked.path() / r.folder, r.parent / r.folder, ec);
-  if (ec) throw Error((r.parent / r.folder).string() + ": cannot move the unpacked files into place: " + ec.message());
+  const fs::path target = r.parent / r.folder;
+  if (fs::is_directory(target, ec)) {
+    // A folder with some of the files (an interrupted copy by hand): complete it file by file,
+    // each rename atomic, so the files it holds are replaced only by verified ones.
+    for (const auto& entry : fs::recursive_directory_iterator(unpacked.path() / r.folder)) {
+      const fs::path to = target / fs::relative(entry.path(), unpacked.path() / r.folder);
+      if (entry.is_directory()) {
+        fs::create_directories(to, ec);
+      } else {
+        fs::rename(entry.path(), to, ec);
+      }
+      if (ec) throw Error(to.string() + ": cannot move the unpacked file into place: " + ec.message());
+    }
+    return;
+  }
+  fs::rename(unpacked.path() / r.folder, target, ec);
+  if (ec) throw Error(target.string() + ": cannot move the unpacked files into place: " + ec.message());
 }
 
 }  // namespace recsys::movielens
