@@ -37,9 +37,8 @@ std::string shape(const torch::Tensor& t) {
 
 }  // namespace
 
-void save_checkpoint(const std::filesystem::path& file, const torch::nn::Module& model,
-                     const torch::optim::Optimizer* optimizer, const TrainingProgress& progress,
-                     const std::string& resolved_config) {
+std::string serialize_checkpoint(const torch::nn::Module& model, const torch::optim::Optimizer* optimizer,
+                                 const TrainingProgress& progress, const std::string& resolved_config) {
   torch::serialize::OutputArchive archive;
   archive.write("format", c10::IValue(kFormat));
   archive.write("config", c10::IValue(resolved_config));
@@ -63,7 +62,13 @@ void save_checkpoint(const std::filesystem::path& file, const torch::nn::Module&
   }
   std::ostringstream bytes;
   archive.save_to(bytes);
-  write_file_atomically(file, bytes.str());
+  return bytes.str();
+}
+
+void save_checkpoint(const std::filesystem::path& file, const torch::nn::Module& model,
+                     const torch::optim::Optimizer* optimizer, const TrainingProgress& progress,
+                     const std::string& resolved_config) {
+  write_file_atomically(file, serialize_checkpoint(model, optimizer, progress, resolved_config));
 }
 
 TrainingProgress load_checkpoint(const std::filesystem::path& file, torch::nn::Module& model,

@@ -344,8 +344,10 @@ RunOutcome run_pipeline(const PipelineConfig& config, PluginRegistry& registry,
         for (const auto& [name, value] : epoch.validation.metrics) mlflow->log_metric("validation_" + name, value, epoch.epoch);
       }
       // best.pt before last.pt: a crash in between resumes from the older last.pt, whose best is still on disk.
-      if (improved) save_checkpoint(run.checkpoint("best"), *loaded.model, &trainer.optimizer(), trainer.progress(), resolved);
-      save_checkpoint(run.checkpoint("last"), *loaded.model, &trainer.optimizer(), trainer.progress(), resolved);
+      const std::string checkpoint =
+          serialize_checkpoint(*loaded.model, &trainer.optimizer(), trainer.progress(), resolved);
+      if (improved) write_file_atomically(run.checkpoint("best"), checkpoint);
+      write_file_atomically(run.checkpoint("last"), checkpoint);
     });
   } catch (...) {
     mlflow->set_status(MlflowStatus::failed);

@@ -14,13 +14,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-std::string read(const fs::path& file) {
-  std::ifstream in(file);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
 std::vector<std::string> lines(const std::string& text) {
   std::vector<std::string> out;
   std::stringstream s(text);
@@ -40,7 +33,7 @@ TEST(MlflowStoreTest, CreatesTheDefaultExperimentTrashAndAnExperimentFolder) {
   const fs::path root = dir.path() / "mlruns";
   MlflowRun run = MlflowRun::create(root, "movielens", "mf-1");
   EXPECT_TRUE(fs::is_directory(root / ".trash"));
-  const std::string default_meta = read(root / "0" / "meta.yaml");
+  const std::string default_meta = test::read_file(root / "0" / "meta.yaml");
   EXPECT_EQ(yaml_keys(default_meta), (std::vector<std::string>{"artifact_location", "creation_time", "experiment_id",
                                                                "last_update_time", "lifecycle_stage", "name"}));
   EXPECT_NE(default_meta.find("experiment_id: '0'\n"), std::string::npos);
@@ -49,7 +42,7 @@ TEST(MlflowStoreTest, CreatesTheDefaultExperimentTrashAndAnExperimentFolder) {
   const fs::path experiment = run.directory().parent_path();
   const std::string id = experiment.filename().string();
   EXPECT_TRUE(std::regex_match(id, std::regex("^[a-zA-Z0-9][\\w\\-]{0,63}$"))) << id;
-  const std::string meta = read(experiment / "meta.yaml");
+  const std::string meta = test::read_file(experiment / "meta.yaml");
   EXPECT_NE(meta.find("experiment_id: '" + id + "'\n"), std::string::npos) << meta;
   EXPECT_NE(meta.find("name: 'movielens'\n"), std::string::npos) << meta;
   EXPECT_NE(meta.find("artifact_location: file:///"), std::string::npos) << meta;
@@ -59,7 +52,7 @@ TEST(MlflowStoreTest, RunMetaHasEveryFieldInAlphabeticalOrder) {
   test::TempDir dir;
   MlflowRun run = MlflowRun::create(dir.path() / "mlruns", "e", "mf-1");
   EXPECT_TRUE(std::regex_match(run.run_id(), std::regex("^[0-9a-f]{32}$")));
-  const std::string meta = read(run.directory() / "meta.yaml");
+  const std::string meta = test::read_file(run.directory() / "meta.yaml");
   const auto keys = yaml_keys(meta);
   EXPECT_EQ(keys, (std::vector<std::string>{"artifact_uri", "deleted_time", "end_time", "entry_point_name",
                                             "experiment_id", "lifecycle_stage", "run_id", "run_name", "run_uuid",
@@ -76,11 +69,11 @@ TEST(MlflowStoreTest, RunMetaHasEveryFieldInAlphabeticalOrder) {
   EXPECT_TRUE(fs::is_directory(run.directory() / "artifacts"));
 
   run.set_status(MlflowStatus::finished);
-  const std::string done = read(run.directory() / "meta.yaml");
+  const std::string done = test::read_file(run.directory() / "meta.yaml");
   EXPECT_NE(done.find("status: 3\n"), std::string::npos) << "FINISHED = 3";
   EXPECT_TRUE(std::regex_search(done, std::regex("end_time: [0-9]{13}\n")));
   run.set_status(MlflowStatus::failed);
-  EXPECT_NE(read(run.directory() / "meta.yaml").find("status: 4\n"), std::string::npos) << "FAILED = 4";
+  EXPECT_NE(test::read_file(run.directory() / "meta.yaml").find("status: 4\n"), std::string::npos) << "FAILED = 4";
 }
 
 TEST(MlflowStoreTest, ParamsTagsAndMetricsUseMlflowsFileFormats) {
@@ -89,11 +82,11 @@ TEST(MlflowStoreTest, ParamsTagsAndMetricsUseMlflowsFileFormats) {
   run.log_param("model.embedding_dim", "10");
   run.log_metric("validation_hr@10", 0.5, 1);
   run.log_metric("validation_hr@10", 2.0, 2);
-  EXPECT_EQ(read(run.directory() / "params" / "model.embedding_dim"), "10");  // no trailing newline
-  EXPECT_EQ(read(run.directory() / "tags" / "mlflow.runName"), "mf-1");     // equals run_name
-  EXPECT_EQ(read(run.directory() / "tags" / "mlflow.source.type"), "LOCAL");
+  EXPECT_EQ(test::read_file(run.directory() / "params" / "model.embedding_dim"), "10");  // no trailing newline
+  EXPECT_EQ(test::read_file(run.directory() / "tags" / "mlflow.runName"), "mf-1");     // equals run_name
+  EXPECT_EQ(test::read_file(run.directory() / "tags" / "mlflow.source.type"), "LOCAL");
   // "@" is outside MLflow's key alphabet [/\w.\- ].
-  const auto metric = lines(read(run.directory() / "metrics" / "validation_hr_at_10"));
+  const auto metric = lines(test::read_file(run.directory() / "metrics" / "validation_hr_at_10"));
   ASSERT_EQ(metric.size(), 2u);
   EXPECT_TRUE(std::regex_match(metric[0], std::regex("^[0-9]{13} 0.5 1$"))) << metric[0];
   EXPECT_TRUE(std::regex_match(metric[1], std::regex("^[0-9]{13} 2 2$"))) << metric[1];
@@ -116,7 +109,7 @@ TEST(MlflowStoreTest, ReopenedRunIsRunningAgainAndKeepsItsIdentity) {
   run.set_status(MlflowStatus::failed);
   MlflowRun again = MlflowRun::reopen(run.directory());
   EXPECT_EQ(again.run_id(), run.run_id());
-  const std::string meta = read(run.directory() / "meta.yaml");
+  const std::string meta = test::read_file(run.directory() / "meta.yaml");
   EXPECT_NE(meta.find("status: 1\n"), std::string::npos);
   EXPECT_NE(meta.find("run_name: 'r'\n"), std::string::npos);
 }

@@ -12,13 +12,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-std::string read(const fs::path& file) {
-  std::ifstream in(file);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
 TEST(SanitizeNameTest, NamesCannotEscapeTheOutputDirectory) {
   EXPECT_EQ(sanitize_name("../../x"), ".._.._x");
   EXPECT_EQ(sanitize_name(".."), "_..");
@@ -42,7 +35,7 @@ TEST(RunDirectoryTest, AtomicWriteReplacesAndLeavesNoTemporary) {
   const fs::path file = dir.path() / "summary.json";
   write_file_atomically(file, "first");
   write_file_atomically(file, "second");
-  EXPECT_EQ(read(file), "second");
+  EXPECT_EQ(test::read_file(file), "second");
   EXPECT_FALSE(fs::exists(file.string() + ".tmp"));
 }
 
@@ -61,7 +54,7 @@ TEST(RunDirectoryTest, MetricsCsvHasOneRowPerEpochAndSplit) {
   e.validation.metrics = {{"roc_auc", 0.75}};
   run.begin_metrics({"roc_auc"});
   run.append_metrics(e);
-  EXPECT_EQ(read(run.path() / "metrics.csv"),
+  EXPECT_EQ(test::read_file(run.path() / "metrics.csv"),
             "epoch,split,loss,roc_auc,samples_per_second\n1,train,0.5,,100\n1,validation,0.25,0.75,\n");
   e.epoch = 2;
   e.validated = false;
@@ -72,7 +65,7 @@ TEST(RunDirectoryTest, MetricsCsvHasOneRowPerEpochAndSplit) {
   e.epoch = 2;
   e.train_loss = 0.125;
   again.append_metrics(e);
-  EXPECT_EQ(read(run.path() / "metrics.csv"),
+  EXPECT_EQ(test::read_file(run.path() / "metrics.csv"),
             "epoch,split,loss,roc_auc,samples_per_second\n1,train,0.5,,100\n1,validation,0.25,0.75,\n"
             "2,train,0.125,,100\n");
 }

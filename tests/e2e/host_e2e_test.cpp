@@ -161,13 +161,6 @@ TEST(HostRunTest, ShortRunOnMovieLens100k) {
   EXPECT_GT(run_shipped_mf("--set training.epochs=2", dir), 0.80);
 }
 
-std::string read_file(const fs::path& file) {
-  std::ifstream in(file);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
 /// metrics.csv without its last column (samples_per_second, a timing).
 std::string without_timing(const std::string& csv) {
   std::stringstream in(csv);
@@ -191,16 +184,16 @@ TEST(HostRunTest, TwoRunsWithOneSeedAreBitIdenticalUnderEveryProtocol) {
       ASSERT_EQ(r.status, 0) << r.output;
     }
     const fs::path runs = dir.path() / "movielens_mf";
-    const std::string a = read_file(runs / "a" / "summary.json");
+    const std::string a = test::read_file(runs / "a" / "summary.json");
     EXPECT_NE(a.find("\"protocol\": \"protocol " + protocol), std::string::npos) << a;
-    EXPECT_EQ(a, read_file(runs / "b" / "summary.json")) << protocol;
-    EXPECT_EQ(without_timing(read_file(runs / "a" / "metrics.csv")),
-              without_timing(read_file(runs / "b" / "metrics.csv")))
+    EXPECT_EQ(a, test::read_file(runs / "b" / "summary.json")) << protocol;
+    EXPECT_EQ(without_timing(test::read_file(runs / "a" / "metrics.csv")),
+              without_timing(test::read_file(runs / "b" / "metrics.csv")))
         << protocol;
     if (protocol == "sampled") {
-      EXPECT_EQ(read_file(runs / "a" / "test_candidates.csv"), read_file(runs / "b" / "test_candidates.csv"));
+      EXPECT_EQ(test::read_file(runs / "a" / "test_candidates.csv"), test::read_file(runs / "b" / "test_candidates.csv"));
       // 11076 test positives, 100 rows each, plus the header.
-      const std::string candidates = read_file(runs / "a" / "test_candidates.csv");
+      const std::string candidates = test::read_file(runs / "a" / "test_candidates.csv");
       EXPECT_EQ(std::count(candidates.begin(), candidates.end(), '\n'), 11076 * 100 + 1);
     }
   }
@@ -208,7 +201,7 @@ TEST(HostRunTest, TwoRunsWithOneSeedAreBitIdenticalUnderEveryProtocol) {
 
 /// The test ROC-AUC of a run directory's summary.json.
 double summary_roc_auc(const fs::path& run) {
-  const std::string json = read_file(run / "summary.json");
+  const std::string json = test::read_file(run / "summary.json");
   const auto at = json.find("\"roc_auc\": ");
   return at == std::string::npos ? -1.0 : std::stod(json.substr(at + 11));
 }
@@ -239,13 +232,13 @@ TEST(HostRunTest, RunKilledMidEpochAndResumedMatchesAnUninterruptedRun) {
   const pid_t pid = spawn_host(common + " --set logging.run_name=killed", dir.path() / "killed.log");
   ASSERT_GT(pid, 0);
   // Wait for epoch 2's validation row, then kill during epoch 3.
-  for (int i = 0; i < 6000 && read_file(killed / "metrics.csv").find("\n2,validation") == std::string::npos; ++i) {
+  for (int i = 0; i < 6000 && test::read_file(killed / "metrics.csv").find("\n2,validation") == std::string::npos; ++i) {
     usleep(10000);
   }
   ASSERT_EQ(kill(pid, SIGKILL), 0);
   int status = 0;
   waitpid(pid, &status, 0);
-  ASSERT_TRUE(WIFSIGNALED(status)) << "the run ended before it could be killed: " << read_file(dir.path() / "killed.log");
+  ASSERT_TRUE(WIFSIGNALED(status)) << "the run ended before it could be killed: " << test::read_file(dir.path() / "killed.log");
   EXPECT_FALSE(fs::exists(killed / "summary.json"));
   ASSERT_TRUE(fs::exists(killed / "checkpoints" / "last.pt"));
 
@@ -255,8 +248,8 @@ TEST(HostRunTest, RunKilledMidEpochAndResumedMatchesAnUninterruptedRun) {
   const double expected = summary_roc_auc(dir.path() / "movielens_neumf" / "straight");
   ASSERT_GT(expected, 0.5);
   EXPECT_NEAR(summary_roc_auc(killed), expected, 1e-4);
-  EXPECT_EQ(without_timing(read_file(killed / "metrics.csv")),
-            without_timing(read_file(dir.path() / "movielens_neumf" / "straight" / "metrics.csv")));
+  EXPECT_EQ(without_timing(test::read_file(killed / "metrics.csv")),
+            without_timing(test::read_file(dir.path() / "movielens_neumf" / "straight" / "metrics.csv")));
 }
 
 /// One trained MF run shared by the evaluate and recommend tests.
@@ -323,7 +316,7 @@ TEST_F(FinishedRunTest, RecommendsTenUnseenTitlesForUserOne) {
 
 TEST_F(FinishedRunTest, NonFiniteLossStopsNamingEpochAndBatchAndKeepsTheLastCheckpoint) {
   // Resume the finished 3-epoch run for 2 more epochs with a learning rate that diverges.
-  const std::string before = read_file(run / "checkpoints" / "last.pt");
+  const std::string before = test::read_file(run / "checkpoints" / "last.pt");
   const std::string config = std::string(RECSYS_TEST_SOURCE_DIR) + "/configs/movielens_mf.toml";
   const HostResult r = run_host("run '" + config + "' --set training.epochs=5 --set training.learning_rate=1e30" +
                                     " --resume '" + run.string() + "'",
@@ -331,7 +324,7 @@ TEST_F(FinishedRunTest, NonFiniteLossStopsNamingEpochAndBatchAndKeepsTheLastChec
   EXPECT_EQ(r.status, 1) << r.output;
   EXPECT_NE(r.output.find("epoch 4, batch "), std::string::npos) << r.output;
   EXPECT_NE(r.output.find("the training loss is"), std::string::npos) << r.output;
-  EXPECT_EQ(read_file(run / "checkpoints" / "last.pt"), before);
+  EXPECT_EQ(test::read_file(run / "checkpoints" / "last.pt"), before);
 }
 
 TEST(HostRunTest, OtherMovieLensVersionsRunEndToEndOnFixtures) {

@@ -48,13 +48,6 @@ std::string make_zip(const std::map<std::string, std::string>& files) {
   return std::string(buffer.data(), used);
 }
 
-std::string read(const fs::path& file) {
-  std::ifstream in(file, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
 /// Serves `files` (URL path -> body) on 127.0.0.1 until destroyed; 404 for anything else.
 class LoopbackServer {
  public:
@@ -109,7 +102,7 @@ std::string fixture_zip() {
   test::TempDir source;
   test::write_movielens_fixture("100k", source.path());
   std::map<std::string, std::string> files;
-  for (const char* name : {"u.data", "u.user", "u.item"}) files[std::string("ml-100k/") + name] = read(source.path() / name);
+  for (const char* name : {"u.data", "u.user", "u.item"}) files[std::string("ml-100k/") + name] = test::read_file(source.path() / name);
   return make_zip(files);
 }
 

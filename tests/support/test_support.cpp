@@ -4,6 +4,7 @@
 
 #include <cstdlib>
 #include <fstream>
+#include <sstream>
 #include <stdexcept>
 
 namespace recsys::test {
@@ -30,6 +31,13 @@ fs::path data_root() {
 }
 
 bool have_movielens_100k() { return fs::is_regular_file(data_root() / "ml-100k" / "u.data"); }
+
+std::string read_file(const fs::path& file) {
+  std::ifstream in(file, std::ios::binary);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
 
 TempDir::TempDir() {
   std::string pattern = (fs::temp_directory_path() / "recsys-test-XXXXXX").string();

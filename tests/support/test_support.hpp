@@ -30,6 +30,9 @@ std::filesystem::path data_root();
 /// Whether data_root()/ml-100k/u.data exists.
 bool have_movielens_100k();
 
+/// The whole content of `file` ("" when it cannot be read).
+std::string read_file(const std::filesystem::path& file);
+
 /// A fresh, empty temporary directory removed when the object dies.
 class TempDir {
  public:

@@ -89,32 +89,29 @@ class BufferedMetric : public Metric {
   double checked(double value, const char* name) const {
     if (std::isnan(value)) {
       spdlog::warn("{} is undefined on {} examples with one class only: reported as NaN", name,
-                   scores_.size());
+                   rows_.scores.size());
     }
     return value;
   }
   double mean_of(double (*term)(double score, float label)) const {
-    if (scores_.empty()) return kNaN;
+    if (rows_.scores.empty()) return kNaN;
     double sum = 0.0;
-    for (std::size_t i = 0; i < scores_.size(); ++i) sum += term(scores_[i], labels_[i]);
-    return sum / static_cast<double>(scores_.size());
+    for (std::size_t i = 0; i < rows_.scores.size(); ++i) sum += term(rows_.scores[i], rows_.labels[i]);
+    return sum / static_cast<double>(rows_.scores.size());
   }
   MetricBuffer rows_;
-  const std::vector<double>& scores_ = rows_.scores;
-  const std::vector<float>& labels_ = rows_.labels;
-  const std::vector<std::int64_t>& groups_ = rows_.groups;
 };
 
 class RocAuc final : public BufferedMetric {
  public:
   explicit RocAuc(const PluginArgs&) {}
-  double compute() override { return checked(roc_auc(scores_, labels_), "roc_auc"); }
+  double compute() override { return checked(roc_auc(rows_.scores, rows_.labels), "roc_auc"); }
 };
 
 class PrAuc final : public BufferedMetric {
  public:
   explicit PrAuc(const PluginArgs&) {}
-  double compute() override { return checked(average_precision(scores_, labels_), "pr_auc"); }
+  double compute() override { return checked(average_precision(rows_.scores, rows_.labels), "pr_auc"); }
 };
 
 /// Group AUC (Zhu et al. 2017, "Optimized Cost per Click in Taobao Display Advertising"):
@@ -124,20 +121,20 @@ class GroupAuc final : public BufferedMetric {
  public:
   explicit GroupAuc(const PluginArgs&) {}
   double compute() override {
-    std::vector<std::size_t> order(groups_.size());
+    std::vector<std::size_t> order(rows_.groups.size());
     std::iota(order.begin(), order.end(), 0);
-    std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return groups_[a] < groups_[b]; });
+    std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return rows_.groups[a] < rows_.groups[b]; });
     double weighted = 0.0, weights = 0.0;
     std::int64_t skipped = 0;
     std::vector<double> s;
     std::vector<float> l;
     for (std::size_t i = 0; i < order.size();) {
-      const std::int64_t group = groups_[order[i]];
+      const std::int64_t group = rows_.groups[order[i]];
       s.clear();
       l.clear();
-      for (; i < order.size() && groups_[order[i]] == group; ++i) {
-        s.push_back(scores_[order[i]]);
-        l.push_back(labels_[order[i]]);
+      for (; i < order.size() && rows_.groups[order[i]] == group; ++i) {
+        s.push_back(rows_.scores[order[i]]);
+        l.push_back(rows_.labels[order[i]]);
       }
       const double auc = roc_auc(s, l);
       if (std::isnan(auc)) {

@@ -35,7 +35,11 @@ struct TrainingProgress {
   std::int64_t without_improvement = 0;
 };
 
-/// Writes a checkpoint of `model` (and `optimizer` when not null) to `file`, atomically.
+/// The bytes of a checkpoint of `model` (and `optimizer` when not null).
+std::string serialize_checkpoint(const torch::nn::Module& model, const torch::optim::Optimizer* optimizer,
+                                 const TrainingProgress& progress, const std::string& resolved_config);
+
+/// Writes serialize_checkpoint(...) to `file`, atomically.
 void save_checkpoint(const std::filesystem::path& file, const torch::nn::Module& model,
                      const torch::optim::Optimizer* optimizer, const TrainingProgress& progress,
                      const std::string& resolved_config);
