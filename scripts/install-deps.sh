@@ -15,6 +15,7 @@ packages=(
   libtomlplusplus-dev libspdlog-dev libfmt-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   libcurl4-openssl-dev libarchive-dev libssl-dev
+  libgloo-dev
   libopenblas0-pthread
 )
 missing=()

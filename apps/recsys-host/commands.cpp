@@ -46,8 +46,9 @@ int run_command(const std::string& pipeline, const std::vector<std::string>& ove
   core::discover_plugins(registry, config);
   std::optional<std::filesystem::path> resume_directory;
   if (resume) resume_directory = *resume;
-  const core::RunOutcome outcome = core::run_pipeline(config, registry, resume_directory);
-  print_summary(outcome);
+  const core::RunOutcome outcome =
+      core::run_pipeline(config, registry, resume_directory, core::LaunchEnvironment::from_environment());
+  if (outcome.rank == 0) print_summary(outcome);
   return kSuccess;
 }
 

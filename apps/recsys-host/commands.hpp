@@ -16,6 +16,12 @@ enum ExitStatus : int { kSuccess = 0, kRuntimeFailure = 1, kUsageError = 2 };
 int run_command(const std::string& pipeline, const std::vector<std::string>& overrides,
                  const std::optional<std::string>& resume);
 
+/// `recsys-host launch --nproc N PIPELINE.toml [run options]`: starts N local ranks of `run`
+/// with RANK, WORLD_SIZE, LOCAL_RANK, LOCAL_WORLD_SIZE, MASTER_ADDR=127.0.0.1 and MASTER_PORT
+/// (`master_port`, else a free port) set. Returns 0 when every rank succeeds, otherwise the
+/// first failing rank's status after stopping the others (SIGTERM).
+int launch_command(int nproc, std::optional<int> master_port, const std::vector<std::string>& run_arguments);
+
 /// `recsys-host evaluate RUN_DIR [--split test|validation] [--checkpoint best|last]`
 int evaluate_command(const std::string& run_directory, const std::string& split, const std::string& checkpoint);
 

@@ -1,5 +1,7 @@
 // recsys-host: trains and evaluates recommender pipelines built from plugins.
 #include <cstdint>
+#include <algorithm>
+#include <cstdlib>
 #include <iostream>
 #include <optional>
 #include <string>
@@ -21,6 +23,7 @@ namespace {
 constexpr const char* kUsage =
     "Usage:\n"
     "  recsys-host run PIPELINE.toml [--set section.key=value ...] [--resume RUN_DIR]\n"
+    "  recsys-host launch --nproc N PIPELINE.toml [run options]\n"
     "  recsys-host evaluate RUN_DIR [--split test|validation] [--checkpoint best|last]\n"
     "  recsys-host recommend RUN_DIR --user ID [--k 10] [--format table|json|csv]\n"
     "  recsys-host plugins [--path DIR ...] | plugins --check FILE\n"
@@ -28,6 +31,9 @@ constexpr const char* kUsage =
     "Commands:\n"
     "  run       train, validate and test the pipeline the TOML file describes; --resume\n"
     "            continues the run in RUN_DIR from its last checkpoint\n"
+    "  launch    run data-parallel on N local ranks (c10d, [distributed] backend); under\n"
+    "            torchrun, SLURM or MPI, start `run` itself: it reads RANK, WORLD_SIZE,\n"
+    "            MASTER_ADDR and MASTER_PORT\n"
     "  evaluate  recompute a finished run's metrics from a checkpoint\n"
     "  recommend the top-k items for a user (original ids), leaving out the user's positives\n"
     "  plugins   list the plugin libraries found, what they provide and their status;\n"
@@ -48,6 +54,8 @@ int parse_and_dispatch(int argc, char** argv) {
       ("path", po::value<std::vector<std::string>>()->composing(), "plugins: also scan this directory")
       ("check", po::value<std::string>(), "plugins: load this one library and run the conformance suite on it")
       ("resume", po::value<std::string>(), "run: continue the run in this directory from checkpoints/last.pt")
+      ("nproc", po::value<int>(), "launch: number of local ranks")
+      ("master-port", po::value<int>(), "launch: rendezvous port on 127.0.0.1 (default: a free one)")
       ("split", po::value<std::string>()->default_value("test"), "evaluate: test or validation")
       ("checkpoint", po::value<std::string>()->default_value("best"), "evaluate: best or last")
       ("user", po::value<std::int64_t>(), "recommend: the user's id in the dataset")
@@ -82,6 +90,14 @@ int parse_and_dispatch(int argc, char** argv) {
   spdlog::set_default_logger(spdlog::stderr_color_mt("recsys"));
   spdlog::set_level(parsed_level);
   spdlog::set_pattern("[%H:%M:%S.%e] [%^%l%$] %v");
+  // Under data parallelism rank 0 logs; the other ranks report only warnings and errors.
+  if (const char* rank = std::getenv("RANK"); rank && *rank && std::string(rank) != "0") {
+    const char* world = std::getenv("WORLD_SIZE");
+    if (world && std::string(world) != "1") {
+      spdlog::set_level(std::max(parsed_level, spdlog::level::warn));
+      spdlog::set_pattern(std::string("[%H:%M:%S.%e] [rank ") + rank + "] [%^%l%$] %v");
+    }
+  }
 
   if (!vm.count("command")) throw po::error("no command given");
   const std::string command = vm["command"].as<std::string>();
@@ -94,6 +110,16 @@ int parse_and_dispatch(int argc, char** argv) {
     std::optional<std::string> resume;
     if (vm.count("resume")) resume = vm["resume"].as<std::string>();
     return run_command(args.front(), sets, resume);
+  }
+  if (command == "launch") {
+    if (!vm.count("nproc")) throw po::error("launch needs --nproc N");
+    if (args.size() != 1) throw po::error("launch expects exactly one PIPELINE.toml");
+    std::vector<std::string> run_arguments{args.front(), "--log-level", level};
+    for (const auto& set : sets) run_arguments.insert(run_arguments.end(), {"--set", set});
+    if (vm.count("resume")) run_arguments.insert(run_arguments.end(), {"--resume", vm["resume"].as<std::string>()});
+    std::optional<int> port;
+    if (vm.count("master-port")) port = vm["master-port"].as<int>();
+    return launch_command(vm["nproc"].as<int>(), port, run_arguments);
   }
   if (command == "evaluate") {
     if (args.size() != 1) throw po::error("evaluate expects exactly one RUN_DIR");
@@ -111,7 +137,7 @@ int parse_and_dispatch(int argc, char** argv) {
     if (vm.count("check")) return check_plugin_command(vm["check"].as<std::string>());
     return plugins_command(paths);
   }
-  throw po::error("unknown command '" + command + "' (expected run, evaluate, recommend or plugins)");
+  throw po::error("unknown command '" + command + "' (expected run, launch, evaluate, recommend or plugins)");
 }
 
 }  // namespace

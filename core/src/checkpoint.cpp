@@ -71,16 +71,48 @@ void save_checkpoint(const std::filesystem::path& file, const torch::nn::Module&
   write_file_atomically(file, serialize_checkpoint(model, optimizer, progress, resolved_config));
 }
 
+namespace {
+
+torch::serialize::InputArchive open_checkpoint(const std::filesystem::path& file) {
+  torch::serialize::InputArchive archive;
+  try {
+    archive.load_from(file.string());
+  } catch (const std::exception& e) {
+    throw CheckpointError(file.string() + ": not a readable recsys checkpoint: " + std::string(e.what()).substr(0, 200));
+  }
+  return archive;
+}
+
+/// The model weights of a checkpoint archive by parameter/buffer name.
+std::map<std::string, torch::Tensor> stored_weights(torch::serialize::InputArchive& archive, const std::string& where) {
+  c10::IValue names;
+  if (!archive.try_read("model_names", names) || !names.isString()) {
+    throw CheckpointError(where + ": no 'model_names' entry");
+  }
+  torch::serialize::InputArchive weights;
+  if (!archive.try_read("model", weights)) throw CheckpointError(where + ": no model weights");
+  std::istringstream listed(names.toStringRef());
+  std::map<std::string, torch::Tensor> stored;
+  for (std::string name; std::getline(listed, name);) {
+    torch::Tensor tensor;
+    if (!weights.try_read(archive_key(name), tensor)) throw CheckpointError(where + ": weights of '" + name + "' missing");
+    stored[name] = tensor;
+  }
+  return stored;
+}
+
+}  // namespace
+
+std::map<std::string, torch::Tensor> read_checkpoint_weights(const std::filesystem::path& file) {
+  torch::serialize::InputArchive archive = open_checkpoint(file);
+  return stored_weights(archive, file.string());
+}
+
 TrainingProgress load_checkpoint(const std::filesystem::path& file, torch::nn::Module& model,
                                  torch::optim::Optimizer* optimizer, bool restore_rng,
                                  std::string* resolved_config) {
   const std::string where = file.string();
-  torch::serialize::InputArchive archive;
-  try {
-    archive.load_from(where);
-  } catch (const std::exception& e) {
-    throw CheckpointError(where + ": not a readable recsys checkpoint: " + std::string(e.what()).substr(0, 200));
-  }
+  torch::serialize::InputArchive archive = open_checkpoint(file);
   auto read_int = [&](const char* key) {
     c10::IValue value;
     if (!archive.try_read(key, value) || !value.isInt()) throw CheckpointError(where + ": no '" + key + "' entry");
@@ -103,15 +135,7 @@ TrainingProgress load_checkpoint(const std::filesystem::path& file, torch::nn::M
 
   // Compare names and shapes first, so a checkpoint of another architecture is a clear
   // error listing the differences, never a crash or a half-loaded model.
-  torch::serialize::InputArchive weights;
-  if (!archive.try_read("model", weights)) throw CheckpointError(where + ": no model weights");
-  std::istringstream listed(read_string("model_names"));
-  std::map<std::string, torch::Tensor> stored;
-  for (std::string name; std::getline(listed, name);) {
-    torch::Tensor tensor;
-    if (!weights.try_read(archive_key(name), tensor)) throw CheckpointError(where + ": weights of '" + name + "' missing");
-    stored[name] = tensor;
-  }
+  const std::map<std::string, torch::Tensor> stored = stored_weights(archive, where);
   std::string problems;
   auto expected = state_of(model);
   for (const auto& [name, tensor] : expected) {
@@ -132,7 +156,7 @@ TrainingProgress load_checkpoint(const std::filesystem::path& file, torch::nn::M
   }
   {
     torch::NoGradGuard no_grad;
-    for (auto& [name, tensor] : expected) tensor.copy_(stored[name]);
+    for (auto& [name, tensor] : expected) tensor.copy_(stored.at(name));
   }
   if (optimizer != nullptr) {
     torch::serialize::InputArchive state;

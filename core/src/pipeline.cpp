@@ -5,6 +5,7 @@
 #include <fstream>
 #include <iomanip>
 #include <sstream>
+#include <thread>
 
 #include <spdlog/spdlog.h>
 #include <torch/torch.h>
@@ -118,8 +119,13 @@ std::string metrics_line(const Evaluation& evaluation) {
   return line.str();
 }
 
-void log_runtime(const TrainerOptions& training) {
-  const int threads = configure_threads(static_cast<int>(training.threads));
+void log_runtime(const TrainerOptions& training, const LaunchEnvironment& launch) {
+  // Ranks on one machine share its cores (as torchrun's OMP_NUM_THREADS): no oversubscription.
+  int threads = static_cast<int>(training.threads);
+  if (threads == 0 && launch.local_world_size > 1) {
+    threads = std::max(1, static_cast<int>(std::thread::hardware_concurrency()) / launch.local_world_size);
+  }
+  threads = configure_threads(threads);
   const BlasInfo blas = detect_blas();
   if (blas.family == "reference") {
     spdlog::warn("BLAS: {} is the reference BLAS, 10-20x slower on MLP models; select OpenBLAS "
@@ -203,6 +209,7 @@ Pipeline build_pipeline(const PipelineConfig& config, const PluginRegistry& regi
   p.training = TrainerOptions::from_config(config.section("training"));
   p.logging = LoggingOptions::from_config(config.section("logging"));
   p.evaluation = EvaluationOptions::from_config(evaluation_section);
+  p.distributed = DistributedOptions::from_config(config.section("distributed"));
 
   p.dataset_name = plugin_name(dataset_section, {"plugin"});
   p.dataset = create_plugin(dataset_section, "plugin",
@@ -264,7 +271,7 @@ LoadedPipeline load_pipeline(Pipeline& p, const PipelineConfig& config, const Pl
 }
 
 RunOutcome run_pipeline(const PipelineConfig& config, PluginRegistry& registry,
-                        const std::optional<fs::path>& resume) {
+                        const std::optional<fs::path>& resume, const LaunchEnvironment& launch) {
   // Everything that does not need the data is built and checked first, so a bad config
   // fails before any file is read.
   Pipeline p = build_pipeline(config, registry);
@@ -275,7 +282,15 @@ RunOutcome run_pipeline(const PipelineConfig& config, PluginRegistry& registry,
       throw ConfigError(resume->string() + ": no checkpoint to resume from (checkpoints/last.pt)");
     }
   }
-  log_runtime(p.training);
+  std::shared_ptr<ProcessGroup> group;
+  if (launch.distributed()) {
+    group = ProcessGroup::connect(launch, p.distributed);
+    spdlog::info("rank {} of {} connected ({} backend, rendezvous at {}:{})", launch.rank, launch.world_size,
+                 p.distributed.backend, launch.master_addr, launch.master_port);
+  }
+  // Only rank 0 writes: the run directory, checkpoints, MLflow and the summary.
+  const bool writer = launch.rank == 0;
+  log_runtime(p.training, launch);
   LoadedPipeline loaded = load_pipeline(p, config, registry);
   const TrainingData& data = loaded.data;
   spdlog::info("model {}:\n{}", p.model_name, model_summary(*loaded.model, p.model_name));
@@ -286,50 +301,58 @@ RunOutcome run_pipeline(const PipelineConfig& config, PluginRegistry& registry,
   outcome.num_items = data.interactions.schema.item.num_ids;
   outcome.num_positives = data.interactions.num_interactions();
   outcome.protocol = p.protocol;
+  outcome.rank = launch.rank;
+  outcome.world_size = launch.world_size;
 
-  Trainer trainer(p.training, loaded.model, p.loss, p.sampler, p.metrics, p.early_stopping);
+  Trainer trainer(p.training, loaded.model, p.loss, p.sampler, p.metrics, p.early_stopping, group);
   const std::string resolved = config.resolved_toml();
-  RunDirectory run = existing ? *existing : RunDirectory(p.logging, default_run_name(p.model_name));
-  outcome.run_directory = run.path();
-  fs::create_directories(run.path() / "checkpoints");
+  std::optional<RunDirectory> run;
+  if (existing) run = *existing;
+  else if (writer) run.emplace(p.logging, default_run_name(p.model_name));
+  if (run) outcome.run_directory = run->path();
+  if (writer) fs::create_directories(run->path() / "checkpoints");
   std::optional<MlflowRun> mlflow;
 
   if (resume) {
+    // Every rank reads the checkpoints (the same files), so all continue from the same state.
     std::string saved_config;
     // The best epoch's weights first (kept in memory for the final test), then the last state.
-    if (fs::exists(run.checkpoint("best"))) {
-      load_checkpoint(run.checkpoint("best"), *loaded.model, nullptr, false);
+    if (fs::exists(run->checkpoint("best"))) {
+      load_checkpoint(run->checkpoint("best"), *loaded.model, nullptr, false);
     }
     std::vector<torch::Tensor> best = snapshot_state(*loaded.model);
     const TrainingProgress progress =
-        load_checkpoint(run.checkpoint("last"), *loaded.model, &trainer.optimizer(), true, &saved_config);
+        load_checkpoint(run->checkpoint("last"), *loaded.model, &trainer.optimizer(), true, &saved_config);
     if (saved_config != resolved) {
       spdlog::warn("the pipeline differs from the one the checkpoint was written with; continuing with this one");
     }
     trainer.resume(progress, std::move(best));
-    run.begin_metrics(p.evaluation.metrics, progress.epoch);
-    const std::string mlflow_dir = run_info_field(run.path(), "mlflow_run");
-    mlflow = MlflowRun::reopen(mlflow_dir);
-    spdlog::info("resuming {} after epoch {} (best epoch {})", run.path().string(), progress.epoch, progress.best_epoch);
-  } else {
-    run.write_config(resolved);
+    if (writer) {
+      run->begin_metrics(p.evaluation.metrics, progress.epoch);
+      const std::string mlflow_dir = run_info_field(run->path(), "mlflow_run");
+      mlflow = MlflowRun::reopen(mlflow_dir);
+    }
+    spdlog::info("resuming {} after epoch {} (best epoch {})", run->path().string(), progress.epoch,
+                 progress.best_epoch);
+  } else if (writer) {
+    run->write_config(resolved);
     mlflow = MlflowRun::create(fs::path(p.logging.output_dir) / "mlruns", p.logging.experiment_name,
-                               run.path().filename().string());
+                               run->path().filename().string());
     std::vector<std::pair<std::string, std::string>> params;
     flatten(toml::parse(resolved), "", params);
     for (const auto& [key, value] : params) mlflow->log_param(key, value);
     if (!std::string(RECSYS_GIT_REVISION).empty()) mlflow->set_tag("mlflow.source.git.commit", RECSYS_GIT_REVISION);
-    mlflow->set_tag("recsys.run_directory", fs::absolute(run.path()).lexically_normal().string());
-    run.write_run_info(run_info(p, p.model_name, registry, *mlflow));
-    run.begin_metrics(p.evaluation.metrics);
+    mlflow->set_tag("recsys.run_directory", fs::absolute(run->path()).lexically_normal().string());
+    run->write_run_info(run_info(p, p.model_name, registry, *mlflow));
+    run->begin_metrics(p.evaluation.metrics);
     if (p.evaluation.protocol == Protocol::sampled) {
       // The candidates go with the run, so a later evaluation or another model can be checked
       // against exactly the same lists.
-      run.write_candidates("validation", static_cast<const MaterializedSet&>(*data.validation), data.interactions);
-      run.write_candidates("test", static_cast<const MaterializedSet&>(*data.test), data.interactions);
+      run->write_candidates("validation", static_cast<const MaterializedSet&>(*data.validation), data.interactions);
+      run->write_candidates("test", static_cast<const MaterializedSet&>(*data.test), data.interactions);
     }
   }
-  spdlog::info("run directory {}", run.path().string());
+  if (writer) spdlog::info("run directory {}", run->path().string());
 
   try {
     outcome.result = trainer.fit(data, [&](const EpochResult& epoch, bool improved) {
@@ -337,7 +360,8 @@ RunOutcome run_pipeline(const PipelineConfig& config, PluginRegistry& registry,
       spdlog::info("epoch {}/{}: train loss {:.5f}, {:.1f}k samples/s, waiting for data {:.1f}%{}{}", epoch.epoch,
                    p.training.epochs, epoch.train_loss, epoch.samples_per_second / 1000.0, wait,
                    epoch.validated ? " | validation " : "", epoch.validated ? metrics_line(epoch.validation) : "");
-      run.append_metrics(epoch);
+      if (!writer) return;
+      run->append_metrics(epoch);
       mlflow->log_metric("train_loss", epoch.train_loss, epoch.epoch);
       if (epoch.validated) {
         mlflow->log_metric("validation_loss", epoch.validation.loss, epoch.epoch);
@@ -346,20 +370,21 @@ RunOutcome run_pipeline(const PipelineConfig& config, PluginRegistry& registry,
       // best.pt before last.pt: a crash in between resumes from the older last.pt, whose best is still on disk.
       const std::string checkpoint =
           serialize_checkpoint(*loaded.model, &trainer.optimizer(), trainer.progress(), resolved);
-      if (improved) write_file_atomically(run.checkpoint("best"), checkpoint);
-      write_file_atomically(run.checkpoint("last"), checkpoint);
+      if (improved) write_file_atomically(run->checkpoint("best"), checkpoint);
+      write_file_atomically(run->checkpoint("last"), checkpoint);
     });
   } catch (...) {
-    mlflow->set_status(MlflowStatus::failed);
+    if (mlflow) mlflow->set_status(MlflowStatus::failed);
     throw;
   }
+  spdlog::info("test (epoch {}): {}", outcome.result.best_epoch, metrics_line(outcome.result.test));
+  if (!writer) return outcome;
   for (const auto& [name, value] : outcome.result.test.metrics) {
     mlflow->log_metric("test_" + name, value, outcome.result.best_epoch);
   }
   mlflow->log_metric("test_loss", outcome.result.test.loss, outcome.result.best_epoch);
   mlflow->set_status(MlflowStatus::finished);
-  run.write_summary(outcome.result, p.protocol);
-  spdlog::info("test (epoch {}): {}", outcome.result.best_epoch, metrics_line(outcome.result.test));
+  run->write_summary(outcome.result, p.protocol);
   return outcome;
 }
 

@@ -11,7 +11,7 @@ namespace recsys::core {
 
 const std::vector<std::string>& pipeline_sections() {
   static const std::vector<std::string> sections = {
-      "dataset", "split", "sampler", "model", "loss", "evaluation", "early_stopping", "training", "logging", "plugins"};
+      "dataset", "split", "sampler", "model", "loss", "evaluation", "early_stopping", "training", "distributed", "logging", "plugins"};
   return sections;
 }
 

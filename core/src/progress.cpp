@@ -10,7 +10,7 @@ ProgressBar::ProgressBar(std::string label, std::int64_t total_batches, std::FIL
     : label_(std::move(label)),
       total_(std::max<std::int64_t>(1, total_batches)),
       stream_(stream),
-      enabled_(isatty(fileno(stream)) != 0),
+      enabled_(stream != nullptr && isatty(fileno(stream)) != 0),
       start_(std::chrono::steady_clock::now()),
       last_draw_(start_) {}
 

@@ -6,8 +6,10 @@
 #include <future>
 #include <cmath>
 #include <limits>
+#include <optional>
 
 #include <spdlog/spdlog.h>
+#include <torch/cuda.h>
 #include <torch/torch.h>
 
 #include "recsys/errors.hpp"
@@ -37,16 +39,24 @@ TrainerOptions TrainerOptions::from_config(const Config& config) {
   if (seed < 0) config.fail("seed", "must not be negative");
   o.seed = static_cast<std::uint64_t>(seed);
   o.device = config.get_string("device", o.device);
-  if (o.device != "cpu") {
-    if (o.device.rfind("cuda", 0) == 0) {
-      if (!torch::cuda::is_available()) {
-        config.fail("device", "'" + o.device +
-                                  "' requested, but this libtorch build has no CUDA or no GPU is "
-                                  "visible; use \"cpu\"");
-      }
-      config.fail("device", "CUDA training is not supported yet; use \"cpu\"");
+  std::optional<torch::Device> device;
+  try {
+    device = torch::Device(o.device);
+  } catch (const std::exception&) {
+    config.fail("device", "unknown device '" + o.device + "' (expected \"cpu\", \"cuda\" or \"cuda:N\")");
+  }
+  if (device->is_cuda()) {
+    if (!torch::cuda::is_available()) {
+      config.fail("device", "'" + o.device +
+                                "' requested, but this libtorch build has no CUDA (Debian's libtorch-dev is "
+                                "CPU-only) or no GPU is visible; use \"cpu\"");
     }
-    config.fail("device", "unknown device '" + o.device + "' (expected \"cpu\")");
+    if (device->has_index() && device->index() >= static_cast<int>(torch::cuda::device_count())) {
+      config.fail("device", "'" + o.device + "': this machine has " + std::to_string(torch::cuda::device_count()) +
+                                " CUDA device(s)");
+    }
+  } else if (!device->is_cpu()) {
+    config.fail("device", "unsupported device '" + o.device + "' (expected \"cpu\", \"cuda\" or \"cuda:N\")");
   }
   o.threads = config.get_int("threads", o.threads);
   if (o.threads < 0) config.fail("threads", "must not be negative (0: one per core)");
@@ -124,17 +134,84 @@ void restore(torch::nn::Module& model, const std::vector<torch::Tensor>& state) 
 
 }  // namespace
 
+torch::Device training_device(const TrainerOptions& options) { return torch::Device(options.device); }
+
 Trainer::Trainer(TrainerOptions options, std::shared_ptr<Model> model, std::shared_ptr<Loss> loss,
                  std::shared_ptr<Sampler> sampler, std::vector<NamedMetric> metrics,
-                 EarlyStoppingOptions early_stopping)
+                 EarlyStoppingOptions early_stopping, std::shared_ptr<ProcessGroup> group)
     : options_(std::move(options)),
       model_(std::move(model)),
       loss_(std::move(loss)),
       sampler_(std::move(sampler)),
       metrics_(std::move(metrics)),
       early_stopping_(std::move(early_stopping)),
-      optimizer_(make_optimizer(options_, model_->parameters())) {}
+      group_(group && group->world_size() > 1 ? std::move(group) : nullptr),
+      device_(training_device(options_)) {
+  // The model moves once, before the optimizer takes its parameters.
+  model_->to(device_);
+  if (group_) group_->broadcast_module(*model_);
+  optimizer_ = make_optimizer(options_, model_->parameters());
+}
 
+const SideFeatures& Trainer::user_features(const TrainingData& data) {
+  if (device_.is_cpu()) return data.interactions.user_features;
+  if (features_of_ != &data) {
+    const auto to = [&](const SideFeatures& f) { return SideFeatures{f.continuous.to(device_), f.categorical.to(device_)}; };
+    device_users_ = to(data.interactions.user_features);
+    device_items_ = to(data.interactions.item_features);
+    features_of_ = &data;
+  }
+  return device_users_;
+}
+
+const SideFeatures& Trainer::item_features(const TrainingData& data) {
+  if (device_.is_cpu()) return data.interactions.item_features;
+  user_features(data);
+  return device_items_;
+}
+
+namespace {
+
+/// The device copy of `examples` (the same tensors on the CPU).
+Examples to_device(const Examples& examples, const torch::Device& device) {
+  if (device.is_cpu()) return examples;
+  return {examples.user_id.to(device), examples.item_id.to(device), examples.label.to(device)};
+}
+
+}  // namespace
+
+torch::Tensor Trainer::score_chunk(const Examples& examples, const TrainingData& data) {
+  const Examples on_device = to_device(examples, device_);
+  Batch batch = make_batch(on_device, torch::arange(examples.size(), torch::dtype(torch::kInt64).device(device_)),
+                           user_features(data), item_features(data));
+  return model_->forward(batch).to(torch::kCPU, torch::kFloat32);
+}
+
+torch::Tensor Trainer::score(const EvaluationSet& set, const TrainingData& data) {
+  const int ranks = group_ ? group_->world_size() : 1, rank = group_ ? group_->rank() : 0;
+  std::vector<torch::Tensor> mine;
+  std::vector<std::int64_t> rows_of_rank(static_cast<std::size_t>(ranks), 0);
+  std::int64_t chunk = 0;
+  set.for_each_chunk(options_.eval_batch_size, [&](const Examples& examples, const torch::Tensor&) {
+    const int owner = static_cast<int>(chunk++ % ranks);
+    rows_of_rank[static_cast<std::size_t>(owner)] += examples.size();
+    if (owner == rank) mine.push_back(score_chunk(examples, data));
+  });
+  torch::Tensor local = mine.empty() ? torch::empty({0}, torch::kFloat32) : torch::cat(mine);
+  if (!group_) return local;
+  // all_gather puts rank 0's rows first; put them back in chunk order.
+  const torch::Tensor gathered = group_->all_gather(local, rows_of_rank);
+  std::vector<std::int64_t> offset_of_rank(static_cast<std::size_t>(ranks), 0);
+  for (int r = 1; r < ranks; ++r) offset_of_rank[r] = offset_of_rank[r - 1] + rows_of_rank[r - 1];
+  std::vector<torch::Tensor> ordered;
+  chunk = 0;
+  set.for_each_chunk(options_.eval_batch_size, [&](const Examples& examples, const torch::Tensor&) {
+    const auto owner = static_cast<std::size_t>(chunk++ % ranks);
+    ordered.push_back(gathered.slice(0, offset_of_rank[owner], offset_of_rank[owner] + examples.size()));
+    offset_of_rank[owner] += examples.size();
+  });
+  return ordered.empty() ? local : torch::cat(ordered);
+}
 
 Evaluation Trainer::evaluate(const EvaluationSet& set, const TrainingData& data) {
   torch::NoGradGuard no_grad;
@@ -143,15 +220,25 @@ Evaluation Trainer::evaluate(const EvaluationSet& set, const TrainingData& data)
   for (auto& m : metrics_) m.metric->reset();
   double loss_sum = 0.0;
   std::int64_t rows = 0;
-  set.for_each_chunk(options_.eval_batch_size, [&](const Examples& examples, const torch::Tensor& group) {
+  // Loss and metrics on the CPU, chunk by chunk in the set's order: the same sums in the
+  // same order whether one process or several scored the rows.
+  const auto consume = [&](const Examples& examples, const torch::Tensor& group, const torch::Tensor& logits) {
     const std::int64_t n = examples.size();
-    Batch batch = make_batch(examples, torch::arange(n, torch::kInt64), data.interactions.user_features,
-                             data.interactions.item_features);
-    torch::Tensor logits = model_->forward(batch);
-    loss_sum += loss_->forward(logits, batch.label).item<double>() * static_cast<double>(n);
+    loss_sum += loss_->forward(logits, examples.label).item<double>() * static_cast<double>(n);
     rows += n;
-    for (auto& m : metrics_) m.metric->update(logits, batch.label, group);
-  });
+    for (auto& m : metrics_) m.metric->update(logits, examples.label, group);
+  };
+  if (group_) {
+    const torch::Tensor scores = score(set, data);
+    set.for_each_chunk(options_.eval_batch_size, [&](const Examples& examples, const torch::Tensor& group) {
+      consume(examples, group, scores.slice(0, rows, rows + examples.size()));
+    });
+  } else {
+    // One process streams: no chunk's scores outlive it (the full protocol has users x items rows).
+    set.for_each_chunk(options_.eval_batch_size, [&](const Examples& examples, const torch::Tensor& group) {
+      consume(examples, group, score_chunk(examples, data));
+    });
+  }
   Evaluation evaluation;
   evaluation.loss = rows > 0 ? loss_sum / static_cast<double>(rows) : std::nan("");
   for (auto& m : metrics_) evaluation.metrics.emplace_back(m.name, m.metric->compute());
@@ -184,30 +271,46 @@ EpochResult Trainer::train_epoch(const TrainingData& data, std::int64_t epoch, s
     next_epoch_ = epoch + 1;
     next_epoch_data_ = std::async(std::launch::async, [this, &data, epoch] { return draw_epoch(data, epoch + 1); });
   }
-  const Examples& train = drawn.examples;
-  const torch::Tensor& order = drawn.order;
+  const Examples train = to_device(drawn.examples, device_);
+  const torch::Tensor order = drawn.order.to(device_);
+  const SideFeatures& users = user_features(data);
+  const SideFeatures& items = item_features(data);
   const std::int64_t n = train.size();
   std::int64_t num_batches = (n + options_.batch_size - 1) / options_.batch_size;
   if (max_batches > 0) num_batches = std::min(num_batches, max_batches);
+  const std::int64_t ranks = group_ ? group_->world_size() : 1, rank = group_ ? group_->rank() : 0;
+  const std::vector<torch::Tensor> parameters = group_ ? model_->parameters() : std::vector<torch::Tensor>{};
 
-  ProgressBar progress("epoch " + std::to_string(epoch) + "/" + std::to_string(options_.epochs), num_batches);
+  ProgressBar progress("epoch " + std::to_string(epoch) + "/" + std::to_string(options_.epochs), num_batches,
+                       rank == 0 ? stderr : nullptr);
   double loss_sum = 0.0;
   std::int64_t samples = 0;
   for (std::int64_t b = 0; b < num_batches; ++b) {
-    torch::Tensor rows = order.slice(0, b * options_.batch_size, std::min(n, (b + 1) * options_.batch_size));
-    Batch batch = make_batch(train, rows, data.interactions.user_features, data.interactions.item_features);
-    torch::Tensor loss = loss_->forward(model_->forward(batch), batch.label);
-    const double loss_value = loss.item<double>();
+    // The global batch [begin, end) of the epoch's order; under data parallelism this rank
+    // trains its contiguous share of it (sizes differ by at most one row).
+    const std::int64_t begin = b * options_.batch_size, end = std::min(n, (b + 1) * options_.batch_size);
+    const std::int64_t global_rows = end - begin, base = global_rows / ranks, extra = global_rows % ranks;
+    const std::int64_t share_begin = begin + rank * base + std::min(rank, extra);
+    const std::int64_t share_rows = base + (rank < extra ? 1 : 0);
+    optimizer_->zero_grad();
+    double loss_value = 0.0;
+    if (share_rows > 0) {
+      Batch batch = make_batch(train, order.slice(0, share_begin, share_begin + share_rows), users, items);
+      torch::Tensor loss = loss_->forward(model_->forward(batch), batch.label);
+      loss_value = loss.item<double>();
+      loss.backward();
+    }
+    if (group_) {
+      loss_value = group_->all_reduce_gradients(parameters, static_cast<double>(share_rows) / global_rows, loss_value);
+    }
     if (!std::isfinite(loss_value)) {
       throw Error("epoch " + std::to_string(epoch) + ", batch " + std::to_string(b + 1) + " of " +
                   std::to_string(num_batches) + ": the training loss is " + std::to_string(loss_value) +
                   "; stopping (the last checkpoint is the last good state; try a lower training.learning_rate)");
     }
-    optimizer_->zero_grad();
-    loss.backward();
     optimizer_->step();
-    loss_sum += loss_value * static_cast<double>(batch.size());
-    samples += batch.size();
+    loss_sum += loss_value * static_cast<double>(global_rows);
+    samples += global_rows;
     progress.update(b + 1, samples, loss_sum / static_cast<double>(samples));
   }
   progress.finish();

@@ -18,28 +18,12 @@
 namespace recsys {
 namespace {
 
+using test::data_env;
+using test::HostResult;
+using test::run_host;
+using test::spawn_host;
+
 namespace fs = std::filesystem;
-
-struct HostResult {
-  int status = -1;
-  std::string output;  // stdout and stderr
-};
-
-/// Runs recsys-host; `output` holds stdout, and stderr too when `with_stderr`.
-HostResult run_host(const std::string& arguments, const std::string& environment = "", bool with_stderr = true) {
-  const std::string command = environment + " '" + std::string(RECSYS_TEST_HOST) + "' " + arguments +
-                              (with_stderr ? " 2>&1" : " 2>/dev/null");
-  HostResult result;
-  FILE* pipe = popen(command.c_str(), "r");
-  if (!pipe) return result;
-  std::array<char, 4096> buffer{};
-  while (fgets(buffer.data(), buffer.size(), pipe)) result.output += buffer.data();
-  const int status = pclose(pipe);
-  result.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return result;
-}
-
-std::string data_env() { return "RECSYS_DATA_DIR='" + test::data_root().string() + "'"; }
 
 /// A minimal pipeline: the movielens dataset, the given [model] table, one epoch, and
 /// `extra` lines appended to [training].
@@ -204,18 +188,6 @@ double summary_roc_auc(const fs::path& run) {
   const std::string json = test::read_file(run / "summary.json");
   const auto at = json.find("\"roc_auc\": ");
   return at == std::string::npos ? -1.0 : std::stod(json.substr(at + 11));
-}
-
-/// Starts recsys-host in the background (output to `log`); returns its pid.
-pid_t spawn_host(const std::string& arguments, const fs::path& log) {
-  const std::string command = "exec env " + data_env() + " '" + std::string(RECSYS_TEST_HOST) + "' " + arguments +
-                              " > '" + log.string() + "' 2>&1";
-  const pid_t pid = fork();
-  if (pid == 0) {
-    execl("/bin/sh", "sh", "-c", command.c_str(), static_cast<char*>(nullptr));
-    _exit(127);
-  }
-  return pid;
 }
 
 TEST(HostRunTest, RunKilledMidEpochAndResumedMatchesAnUninterruptedRun) {

@@ -1,6 +1,10 @@
 #include "test_support.hpp"
 
+#include <sys/wait.h>
 #include <unistd.h>
+
+#include <array>
+#include <cstdio>
 
 #include <cstdlib>
 #include <fstream>
@@ -31,6 +35,32 @@ fs::path data_root() {
 }
 
 bool have_movielens_100k() { return fs::is_regular_file(data_root() / "ml-100k" / "u.data"); }
+
+HostResult run_host(const std::string& arguments, const std::string& environment, bool with_stderr) {
+  const std::string command = environment + " '" + std::string(RECSYS_TEST_HOST) + "' " + arguments +
+                              (with_stderr ? " 2>&1" : " 2>/dev/null");
+  HostResult result;
+  FILE* pipe = popen(command.c_str(), "r");
+  if (!pipe) return result;
+  std::array<char, 4096> buffer{};
+  while (fgets(buffer.data(), buffer.size(), pipe)) result.output += buffer.data();
+  const int status = pclose(pipe);
+  result.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return result;
+}
+
+std::string data_env() { return "RECSYS_DATA_DIR='" + data_root().string() + "'"; }
+
+int spawn_host(const std::string& arguments, const fs::path& log, const std::string& environment) {
+  const std::string command = "exec env " + data_env() + " " + environment + " '" + std::string(RECSYS_TEST_HOST) +
+                              "' " + arguments + " > '" + log.string() + "' 2>&1";
+  const pid_t pid = fork();
+  if (pid == 0) {
+    execl("/bin/sh", "sh", "-c", command.c_str(), static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  return pid;
+}
 
 std::string read_file(const fs::path& file) {
   std::ifstream in(file, std::ios::binary);

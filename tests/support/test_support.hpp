@@ -33,6 +33,23 @@ bool have_movielens_100k();
 /// The whole content of `file` ("" when it cannot be read).
 std::string read_file(const std::filesystem::path& file);
 
+/// Exit status and output of one recsys-host run.
+struct HostResult {
+  int status = -1;      ///< exit status; -1 when killed by a signal
+  std::string output;   ///< stdout, and stderr too when asked
+};
+
+/// Runs the built recsys-host with `arguments` (shell words) under `environment`
+/// ("NAME=value ..."); `output` holds stdout, and stderr too when `with_stderr`.
+HostResult run_host(const std::string& arguments, const std::string& environment = "", bool with_stderr = true);
+
+/// "RECSYS_DATA_DIR='<data_root()>'", for run_host's environment.
+std::string data_env();
+
+/// Starts recsys-host in the background under `environment` plus data_env(), stdout and
+/// stderr to `log`; returns its pid (reap it with waitpid).
+int spawn_host(const std::string& arguments, const std::filesystem::path& log, const std::string& environment = "");
+
 /// A fresh, empty temporary directory removed when the object dies.
 class TempDir {
  public:

@@ -11,6 +11,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <map>
 #include <string>
 
 #include <torch/nn/module.h>
@@ -43,6 +44,10 @@ std::string serialize_checkpoint(const torch::nn::Module& model, const torch::op
 void save_checkpoint(const std::filesystem::path& file, const torch::nn::Module& model,
                      const torch::optim::Optimizer* optimizer, const TrainingProgress& progress,
                      const std::string& resolved_config);
+
+/// The model weights a checkpoint holds, by parameter or buffer name ("user.id.weight"),
+/// without building the model (to inspect or compare checkpoints). Throws CheckpointError.
+std::map<std::string, torch::Tensor> read_checkpoint_weights(const std::filesystem::path& file);
 
 /// Reads `file` into `model` (and `optimizer` when not null); returns the progress and sets
 /// `resolved_config` when not null. Restores torch's default CPU generator when

@@ -26,6 +26,7 @@ struct Pipeline {
   LoggingOptions logging;
   EvaluationOptions evaluation;
   EarlyStoppingOptions early_stopping;
+  DistributedOptions distributed;
   std::string dataset_name, sampler_name, loss_name, model_name;
   std::shared_ptr<Dataset> dataset;
   std::shared_ptr<Sampler> sampler;
@@ -55,17 +56,22 @@ void discover_plugins(PluginRegistry& registry, const PipelineConfig& config);
 /// What a run produced.
 struct RunOutcome {
   TrainResult result;
-  std::filesystem::path run_directory;  ///< config, metrics, summary, checkpoints
+  std::filesystem::path run_directory;  ///< config, metrics, summary, checkpoints (rank 0; empty on other ranks)
   std::int64_t num_users = 0;
   std::int64_t num_items = 0;
   std::int64_t num_positives = 0;
   std::string protocol;
+  int rank = 0;        ///< this process's rank (0 without data parallelism)
+  int world_size = 1;  ///< ranks that trained together
 };
 
 /// Runs the pipeline; with `resume`, continues the run in that directory from its last
-/// checkpoint. Throws ConfigError (exit 2) or another Error (exit 1).
+/// checkpoint. With a `launch` environment of several ranks, trains data-parallel over c10d
+/// ([distributed]); only rank 0 writes the run directory. Throws ConfigError (exit 2),
+/// DistributedError when a rank fails, or another Error (exit 1).
 RunOutcome run_pipeline(const PipelineConfig& config, PluginRegistry& registry,
-                        const std::optional<std::filesystem::path>& resume = std::nullopt);
+                        const std::optional<std::filesystem::path>& resume = std::nullopt,
+                        const LaunchEnvironment& launch = {});
 
 /// `recsys-host evaluate`: the metrics of a run's checkpoint ("best" or "last") on a split
 /// ("test" or "validation"), recomputed from the run's resolved config.

@@ -12,7 +12,7 @@ namespace recsys::core {
 
 class ProgressBar {
  public:
-  /// Draws to `stream` only when it is a terminal.
+  /// Draws to `stream` only when it is a terminal (nothing when `stream` is null).
   ProgressBar(std::string label, std::int64_t total_batches, std::FILE* stream = stderr);
   /// After each batch: batches done, samples done so far, running mean loss.
   void update(std::int64_t batches_done, std::int64_t samples_done, double running_loss);

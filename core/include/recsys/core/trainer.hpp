@@ -20,6 +20,7 @@
 #include "recsys/model.hpp"
 #include "recsys/sampler.hpp"
 #include "recsys/core/checkpoint.hpp"
+#include "recsys/core/distributed.hpp"
 #include "recsys/core/training_data.hpp"
 
 namespace recsys::core {
@@ -32,7 +33,7 @@ struct TrainerOptions {
   std::string optimizer = "adam";  ///< adam, adamw, sgd, adagrad
   double weight_decay = 0.0;
   std::uint64_t seed = 42;
-  std::string device = "cpu";
+  std::string device = "cpu";  ///< "cpu", "cuda" or "cuda:N"; checked at start (ConfigError without CUDA)
   std::int64_t threads = 0;  ///< torch intra-op threads; 0 = one per core
   std::int64_t eval_batch_size = 16384;
   std::int64_t eval_every = 1;  ///< epochs between validations (the last epoch always validates)
@@ -86,6 +87,9 @@ struct TrainResult {
   Evaluation test;
 };
 
+/// The torch device `TrainerOptions::device` names (validated by from_config).
+torch::Device training_device(const TrainerOptions& options);
+
 /// Deep copy of every parameter and buffer (to restore the best epoch later).
 std::vector<torch::Tensor> snapshot_state(const torch::nn::Module& model);
 
@@ -95,8 +99,14 @@ class Trainer {
   /// ones the test split will see).
   using EpochCallback = std::function<void(const EpochResult&, bool improved)>;
 
+  /// Moves the model to `options.device`. With a `group` of more than one rank the trainer is
+  /// data-parallel: the model takes rank 0's parameters now; each global batch of
+  /// `batch_size` rows is split into one contiguous share per rank; gradients are averaged
+  /// over ranks before every optimizer step; evaluation scores are gathered, so every rank
+  /// computes the figures of the whole split (equal to one process's, up to float rounding).
   Trainer(TrainerOptions options, std::shared_ptr<Model> model, std::shared_ptr<Loss> loss,
-          std::shared_ptr<Sampler> sampler, std::vector<NamedMetric> metrics, EarlyStoppingOptions early_stopping);
+          std::shared_ptr<Sampler> sampler, std::vector<NamedMetric> metrics, EarlyStoppingOptions early_stopping,
+          std::shared_ptr<ProcessGroup> group = nullptr);
   ~Trainer();
   Trainer(Trainer&&) = delete;  // the background draw holds `this`
 
@@ -114,11 +124,14 @@ class Trainer {
   /// One training pass of epoch `epoch` (1-based): takes the epoch's negatives and order (drawn
   /// in a background thread during the previous epoch), steps the optimizer once per batch,
   /// and starts drawing the next epoch's; at most `max_batches` batches when > 0 (benchmarks).
-  /// Fills epoch, samples, train_loss, train_seconds and samples_per_second.
+  /// Fills epoch, samples, train_loss, train_seconds and samples_per_second; under data
+  /// parallelism every rank draws the same epoch from the seed and trains its share of each
+  /// batch, and samples and train_loss are those of the global batches.
   EpochResult train_epoch(const TrainingData& data, std::int64_t epoch, std::int64_t max_batches = 0);
 
   /// Mean loss and metrics of the model on `set` (eval mode, no gradients). Deterministic:
-  /// the same model and set give bit-identical figures.
+  /// the same model and set give bit-identical figures. Under data parallelism each rank
+  /// scores every world_size-th chunk and the scores are all-gathered before the metrics.
   Evaluation evaluate(const EvaluationSet& set, const TrainingData& data);
 
  private:
@@ -134,6 +147,19 @@ class Trainer {
     torch::Tensor order;  ///< int64 [N], a permutation
   };
   EpochData draw_epoch(const TrainingData& data, std::int64_t epoch) const;
+  /// The side-feature tables on the training device (copied once per TrainingData).
+  const SideFeatures& user_features(const TrainingData& data);
+  const SideFeatures& item_features(const TrainingData& data);
+  /// The model's scores (float32 [n], on the CPU) of one evaluation chunk.
+  torch::Tensor score_chunk(const Examples& examples, const TrainingData& data);
+  /// The scores of every row of `set` in the set's order, each rank scoring every
+  /// world_size-th chunk, all-gathered.
+  torch::Tensor score(const EvaluationSet& set, const TrainingData& data);
+
+  std::shared_ptr<ProcessGroup> group_;
+  torch::Device device_;
+  const TrainingData* features_of_ = nullptr;
+  SideFeatures device_users_, device_items_;
 
   std::unique_ptr<torch::optim::Optimizer> optimizer_;
   std::future<EpochData> next_epoch_data_;
