@@ -271,6 +271,13 @@ EpochResult Trainer::train_epoch(const TrainingData& data, std::int64_t epoch, s
     next_epoch_ = epoch + 1;
     next_epoch_data_ = std::async(std::launch::async, [this, &data, epoch] { return draw_epoch(data, epoch + 1); });
   }
+  if (group_ && group_->rank() > 0) {
+    // Rank 0 continues the process's generator (as one process would); the others draw
+    // their dropout masks from their own streams, so no two ranks share a mask.
+    torch::manual_seed(derive_seed(options_.seed, static_cast<std::uint64_t>(SeedStream::rank_epoch) +
+                                                      static_cast<std::uint64_t>(group_->rank()) * 1000000u +
+                                                      static_cast<std::uint64_t>(epoch)));
+  }
   const Examples train = to_device(drawn.examples, device_);
   const torch::Tensor order = drawn.order.to(device_);
   const SideFeatures& users = user_features(data);

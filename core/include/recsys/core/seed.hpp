@@ -19,6 +19,9 @@ enum class SeedStream : std::uint64_t {
   validation_candidates = 5,
   test_candidates = 6,
   train_epoch = 1000,  ///< + epoch number
+  /// + rank * 1,000,000 + epoch: torch's global generator (dropout) of data-parallel ranks
+  /// other than 0, reseeded every epoch so that ranks draw independent masks, resumably.
+  rank_epoch = 1000000,
 };
 
 /// SplitMix64 of (seed, stream): a well-mixed 64-bit seed (Steele et al. 2014).
