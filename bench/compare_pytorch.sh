@@ -7,6 +7,8 @@
 # the GEMM peak with each side's Linear-layer FLOP rate as a fraction of it.
 #
 #   bench/compare_pytorch.sh [build-dir]     (BATCHES=48, a whole epoch, by default)
+#   BLAS=openblas-pthread bench/compare_pytorch.sh   # both sides on another of Debian's OpenBLAS
+#                                                    # builds (LD_LIBRARY_PATH), default: the system's
 # Needs: apt-get install python3-torch python3-sklearn python3-numpy
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -15,6 +17,13 @@ batches="${BATCHES:-48}"  # 48 batches of 4096: a whole ml-100k epoch
 reference="${RECSYS_REFERENCE:-../shared/reference/pytorch_baseline.py}"
 export RECSYS_DATA_DIR="${RECSYS_DATA_DIR:-$(cd .. && pwd)/shared/data}"
 cmake --build "$build" --target recsys-bench-train > /dev/null
+if [ -n "${BLAS:-}" ]; then
+  export LD_LIBRARY_PATH="/usr/lib/$(gcc -print-multiarch)/$BLAS${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+fi
+echo "BLAS for both sides: $(python3 -c 'import ctypes.util, os, sys
+for d in os.environ.get("LD_LIBRARY_PATH", "").split(":") + ["/usr/lib/" + sys.argv[1]]:
+    p = os.path.join(d, "libblas.so.3")
+    if d and os.path.exists(p): print(os.path.realpath(p)); break' "$(gcc -print-multiarch)")"
 
 json_counter() {  # json_counter BENCHMARK_JSON NAME_PREFIX COUNTER
   python3 -c 'import json,sys

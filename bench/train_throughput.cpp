@@ -2,19 +2,22 @@
 // configs/movielens_<name>.toml: after a warm-up, each benchmark iteration trains a fixed
 // number of batches (RECSYS_BENCH_BATCHES, default 16) of 4096 examples, negative sampling
 // included. Reports samples/s and the process's peak RSS. RECSYS_BENCH_SET holds extra
-// config overrides ("training.prefetch=false").
+// config overrides ("training.prefetch=false"); RECSYS_BENCH_ITERATIONS (default 3) how many
+// such passes are timed.
 //
 //   build/bin/recsys-bench-train [--benchmark_filter=dcn]
 // Data: $RECSYS_DATA_DIR/ml-100k (default ../shared/data/ml-100k beside the source tree).
 #include <sys/resource.h>
 
 #include <cstdlib>
+#include <memory>
 #include <sstream>
 #include <string>
 #include <vector>
 
 #include <benchmark/benchmark.h>
 #include <spdlog/spdlog.h>
+#include <torch/csrc/autograd/profiler_legacy.h>
 #include <torch/torch.h>
 
 #include "recsys/core/pipeline.hpp"
@@ -93,18 +96,26 @@ void train_throughput(benchmark::State& state, const std::string& config_name) {
   const std::int64_t batches = env_int("RECSYS_BENCH_BATCHES", 16);
   trainer.train_epoch(data, 1, 4);  // warm-up: allocator, OpenMP and BLAS thread pools
   std::int64_t samples = 0, epoch = 2;
-  for (auto _ : state) samples += trainer.train_epoch(data, epoch++, batches).samples;
+  {
+    // RECSYS_BENCH_PROFILE=FILE: a Chrome trace of the timed passes (torch's legacy autograd
+    // profiler, one event per operator call); bench/profile_ops.py sums it by operator.
+    const char* trace = std::getenv("RECSYS_BENCH_PROFILE");
+    std::unique_ptr<torch::autograd::profiler::RecordProfile> profile;
+    if (trace && *trace) profile = std::make_unique<torch::autograd::profiler::RecordProfile>(std::string(trace));
+    for (auto _ : state) samples += trainer.train_epoch(data, epoch++, batches).samples;
+  }
   state.counters["samples_per_s"] = benchmark::Counter(static_cast<double>(samples), benchmark::Counter::kIsRate);
   // The Linear layers' share of the work, as a FLOP rate (compare with gemm_peak).
   state.counters["linear_gflops"] = benchmark::Counter(linear_flops_per_sample(*model) * static_cast<double>(samples) / 1e9,
                                                        benchmark::Counter::kIsRate);
   state.counters["peak_rss_mb"] = peak_rss_mb();
-  state.counters["threads"] = torch::get_num_threads();
+  state.counters["intra_op_threads"] = torch::get_num_threads();
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
+  recsys::core::configure_allocator();
   if (!std::getenv("RECSYS_DATA_DIR")) setenv("RECSYS_DATA_DIR", RECSYS_BENCH_DATA_ROOT, 0);
   recsys::core::configure_threads(0);
   spdlog::set_level(spdlog::level::warn);
@@ -112,7 +123,7 @@ int main(int argc, char** argv) {
   for (const char* name : {"mf", "neumf", "wide_deep", "dcn", "dcn_v2", "fm", "autoint"}) {
     benchmark::RegisterBenchmark(name, train_throughput, std::string(name))
         ->Unit(benchmark::kMillisecond)
-        ->Iterations(3)
+        ->Iterations(env_int("RECSYS_BENCH_ITERATIONS", 3))
         ->UseRealTime();
   }
   benchmark::Initialize(&argc, argv);

@@ -5,7 +5,6 @@
 #include <fstream>
 #include <iomanip>
 #include <sstream>
-#include <thread>
 
 #include <spdlog/spdlog.h>
 #include <torch/torch.h>
@@ -121,20 +120,19 @@ std::string metrics_line(const Evaluation& evaluation) {
 
 void log_runtime(const TrainerOptions& training, const LaunchEnvironment& launch) {
   // Ranks on one machine share its cores (as torchrun's OMP_NUM_THREADS): no oversubscription.
-  int threads = static_cast<int>(training.threads);
-  if (threads == 0 && launch.local_world_size > 1) {
-    threads = std::max(1, static_cast<int>(std::thread::hardware_concurrency()) / launch.local_world_size);
-  }
-  threads = configure_threads(threads);
+  configure_allocator();
+  const ThreadPlan threads = configure_threads(static_cast<int>(training.threads), launch.local_world_size);
   const BlasInfo blas = detect_blas();
   if (blas.family == "reference") {
     spdlog::warn("BLAS: {} is the reference BLAS, 10-20x slower on MLP models; select OpenBLAS "
                  "(apt-get install libopenblas0-pthread; update-alternatives --config libblas.so.3-x86_64-linux-gnu)",
                  blas.library);
   } else {
-    spdlog::info("BLAS: {} ({}{}), torch intra-op threads: {}", blas.family,
+    spdlog::info("BLAS: {} ({}{}), torch intra-op threads: {}{}", blas.family,
                  blas.library.empty() ? std::string("not mapped") : blas.library,
-                 blas.threads > 0 ? ", " + std::to_string(blas.threads) + " threads" : std::string(), threads);
+                 blas.threads > 0 ? ", " + std::to_string(blas.threads) + " threads" : std::string(),
+                 threads.intra_op,
+                 blas.own_thread_pool && threads.cores > 1 ? " (the BLAS's own pool runs the GEMMs on the cores)" : "");
   }
 }
 

@@ -1,7 +1,9 @@
 #include "recsys/core/runtime_info.hpp"
 
 #include <dlfcn.h>
+#include <malloc.h>
 
+#include <algorithm>
 #include <fstream>
 #include <thread>
 
@@ -23,6 +25,8 @@ BlasInfo detect_blas() {
       if (name.find("blas") == std::string::npos) continue;
       info.family = "openblas";
       info.library = path;
+      // Debian's variants live in openblas-pthread/, openblas-openmp/ and openblas-serial/.
+      info.own_thread_pool = path.find("openblas-pthread") != std::string::npos;
       break;
     }
     if (name.find("libmkl_rt") == 0) {
@@ -49,10 +53,27 @@ BlasInfo detect_blas() {
   return info;
 }
 
-int configure_threads(int threads) {
-  if (threads <= 0) threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  at::set_num_threads(threads);
-  return at::get_num_threads();
+void configure_allocator() {
+  mallopt(M_MMAP_THRESHOLD, 32 << 20);  // glibc's maximum on 64-bit; also fixes the threshold
+  mallopt(M_TRIM_THRESHOLD, 1 << 30);   // keep up to 1 GiB of free heap top
+}
+
+ThreadPlan configure_threads(int threads, int local_ranks) {
+  ThreadPlan plan;
+  const int hardware = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  plan.cores = threads > 0 ? threads : std::max(1, hardware / std::max(1, local_ranks));
+  const BlasInfo blas = detect_blas();
+  plan.intra_op = blas.own_thread_pool ? 1 : plan.cores;
+  at::set_num_threads(plan.intra_op);
+  plan.intra_op = at::get_num_threads();
+  if (blas.family == "openblas") {
+    using SetThreads = void (*)(int);
+    if (auto set = reinterpret_cast<SetThreads>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads"))) {
+      set(plan.cores);
+      plan.blas = plan.cores;
+    }
+  }
+  return plan;
 }
 
 }  // namespace recsys::core

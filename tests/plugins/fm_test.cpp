@@ -28,6 +28,25 @@ TEST(FMPairwiseTest, EqualsTheBruteForceSumOverAllPairs) {
   EXPECT_TRUE(torch::allclose(fm::pairwise_interaction(v), brute, 1e-12, 1e-12));
 }
 
+TEST(FMPairwiseTest, SplitFormHasTheBruteForceValueAndGradients) {
+  torch::manual_seed(12);
+  const auto f64 = torch::TensorOptions().dtype(torch::kFloat64).requires_grad(true);
+  const torch::Tensor v = torch::randn({6, 4, 3}, f64), w = torch::randn({5, 3}, f64);
+  const torch::Tensor x = torch::randn({6, 5}, torch::kFloat64);
+  const torch::Tensor all = torch::cat({v, x.unsqueeze(2) * w}, 1);  // the n = 9 factor vectors
+  torch::Tensor brute = torch::zeros({6}, torch::kFloat64);
+  for (int i = 0; i < 9; ++i) {
+    for (int j = i + 1; j < 9; ++j) brute += (all.select(1, i) * all.select(1, j)).sum(1);
+  }
+  const torch::Tensor split = fm::pairwise_interaction(v, x, w);
+  EXPECT_TRUE(torch::allclose(split, brute, 1e-12, 1e-12));
+  const torch::Tensor weights = torch::randn({6}, torch::kFloat64);  // a random upstream gradient
+  const auto expected = torch::autograd::grad({(brute * weights).sum()}, {v, w});
+  const auto actual = torch::autograd::grad({(split * weights).sum()}, {v, w});
+  EXPECT_TRUE(torch::allclose(actual[0], expected[0], 1e-12, 1e-12));
+  EXPECT_TRUE(torch::allclose(actual[1], expected[1], 1e-12, 1e-12));
+}
+
 TEST_F(FMTest, LogitIsBiasPlusLinearPlusPairwise) {
   auto model = make("embedding_dim = 3\n");
   auto p = model->named_parameters();

@@ -49,10 +49,10 @@ class FMModel final : public Model {
     torch::Tensor logits = linear_->forward(codes).sum({1, 2});
     if (continuous_linear_) {
       const torch::Tensor x = fields_.continuous(batch);  // [B, C]
-      v = torch::cat({v, x.unsqueeze(2) * continuous_factors_}, 1);
-      logits = logits + continuous_linear_->forward(x).squeeze(1);
+      logits = logits + continuous_linear_->forward(x).squeeze(1) + pairwise_interaction(v, x, continuous_factors_);
+    } else {
+      logits = logits + pairwise_interaction(v);
     }
-    logits = logits + pairwise_interaction(v);
     if (options_.include_bias) logits = logits + bias_;
     return logits;
   }
