@@ -1,6 +1,8 @@
 // The autoint model, loaded through the host's loader, and its interacting layer.
 #include <gtest/gtest.h>
 
+#include <cmath>
+
 #include <torch/torch.h>
 
 #include "interacting_layer.hpp"
@@ -41,6 +43,32 @@ TEST(AutoIntHeadsTest, AttentionKnownAnswer) {
   const torch::Tensor x = torch::tensor({{1.0f, 2.0f}, {3.0f, 4.0f}}).view({1, 2, 2});
   const torch::Tensor expected = torch::tensor({{2.76159416f, 3.96402758f}, {2.99505475f, 3.9993293f}}).view({1, 2, 2});
   EXPECT_TRUE(torch::allclose(layer->forward(x), expected, 1e-5, 1e-6));
+}
+
+/// The fused kernel against the tensor-op form: values and the gradients of q, k and v.
+void expect_fused_attention_matches(torch::ScalarType dtype, std::int64_t t, std::int64_t heads, std::int64_t dh,
+                                    double tolerance) {
+  torch::manual_seed(21);
+  const auto options = torch::TensorOptions().dtype(dtype).requires_grad(true);
+  const torch::Tensor q = torch::randn({5, t, heads * dh}, options), k = torch::randn({5, t, heads * dh}, options);
+  const torch::Tensor v = torch::randn({5, t, heads * dh}, options);
+  const torch::Tensor upstream = torch::randn({5, t, heads * dh}, torch::TensorOptions().dtype(dtype));
+  const double scale = 1.0 / std::sqrt(static_cast<double>(dh));
+  const torch::Tensor expected = autoint::attention_reference(q, k, v, heads, scale);
+  const torch::Tensor actual = autoint::multi_head_attention(q, k, v, heads, scale);
+  EXPECT_TRUE(torch::allclose(actual, expected, tolerance, tolerance));
+  const auto want = torch::autograd::grad({(expected * upstream).sum()}, {q, k, v});
+  const auto got = torch::autograd::grad({(actual * upstream).sum()}, {q, k, v});
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_TRUE(torch::allclose(got[i], want[i], tolerance, tolerance)) << "gradient " << i << "\n"
+                                                                          << (got[i] - want[i]).abs().max();
+  }
+}
+
+TEST(AutoIntHeadsTest, FusedAttentionEqualsTheTensorOpForm) {
+  expect_fused_attention_matches(torch::kFloat64, 8, 8, 8, 1e-12);  // ml-100k's shape
+  expect_fused_attention_matches(torch::kFloat64, 3, 2, 5, 1e-12);
+  expect_fused_attention_matches(torch::kFloat32, 8, 8, 8, 1e-5);
 }
 
 TEST_F(AutoIntTest, HeadsMustDivideTheEmbedding) {

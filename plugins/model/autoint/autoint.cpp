@@ -3,6 +3,7 @@
 // linear projection, as the reference does). Stacked interacting layers (multi-head
 // self-attention with residual connections) mix the tokens; one linear unit reads them all.
 #include "interacting_layer.hpp"
+#include "recsys/nn/dropout.hpp"
 #include "recsys/nn/feature_fields.hpp"
 #include "recsys/nn/field_embedding.hpp"
 #include "recsys/plugin.hpp"
@@ -64,7 +65,7 @@ class AutoIntModel final : public Model {
       layers_->push_back(InteractingLayer(d, options_.num_heads, options_.residual));
     }
     register_module("layers", layers_);
-    dropout_ = register_module("dropout", torch::nn::Dropout(options_.dropout));
+    dropout_ = register_module("dropout", nn::Dropout(options_.dropout));
     out_ = register_module("out", torch::nn::Linear(torch::nn::LinearOptions(tokens * d, 1).bias(options_.include_bias)));
   }
 
@@ -83,7 +84,7 @@ class AutoIntModel final : public Model {
   nn::FieldEmbedding embedding_{nullptr};
   torch::nn::Linear user_continuous_{nullptr}, item_continuous_{nullptr}, out_{nullptr};
   torch::nn::ModuleList layers_;
-  torch::nn::Dropout dropout_{nullptr};
+  nn::Dropout dropout_{nullptr};
 };
 
 }  // namespace recsys::autoint

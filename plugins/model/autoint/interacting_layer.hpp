@@ -10,20 +10,9 @@
 
 #include <torch/torch.h>
 
+#include "small_attention.hpp"
+
 namespace recsys::autoint {
-
-/// Splits the last dimension into heads: x float32 [B, F, D] -> [B, H, F, D / H]; head h
-/// holds columns [h * D/H, (h + 1) * D/H) of every field.
-inline torch::Tensor split_heads(const torch::Tensor& x, std::int64_t heads) {
-  const std::int64_t b = x.size(0), f = x.size(1), d = x.size(2);
-  return x.view({b, f, heads, d / heads}).transpose(1, 2);
-}
-
-/// Inverse of split_heads: [B, H, F, D / H] -> [B, F, D].
-inline torch::Tensor merge_heads(const torch::Tensor& x) {
-  const std::int64_t b = x.size(0), h = x.size(1), f = x.size(2), dh = x.size(3);
-  return x.transpose(1, 2).reshape({b, f, h * dh});
-}
 
 /// forward(x float32 [B, F, D]) -> float32 [B, F, D]. Parameters: 4 D^2 with residual
 /// (W_q, W_k, W_v, W_res, no biases as in the paper), 3 D^2 without.
@@ -40,14 +29,11 @@ class InteractingLayerImpl : public torch::nn::Module {
   }
 
   torch::Tensor forward(const torch::Tensor& x) {
-    const torch::Tensor q = split_heads(query_->forward(x), heads_);
-    const torch::Tensor k = split_heads(key_->forward(x), heads_);
-    const torch::Tensor v = split_heads(value_->forward(x), heads_);
-    const double scale = 1.0 / std::sqrt(static_cast<double>(q.size(3)));
-    const torch::Tensor attention = torch::softmax(torch::matmul(q, k.transpose(-2, -1)) * scale, -1);
-    torch::Tensor out = merge_heads(torch::matmul(attention, v));
+    const std::int64_t head_dim = x.size(2) / heads_;
+    const double scale = 1.0 / std::sqrt(static_cast<double>(head_dim));
+    torch::Tensor out = multi_head_attention(query_->forward(x), key_->forward(x), value_->forward(x), heads_, scale);
     if (residual_) out = out + residual_->forward(x);
-    return torch::relu(out);
+    return out.relu_();  // in place: neither the sum nor the attention keeps its output for backward
   }
 
  private:
