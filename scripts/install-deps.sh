@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Installs everything recsys needs to build and test on Debian 12, and makes OpenBLAS the
 # BLAS that libtorch calls: Debian's libtorch uses whatever libblas.so.3 the alternatives
-# system selects, and the reference BLAS makes the MLP models 10-20x slower. Of Debian's
-# OpenBLAS builds, the OpenMP one: it shares libtorch's OpenMP thread pool, where the pthread
-# build runs a second pool whose threads and OpenMP's spin against each other between calls
-# (2 cores: DCN-V2 15k -> 34k samples/s, AutoInt 10k -> 17k, for recsys and PyTorch alike).
+# system selects, and the reference BLAS makes the MLP models 10-20x slower. The pthread build
+# runs its own thread pool; recsys-host sizes it and torch's OpenMP pool so that they do not
+# spin against each other (core/src/runtime_info.cpp). To select the OpenMP build instead,
+# switch all three alternatives (libblas.so.3, liblapack.so.3 and libopenblas.so.0): its
+# libblas.so.3 loads libopenblas.so.0 through the symlink's directory, so switching only the
+# first mixes the two builds in one process.
 set -euo pipefail
 
 SUDO=""
@@ -19,7 +21,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   libcurl4-openssl-dev libarchive-dev libssl-dev
   libgloo-dev
-  libopenblas0-openmp
+  libopenblas0-pthread
 )
 missing=()
 for p in "${packages[@]}"; do
@@ -31,11 +33,14 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 arch="$(dpkg-architecture -qDEB_HOST_MULTIARCH 2>/dev/null || gcc -print-multiarch)"
-openblas="/usr/lib/${arch}/openblas-openmp/libblas.so.3"
+openblas="/usr/lib/${arch}/openblas-pthread/libblas.so.3"
 if [ -e "$openblas" ]; then
   $SUDO update-alternatives --quiet --set "libblas.so.3-${arch}" "$openblas"
 fi
-if [ -e "/usr/lib/${arch}/openblas-openmp/liblapack.so.3" ]; then
-  $SUDO update-alternatives --quiet --set "liblapack.so.3-${arch}" "/usr/lib/${arch}/openblas-openmp/liblapack.so.3"
+if [ -e "/usr/lib/${arch}/openblas-pthread/liblapack.so.3" ]; then
+  $SUDO update-alternatives --quiet --set "liblapack.so.3-${arch}" "/usr/lib/${arch}/openblas-pthread/liblapack.so.3"
+fi
+if update-alternatives --query "libopenblas.so.0-${arch}" > /dev/null 2>&1; then
+  $SUDO update-alternatives --quiet --set "libopenblas.so.0-${arch}" "/usr/lib/${arch}/openblas-pthread/libopenblas.so.0"
 fi
 echo "install-deps: BLAS is $(readlink -f "/usr/lib/${arch}/libblas.so.3")"

@@ -25,8 +25,6 @@ BlasInfo detect_blas() {
       if (name.find("blas") == std::string::npos) continue;
       info.family = "openblas";
       info.library = path;
-      // Debian's variants live in openblas-pthread/, openblas-openmp/ and openblas-serial/.
-      info.own_thread_pool = path.find("openblas-pthread") != std::string::npos;
       break;
     }
     if (name.find("libmkl_rt") == 0) {
@@ -43,6 +41,13 @@ BlasInfo detect_blas() {
       info.family = "reference";
       info.library = path;
     }
+  }
+  // Debian's OpenBLAS builds live in openblas-pthread/, openblas-openmp/ and
+  // openblas-serial/. Any pthread one mapped (also behind another build's libblas.so.3, see
+  // scripts/install-deps.sh) runs its own pool.
+  std::ifstream all_maps("/proc/self/maps");
+  while (std::getline(all_maps, line)) {
+    if (line.find("/openblas-pthread/") != std::string::npos) info.own_thread_pool = true;
   }
   if (info.family == "openblas") {
     using GetThreads = int (*)();
