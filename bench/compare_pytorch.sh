@@ -6,7 +6,7 @@
 # after a warm-up epoch. Prints one row per architecture: both samples/s and the ratio, and
 # the GEMM peak with each side's Linear-layer FLOP rate as a fraction of it.
 #
-#   bench/compare_pytorch.sh [build-dir]     (BATCHES=48, a whole epoch, by default)
+#   bench/compare_pytorch.sh [build-dir]     (BATCHES=48, a whole epoch, by default; ARCHS="mf fm" for some)
 #   BLAS=openblas-pthread bench/compare_pytorch.sh   # both sides on another of Debian's OpenBLAS
 #                                                    # builds (LD_LIBRARY_PATH), default: the system's
 # Needs: apt-get install python3-torch python3-sklearn python3-numpy
@@ -32,18 +32,24 @@ print(next(b[sys.argv[3]] for b in data["benchmarks"] if b["name"].startswith(sy
 }
 bench() { RECSYS_BENCH_BATCHES="$batches" "$build/bin/recsys-bench-train" --benchmark_format=json --benchmark_filter="$1" 2>/dev/null; }
 
+reference_log="${REFERENCE_LOG:-$(mktemp -t recsys-reference-XXXXXX.log)}"
+echo "reference stderr: $reference_log"
 peak=$(json_counter "$(bench '^gemm_peak')" gemm_peak gflops)
 printf "single-precision GEMM peak (2048^3 torch::mm, %s threads): %.1f GFLOP/s\n" "$(nproc)" "$peak"
 printf "%-14s %12s %12s %7s %16s\n" architecture "recsys/s" "pytorch/s" ratio "Linear FLOP/peak"
 declare -A names=([mf]=NeuralInnerProduct [neumf]=NeuralColabFilter [wide_deep]=WideAndDeep [dcn]=DCN
                   [dcn_v2]=DCNV2 [fm]=FactorizationMachines [autoint]=AutoInt)
-for arch in mf neumf wide_deep dcn dcn_v2 fm autoint; do
+for arch in ${ARCHS:-mf neumf wide_deep dcn dcn_v2 fm autoint}; do
   ours=$(bench "^${arch}/")
   ours_rate=$(json_counter "$ours" "$arch/" samples_per_s)
   ours_gflops=$(json_counter "$ours" "$arch/" linear_gflops)
-  theirs=$(/usr/bin/python3 "$reference" --model "${names[$arch]}" --epochs 4 --resample-negatives --no-val \
-           --no-ranking --threads "$(nproc)" --max-train-batches "$batches" 2>/dev/null |
-           python3 -c 'import json,sys; print(json.loads(sys.stdin.read())["samples_per_s_epochs2_N"])')
+  # A failed reference run is reported on its row; the others still run.
+  if ! theirs=$(/usr/bin/python3 "$reference" --model "${names[$arch]}" --epochs 4 --resample-negatives --no-val \
+                --no-ranking --threads "$(nproc)" --max-train-batches "$batches" 2>>"$reference_log" |
+                python3 -c 'import json,sys; print(json.loads(sys.stdin.read())["samples_per_s_epochs2_N"])' 2>/dev/null); then
+    printf "%-14s %12.0f %12s (reference run failed: see %s)\n" "$arch" "$ours_rate" "-" "$reference_log"
+    continue
+  fi
   python3 -c 'import sys
 arch, ours, theirs, gflops, peak = sys.argv[1], *map(float, sys.argv[2:])
 print(f"{arch:<14} {ours:12,.0f} {theirs:12,.0f} {ours / theirs:6.2f}x {100 * gflops / peak:15.0f}%")' \
