@@ -118,11 +118,12 @@ std::string metrics_line(const Evaluation& evaluation) {
   return line.str();
 }
 
-void log_runtime(const TrainerOptions& training, const LaunchEnvironment& launch) {
+/// Process-wide settings (heap, threads), then a log line of the BLAS and thread counts.
+void configure_runtime(const TrainerOptions& training, const LaunchEnvironment& launch) {
   // Ranks on one machine share its cores (as torchrun's OMP_NUM_THREADS): no oversubscription.
   configure_allocator();
   const ThreadPlan threads = configure_threads(static_cast<int>(training.threads), launch.local_world_size);
-  const BlasInfo blas = detect_blas();
+  const BlasInfo& blas = threads.blas_info;
   if (blas.family == "reference") {
     spdlog::warn("BLAS: {} is the reference BLAS, 10-20x slower on MLP models; select OpenBLAS "
                  "(apt-get install libopenblas0-pthread; update-alternatives --config libblas.so.3-x86_64-linux-gnu)",
@@ -288,7 +289,7 @@ RunOutcome run_pipeline(const PipelineConfig& config, PluginRegistry& registry,
   }
   // Only rank 0 writes: the run directory, checkpoints, MLflow and the summary.
   const bool writer = launch.rank == 0;
-  log_runtime(p.training, launch);
+  configure_runtime(p.training, launch);
   LoadedPipeline loaded = load_pipeline(p, config, registry);
   const TrainingData& data = loaded.data;
   spdlog::info("model {}:\n{}", p.model_name, model_summary(*loaded.model, p.model_name));

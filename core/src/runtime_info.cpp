@@ -14,40 +14,34 @@ namespace recsys::core {
 BlasInfo detect_blas() {
   BlasInfo info;
   info.family = "unknown";
+  bool decided = false;  // an optimized BLAS was found; only the pthread check goes on
   std::ifstream maps("/proc/self/maps");
   std::string line;
   while (std::getline(maps, line)) {
     const auto slash = line.find('/');
     if (slash == std::string::npos) continue;
     const std::string path = line.substr(slash);
+    // Debian's OpenBLAS builds live in openblas-pthread/, openblas-openmp/ and
+    // openblas-serial/. Any pthread one mapped (also behind another build's libblas.so.3, see
+    // scripts/install-deps.sh) runs its own pool.
+    if (path.find("/openblas-pthread/") != std::string::npos) info.own_thread_pool = true;
+    if (decided) continue;
     const auto name = path.substr(path.rfind('/') + 1);
+    const auto found = [&](const char* family) {
+      info.family = family;
+      info.library = path;
+      decided = true;
+    };
     if (name.find("libopenblas") == 0 || path.find("/openblas") != std::string::npos) {
-      if (name.find("blas") == std::string::npos) continue;
-      info.family = "openblas";
-      info.library = path;
-      break;
-    }
-    if (name.find("libmkl_rt") == 0) {
-      info.family = "mkl";
-      info.library = path;
-      break;
-    }
-    if (name.find("libblis") == 0) {
-      info.family = "blis";
-      info.library = path;
-      break;
-    }
-    if (name.find("libblas.so") == 0) {  // the reference BLAS unless it is a symlink to another
+      if (name.find("blas") != std::string::npos) found("openblas");
+    } else if (name.find("libmkl_rt") == 0) {
+      found("mkl");
+    } else if (name.find("libblis") == 0) {
+      found("blis");
+    } else if (name.find("libblas.so") == 0) {  // the reference BLAS unless it is a symlink to another
       info.family = "reference";
       info.library = path;
     }
-  }
-  // Debian's OpenBLAS builds live in openblas-pthread/, openblas-openmp/ and
-  // openblas-serial/. Any pthread one mapped (also behind another build's libblas.so.3, see
-  // scripts/install-deps.sh) runs its own pool.
-  std::ifstream all_maps("/proc/self/maps");
-  while (std::getline(all_maps, line)) {
-    if (line.find("/openblas-pthread/") != std::string::npos) info.own_thread_pool = true;
   }
   if (info.family == "openblas") {
     using GetThreads = int (*)();
@@ -67,7 +61,8 @@ ThreadPlan configure_threads(int threads, int local_ranks) {
   ThreadPlan plan;
   const int hardware = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   plan.cores = threads > 0 ? threads : std::max(1, hardware / std::max(1, local_ranks));
-  const BlasInfo blas = detect_blas();
+  plan.blas_info = detect_blas();
+  const BlasInfo& blas = plan.blas_info;
   plan.intra_op = blas.own_thread_pool ? 1 : plan.cores;
   at::set_num_threads(plan.intra_op);
   plan.intra_op = at::get_num_threads();
@@ -75,7 +70,7 @@ ThreadPlan configure_threads(int threads, int local_ranks) {
     using SetThreads = void (*)(int);
     if (auto set = reinterpret_cast<SetThreads>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads"))) {
       set(plan.cores);
-      plan.blas = plan.cores;
+      plan.blas = plan.blas_info.threads = plan.cores;
     }
   }
   return plan;

@@ -134,8 +134,6 @@ void restore(torch::nn::Module& model, const std::vector<torch::Tensor>& state) 
 
 }  // namespace
 
-torch::Device training_device(const TrainerOptions& options) { return torch::Device(options.device); }
-
 Trainer::Trainer(TrainerOptions options, std::shared_ptr<Model> model, std::shared_ptr<Loss> loss,
                  std::shared_ptr<Sampler> sampler, std::vector<NamedMetric> metrics,
                  EarlyStoppingOptions early_stopping, std::shared_ptr<ProcessGroup> group)
@@ -146,7 +144,7 @@ Trainer::Trainer(TrainerOptions options, std::shared_ptr<Model> model, std::shar
       metrics_(std::move(metrics)),
       early_stopping_(std::move(early_stopping)),
       group_(group && group->world_size() > 1 ? std::move(group) : nullptr),
-      device_(training_device(options_)) {
+      device_(options_.device) {
   // The model moves once, before the optimizer takes its parameters.
   model_->to(device_);
   if (group_) group_->broadcast_module(*model_);
@@ -188,28 +186,26 @@ torch::Tensor Trainer::score_chunk(const Examples& examples, const TrainingData&
 }
 
 torch::Tensor Trainer::score(const EvaluationSet& set, const TrainingData& data) {
-  const int ranks = group_ ? group_->world_size() : 1, rank = group_ ? group_->rank() : 0;
+  const int ranks = group_->world_size(), rank = group_->rank();
   std::vector<torch::Tensor> mine;
-  std::vector<std::int64_t> rows_of_rank(static_cast<std::size_t>(ranks), 0);
-  std::int64_t chunk = 0;
+  std::vector<std::int64_t> chunk_rows, rows_of_rank(static_cast<std::size_t>(ranks), 0);
   set.for_each_chunk(options_.eval_batch_size, [&](const Examples& examples, const torch::Tensor&) {
-    const int owner = static_cast<int>(chunk++ % ranks);
+    const auto owner = static_cast<int>(chunk_rows.size() % static_cast<std::size_t>(ranks));
+    chunk_rows.push_back(examples.size());
     rows_of_rank[static_cast<std::size_t>(owner)] += examples.size();
     if (owner == rank) mine.push_back(score_chunk(examples, data));
   });
-  torch::Tensor local = mine.empty() ? torch::empty({0}, torch::kFloat32) : torch::cat(mine);
-  if (!group_) return local;
+  const torch::Tensor local = mine.empty() ? torch::empty({0}, torch::kFloat32) : torch::cat(mine);
   // all_gather puts rank 0's rows first; put them back in chunk order.
   const torch::Tensor gathered = group_->all_gather(local, rows_of_rank);
   std::vector<std::int64_t> offset_of_rank(static_cast<std::size_t>(ranks), 0);
   for (int r = 1; r < ranks; ++r) offset_of_rank[r] = offset_of_rank[r - 1] + rows_of_rank[r - 1];
   std::vector<torch::Tensor> ordered;
-  chunk = 0;
-  set.for_each_chunk(options_.eval_batch_size, [&](const Examples& examples, const torch::Tensor&) {
-    const auto owner = static_cast<std::size_t>(chunk++ % ranks);
-    ordered.push_back(gathered.slice(0, offset_of_rank[owner], offset_of_rank[owner] + examples.size()));
-    offset_of_rank[owner] += examples.size();
-  });
+  for (std::size_t c = 0; c < chunk_rows.size(); ++c) {
+    std::int64_t& offset = offset_of_rank[c % static_cast<std::size_t>(ranks)];
+    ordered.push_back(gathered.slice(0, offset, offset + chunk_rows[c]));
+    offset += chunk_rows[c];
+  }
   return ordered.empty() ? local : torch::cat(ordered);
 }
 

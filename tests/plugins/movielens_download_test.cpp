@@ -106,6 +106,17 @@ std::string fixture_zip() {
   return make_zip(files);
 }
 
+/// The MD5 of `bytes`, from coreutils' md5sum (an oracle independent of the plugin's OpenSSL).
+std::string md5_of(const std::string& bytes) {
+  test::TempDir scratch;
+  const fs::path file = scratch.write("a.zip", bytes);
+  FILE* p = popen(("md5sum '" + file.string() + "'").c_str(), "r");
+  char out[64] = {};
+  fgets(out, sizeof out, p);
+  pclose(p);
+  return std::string(out, 32);
+}
+
 class MovieLensDownloadTest : public ::testing::Test {
  protected:
   /// Loads variant 100k from <root>/ml-100k with download on; `extra` adds keys.
@@ -125,17 +136,9 @@ class MovieLensDownloadTest : public ::testing::Test {
 
 TEST_F(MovieLensDownloadTest, AVerifiedArchiveIsUnpackedIntoPlaceAndLoads) {
   const std::string zip = fixture_zip();
-  test::TempDir scratch;
-  const fs::path file = scratch.write("a.zip", zip);
   LoopbackServer server({{"/ml-100k.zip", zip}});
   // The published MD5 is for the real archive; this test's archive gets its own checksum.
-  const std::string md5 = [&] {
-    FILE* p = popen(("md5sum '" + file.string() + "'").c_str(), "r");
-    char out[64] = {};
-    fgets(out, sizeof out, p);
-    pclose(p);
-    return std::string(out, 32);
-  }();
+  const std::string md5 = md5_of(zip);
   InteractionData d = load(server.base_url(), "checksum = \"md5:" + md5 + "\"\n");
   EXPECT_EQ(d.num_interactions(), 3);
   EXPECT_EQ(leftovers(), (std::vector<std::string>{"ml-100k"})) << "no temporary file is left behind";
@@ -146,16 +149,10 @@ TEST_F(MovieLensDownloadTest, AVerifiedArchiveIsUnpackedIntoPlaceAndLoads) {
 
 TEST_F(MovieLensDownloadTest, AFolderWithSomeOfTheFilesIsCompleted) {
   const std::string zip = fixture_zip();
-  test::TempDir scratch;
-  const fs::path file = scratch.write("a.zip", zip);
   LoopbackServer server({{"/ml-100k.zip", zip}});
-  FILE* p = popen(("md5sum '" + file.string() + "'").c_str(), "r");
-  char out[64] = {};
-  fgets(out, sizeof out, p);
-  pclose(p);
   fs::create_directories(root.path() / "ml-100k");
   std::ofstream(root.path() / "ml-100k" / "u.data") << "truncated";
-  EXPECT_EQ(load(server.base_url(), "checksum = \"md5:" + std::string(out, 32) + "\"\n").num_interactions(), 3);
+  EXPECT_EQ(load(server.base_url(), "checksum = \"md5:" + md5_of(zip) + "\"\n").num_interactions(), 3);
   EXPECT_EQ(leftovers(), (std::vector<std::string>{"ml-100k"}));
 }
 
@@ -175,15 +172,9 @@ TEST_F(MovieLensDownloadTest, AChecksumMismatchIsAnErrorAndLeavesNothing) {
 
 TEST_F(MovieLensDownloadTest, AnEntryEscapingTheFolderIsRefused) {
   const std::string zip = make_zip({{"ml-100k/u.data", "1\t1\t5\t1\n"}, {"ml-100k/../../evil", "x"}});
-  test::TempDir scratch;
-  const fs::path file = scratch.write("a.zip", zip);
   LoopbackServer server({{"/ml-100k.zip", zip}});
-  FILE* p = popen(("md5sum '" + file.string() + "'").c_str(), "r");
-  char out[64] = {};
-  fgets(out, sizeof out, p);
-  pclose(p);
   try {
-    load(server.base_url(), "checksum = \"md5:" + std::string(out, 32) + "\"\n");
+    load(server.base_url(), "checksum = \"md5:" + md5_of(zip) + "\"\n");
     FAIL() << "expected an error";
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("escapes the data directory"), std::string::npos) << e.what();

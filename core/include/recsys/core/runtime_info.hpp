@@ -31,6 +31,7 @@ struct ThreadPlan {
   int cores = 1;     ///< the budget: `[training] threads`, or cores / ranks on this machine
   int intra_op = 1;  ///< torch's intra-op (OpenMP) threads
   int blas = -1;     ///< OpenBLAS threads (-1: not OpenBLAS, left alone)
+  BlasInfo blas_info;  ///< the BLAS the plan was made for (`threads`: as the plan set them)
 };
 
 /// Gives the process `threads` cores (<= 0: hardware threads / `local_ranks`). With a BLAS

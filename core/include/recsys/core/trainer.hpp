@@ -87,9 +87,6 @@ struct TrainResult {
   Evaluation test;
 };
 
-/// The torch device `TrainerOptions::device` names (validated by from_config).
-torch::Device training_device(const TrainerOptions& options);
-
 /// Deep copy of every parameter and buffer (to restore the best epoch later).
 std::vector<torch::Tensor> snapshot_state(const torch::nn::Module& model);
 
@@ -152,8 +149,8 @@ class Trainer {
   const SideFeatures& item_features(const TrainingData& data);
   /// The model's scores (float32 [n], on the CPU) of one evaluation chunk.
   torch::Tensor score_chunk(const Examples& examples, const TrainingData& data);
-  /// The scores of every row of `set` in the set's order, each rank scoring every
-  /// world_size-th chunk, all-gathered.
+  /// Under data parallelism: the scores of every row of `set` in the set's order, each rank
+  /// scoring every world_size-th chunk, all-gathered.
   torch::Tensor score(const EvaluationSet& set, const TrainingData& data);
 
   std::shared_ptr<ProcessGroup> group_;
