@@ -126,6 +126,8 @@ int main(int argc, char** argv) {
         ->Iterations(env_int("RECSYS_BENCH_ITERATIONS", 3))
         ->UseRealTime();
   }
+  const recsys::core::BlasInfo blas = recsys::core::detect_blas();
+  benchmark::AddCustomContext("blas", blas.family + (blas.core.empty() ? "" : " " + blas.core + " kernels"));
   benchmark::Initialize(&argc, argv);
   benchmark::RunSpecifiedBenchmarks();
   benchmark::Shutdown();

@@ -129,11 +129,20 @@ void configure_runtime(const TrainerOptions& training, const LaunchEnvironment& 
                  "(apt-get install libopenblas0-pthread; update-alternatives --config libblas.so.3-x86_64-linux-gnu)",
                  blas.library);
   } else {
-    spdlog::info("BLAS: {} ({}{}), torch intra-op threads: {}{}", blas.family,
+    std::string kernels;
+    if (!blas.core.empty()) kernels = ", " + blas.core + " kernels";
+    if (!blas.core_from_environment.empty()) kernels += " from OPENBLAS_CORETYPE";
+    spdlog::info("BLAS: {} ({}{}{}), torch intra-op threads: {}{}", blas.family,
                  blas.library.empty() ? std::string("not mapped") : blas.library,
-                 blas.threads > 0 ? ", " + std::to_string(blas.threads) + " threads" : std::string(),
+                 blas.threads > 0 ? ", " + std::to_string(blas.threads) + " threads" : std::string(), kernels,
                  threads.intra_op,
                  blas.own_thread_pool && threads.cores > 1 ? " (the BLAS's own pool runs the GEMMs on the cores)" : "");
+    const std::string faster = faster_openblas_core(blas.core, cpu_vector_support());
+    if (!blas.core_from_environment.empty() && !faster.empty()) {
+      spdlog::warn("BLAS: OPENBLAS_CORETYPE={} holds OpenBLAS to its AVX2 kernels on this AVX-512 CPU; unset it to let "
+                   "OpenBLAS pick its {} kernels (2048^3 sgemm: 235 -> 451 GFLOP/s on this project's AMD machine)",
+                   blas.core_from_environment, faster);
+    }
   }
 }
 

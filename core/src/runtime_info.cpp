@@ -2,8 +2,10 @@
 
 #include <dlfcn.h>
 #include <malloc.h>
+#include <strings.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <fstream>
 #include <thread>
 
@@ -48,8 +50,27 @@ BlasInfo detect_blas() {
     if (auto get = reinterpret_cast<GetThreads>(dlsym(RTLD_DEFAULT, "openblas_get_num_threads"))) {
       info.threads = get();
     }
+    using GetCore = char* (*)();
+    if (auto get = reinterpret_cast<GetCore>(dlsym(RTLD_DEFAULT, "openblas_get_corename"))) info.core = get();
+    if (const char* forced = std::getenv("OPENBLAS_CORETYPE")) info.core_from_environment = forced;
   }
   return info;
+}
+
+CpuVectorSupport cpu_vector_support() {
+  __builtin_cpu_init();
+  CpuVectorSupport cpu;
+  // libgcc's checks include the OS's XSAVE support of the AVX-512 registers.
+  cpu.avx512 = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+               __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl");
+  cpu.avx512_bf16 = cpu.avx512 && __builtin_cpu_supports("avx512bf16");
+  return cpu;
+}
+
+std::string faster_openblas_core(const std::string& core, const CpuVectorSupport& cpu) {
+  const bool avx2_kernels = strcasecmp(core.c_str(), "Haswell") == 0 || strcasecmp(core.c_str(), "Zen") == 0;
+  if (!avx2_kernels || !cpu.avx512) return "";
+  return cpu.avx512_bf16 ? "Cooperlake" : "SkylakeX";
 }
 
 void configure_allocator() {

@@ -4,6 +4,7 @@
 #include <dlfcn.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <thread>
 
 #include <ATen/Parallel.h>
@@ -37,6 +38,30 @@ TEST(ThreadPlanTest, DefaultSharesTheHardwareAmongLocalRanks) {
   EXPECT_EQ(core::configure_threads(0, 1).cores, hardware);
   EXPECT_EQ(core::configure_threads(0, 2).cores, std::max(1, hardware / 2));
   EXPECT_EQ(core::configure_threads(0, 4 * hardware).cores, 1);
+}
+
+TEST(OpenBlasCoreTest, AvxTwoKernelsOnAnAvx512CpuHaveAFasterSet) {
+  const core::CpuVectorSupport avx2_only{false, false}, avx512{true, false}, avx512_bf16{true, true};
+  EXPECT_EQ(core::faster_openblas_core("Haswell", avx512), "SkylakeX");
+  EXPECT_EQ(core::faster_openblas_core("Zen", avx512_bf16), "Cooperlake");
+  EXPECT_EQ(core::faster_openblas_core("haswell", avx512_bf16), "Cooperlake");  // as OPENBLAS_CORETYPE spells it
+  // The choice stands: no AVX-512, or already AVX-512 kernels, or older kernels than AVX2's.
+  EXPECT_EQ(core::faster_openblas_core("Haswell", avx2_only), "");
+  EXPECT_EQ(core::faster_openblas_core("SkylakeX", avx512_bf16), "");
+  EXPECT_EQ(core::faster_openblas_core("Cooperlake", avx512_bf16), "");
+  EXPECT_EQ(core::faster_openblas_core("Sandybridge", avx512), "");
+  EXPECT_EQ(core::faster_openblas_core("", avx512), "");
+}
+
+TEST(OpenBlasCoreTest, DetectionNamesTheKernelsOpenBlasRuns) {
+  const core::BlasInfo blas = core::detect_blas();
+  if (blas.family != "openblas") GTEST_SKIP() << "not OpenBLAS: " << blas.family;
+  using GetCore = char* (*)();
+  auto get = reinterpret_cast<GetCore>(dlsym(RTLD_DEFAULT, "openblas_get_corename"));
+  ASSERT_NE(get, nullptr);
+  EXPECT_EQ(blas.core, get());
+  const char* forced = std::getenv("OPENBLAS_CORETYPE");
+  EXPECT_EQ(blas.core_from_environment, forced ? forced : "");
 }
 
 }  // namespace
