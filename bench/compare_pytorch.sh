@@ -9,6 +9,8 @@
 #   bench/compare_pytorch.sh [build-dir]     (BATCHES=48, a whole epoch, by default; ARCHS="mf fm" for some)
 #   BLAS=openblas-pthread bench/compare_pytorch.sh   # both sides on another of Debian's OpenBLAS
 #                                                    # builds (LD_LIBRARY_PATH), default: the system's
+#   env -u OPENBLAS_CORETYPE bench/compare_pytorch.sh  # both sides on the kernels OpenBLAS picks for
+#                                                    # this CPU when the environment pins a kernel set
 # Needs: apt-get install python3-torch python3-sklearn python3-numpy
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -32,9 +34,12 @@ print(next(b[sys.argv[3]] for b in data["benchmarks"] if b["name"].startswith(sy
 }
 bench() { RECSYS_BENCH_BATCHES="$batches" "$build/bin/recsys-bench-train" --benchmark_format=json --benchmark_filter="$1" 2>/dev/null; }
 
+peak_json="$(bench '^gemm_peak')"
+echo "OpenBLAS kernels for both sides: ${OPENBLAS_CORETYPE:+OPENBLAS_CORETYPE=}${OPENBLAS_CORETYPE:-chosen by OpenBLAS}" \
+     "(recsys runs: $(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["context"].get("blas", "?"))' "$peak_json"))"
 reference_log="${REFERENCE_LOG:-$(mktemp -t recsys-reference-XXXXXX.log)}"
 echo "reference stderr: $reference_log"
-peak=$(json_counter "$(bench '^gemm_peak')" gemm_peak gflops)
+peak=$(json_counter "$peak_json" gemm_peak gflops)
 printf "single-precision GEMM peak (2048^3 torch::mm, %s threads): %.1f GFLOP/s\n" "$(nproc)" "$peak"
 printf "%-14s %12s %12s %7s %16s\n" architecture "recsys/s" "pytorch/s" ratio "Linear FLOP/peak"
 declare -A names=([mf]=NeuralInnerProduct [neumf]=NeuralColabFilter [wide_deep]=WideAndDeep [dcn]=DCN

@@ -45,10 +45,10 @@ class InnerProductModel final : public Model {
     item_ = register_module("item", nn::SideEncoder(schema.item, options_.embedding_dim, options_.use_features,
                                                     options_.init_std, options_.exclude_fields));
     if (options_.include_bias) {
-      user_bias_ = register_module("user_bias", torch::nn::Embedding(schema.user.num_ids, 1));
-      item_bias_ = register_module("item_bias", torch::nn::Embedding(schema.item.num_ids, 1));
-      nn::init_embedding(user_bias_, options_.init_std);
-      nn::init_embedding(item_bias_, options_.init_std);
+      user_bias_ = register_module("user_bias", nn::Embedding(schema.user.num_ids, 1));
+      item_bias_ = register_module("item_bias", nn::Embedding(schema.item.num_ids, 1));
+      nn::init_embedding(*user_bias_, options_.init_std);
+      nn::init_embedding(*item_bias_, options_.init_std);
       bias_ = register_parameter("bias", torch::zeros({1}));
     }
   }
@@ -67,7 +67,7 @@ class InnerProductModel final : public Model {
  private:
   InnerProductOptions options_;
   nn::SideEncoder user_{nullptr}, item_{nullptr};
-  torch::nn::Embedding user_bias_{nullptr}, item_bias_{nullptr};
+  nn::Embedding user_bias_{nullptr}, item_bias_{nullptr};
   torch::Tensor bias_;
 };
 

@@ -65,10 +65,10 @@ class NeuMFModel final : public Model {
     mlp_ = register_module("mlp", nn::make_mlp(2 * options_.mlp_dim, options_.hidden_layers(), 0.0, &mlp_out));
     out_ = register_module("out", torch::nn::Linear(options_.mf_dim + mlp_out, 1));
     if (options_.include_bias) {
-      user_bias_ = register_module("user_bias", torch::nn::Embedding(schema.user.num_ids, 1));
-      item_bias_ = register_module("item_bias", torch::nn::Embedding(schema.item.num_ids, 1));
-      nn::init_embedding(user_bias_, options_.init_std);
-      nn::init_embedding(item_bias_, options_.init_std);
+      user_bias_ = register_module("user_bias", nn::Embedding(schema.user.num_ids, 1));
+      item_bias_ = register_module("item_bias", nn::Embedding(schema.item.num_ids, 1));
+      nn::init_embedding(*user_bias_, options_.init_std);
+      nn::init_embedding(*item_bias_, options_.init_std);
     }
   }
 
@@ -91,7 +91,7 @@ class NeuMFModel final : public Model {
   nn::SideEncoder gmf_user_{nullptr}, gmf_item_{nullptr}, mlp_user_{nullptr}, mlp_item_{nullptr};
   torch::nn::Sequential mlp_{nullptr};
   torch::nn::Linear out_{nullptr};
-  torch::nn::Embedding user_bias_{nullptr}, item_bias_{nullptr};
+  nn::Embedding user_bias_{nullptr}, item_bias_{nullptr};
 };
 
 }  // namespace recsys::neumf

@@ -10,6 +10,7 @@
 #include <torch/nn/modules/embedding.h>
 #include <torch/types.h>
 
+#include "recsys/nn/embedding.hpp"
 #include "recsys/nn/side_encoder.hpp"
 
 namespace recsys::nn {
@@ -26,8 +27,8 @@ class FieldEmbeddingImpl : public torch::nn::Module {
     for (std::size_t f = 1; f < cardinalities.size(); ++f) offsets[f] = offsets[f - 1] + cardinalities[f - 1];
     const std::int64_t rows = std::accumulate(cardinalities.begin(), cardinalities.end(), std::int64_t{0});
     offsets_ = register_buffer("offsets", torch::tensor(offsets, torch::kInt64).view({1, -1}));
-    table_ = register_module("table", torch::nn::Embedding(rows, dim));
-    init_embedding(table_, init_std);
+    table_ = register_module("table", Embedding(rows, dim));
+    init_embedding(*table_, init_std);
   }
 
   torch::Tensor forward(const torch::Tensor& codes) { return table_->forward(codes + offsets_); }
@@ -36,7 +37,7 @@ class FieldEmbeddingImpl : public torch::nn::Module {
 
  private:
   torch::Tensor offsets_;  // int64 [1, F]
-  torch::nn::Embedding table_{nullptr};
+  Embedding table_{nullptr};
 };
 TORCH_MODULE(FieldEmbedding);
 

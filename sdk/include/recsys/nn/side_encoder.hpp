@@ -13,15 +13,21 @@
 #include <torch/nn/modules/linear.h>
 #include <torch/nn/init.h>
 
+#include "recsys/nn/embedding.hpp"
 #include "recsys/schema.hpp"
 
 namespace recsys::nn {
 
 /// N(0, std^2) initialisation for embedding tables. torch's default N(0, 1) barely moves
 /// in a few hundred Adam steps; the NCF paper initialises with std 0.01.
-inline void init_embedding(torch::nn::Embedding& embedding, double std) {
+inline void init_embedding(torch::nn::EmbeddingImpl& embedding, double std) {
   torch::NoGradGuard no_grad;
-  torch::nn::init::normal_(embedding->weight, 0.0, std);
+  torch::nn::init::normal_(embedding.weight, 0.0, std);
+}
+/// The same for a module holder (torch::nn::Embedding or recsys::nn::Embedding).
+template <typename Impl>
+void init_embedding(torch::nn::ModuleHolder<Impl>& embedding, double std) {
+  init_embedding(*embedding, std);
 }
 
 /// One side's vector (user or item): its id embedding plus, when `use_features`, the
@@ -38,13 +44,13 @@ class SideEncoderImpl : public torch::nn::Module {
     auto excluded = [&](const std::string& name) {
       return std::find(exclude.begin(), exclude.end(), name) != exclude.end();
     };
-    id_ = register_module("id", torch::nn::Embedding(side.num_ids, dim));
-    init_embedding(id_, init_std);
+    id_ = register_module("id", Embedding(side.num_ids, dim));
+    init_embedding(*id_, init_std);
     if (!use_features) return;
     for (std::size_t k = 0; k < side.categorical.size(); ++k) {
       if (excluded(side.categorical[k].name)) continue;
-      torch::nn::Embedding embedding(side.categorical[k].cardinality, dim);
-      init_embedding(embedding, init_std);
+      Embedding embedding(side.categorical[k].cardinality, dim);
+      init_embedding(*embedding, init_std);
       categorical_->push_back(embedding);
       categorical_columns_.push_back(static_cast<std::int64_t>(k));
     }
@@ -66,7 +72,7 @@ class SideEncoderImpl : public torch::nn::Module {
                         const torch::Tensor& continuous) {
     torch::Tensor out = id_->forward(ids);
     for (std::size_t k = 0; k < categorical_->size(); ++k) {
-      out = out + categorical_[k]->as<torch::nn::Embedding>()->forward(
+      out = out + categorical_[k]->as<Embedding>()->forward(
                       categorical.select(1, categorical_columns_[k]));
     }
     if (continuous_) {
@@ -78,7 +84,7 @@ class SideEncoderImpl : public torch::nn::Module {
   }
 
  private:
-  torch::nn::Embedding id_{nullptr};
+  Embedding id_{nullptr};
   torch::nn::ModuleList categorical_;
   std::vector<std::int64_t> categorical_columns_;
   torch::nn::Linear continuous_{nullptr};
