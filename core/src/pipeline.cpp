@@ -134,7 +134,7 @@ void configure_runtime(const TrainerOptions& training, const LaunchEnvironment& 
     if (!blas.core_from_environment.empty()) kernels += " from OPENBLAS_CORETYPE";
     spdlog::info("BLAS: {} ({}{}{}), torch intra-op threads: {}{}", blas.family,
                  blas.library.empty() ? std::string("not mapped") : blas.library,
-                 blas.threads > 0 ? ", " + std::to_string(blas.threads) + " threads" : std::string(), kernels,
+                 blas.threads > 0 ? ", " + std::to_string(blas.threads) + (blas.threads == 1 ? " thread" : " threads") : std::string(), kernels,
                  threads.intra_op,
                  blas.own_thread_pool && threads.cores > 1 ? " (the BLAS's own pool runs the GEMMs on the cores)" : "");
     const std::string faster = faster_openblas_core(blas.core, cpu_vector_support());

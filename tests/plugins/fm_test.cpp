@@ -38,13 +38,31 @@ TEST(FMPairwiseTest, SplitFormHasTheBruteForceValueAndGradients) {
   for (int i = 0; i < 9; ++i) {
     for (int j = i + 1; j < 9; ++j) brute += (all.select(1, i) * all.select(1, j)).sum(1);
   }
-  const torch::Tensor split = fm::pairwise_interaction(v, x, w);
-  EXPECT_TRUE(torch::allclose(split, brute, 1e-12, 1e-12));
   const torch::Tensor weights = torch::randn({6}, torch::kFloat64);  // a random upstream gradient
   const auto expected = torch::autograd::grad({(brute * weights).sum()}, {v, w});
-  const auto actual = torch::autograd::grad({(split * weights).sum()}, {v, w});
-  EXPECT_TRUE(torch::allclose(actual[0], expected[0], 1e-12, 1e-12));
-  EXPECT_TRUE(torch::allclose(actual[1], expected[1], 1e-12, 1e-12));
+  // The tensor-operation definition and the fused autograd node.
+  for (const torch::Tensor& split : {fm::pairwise_interaction_reference(v, x, w), fm::pairwise_interaction(v, x, w)}) {
+    EXPECT_TRUE(torch::allclose(split, brute, 1e-12, 1e-12));
+    const auto actual = torch::autograd::grad({(split * weights).sum()}, {v, w});
+    EXPECT_TRUE(torch::allclose(actual[0], expected[0], 1e-12, 1e-12));
+    EXPECT_TRUE(torch::allclose(actual[1], expected[1], 1e-12, 1e-12));
+  }
+}
+
+TEST(FMPairwiseTest, FusedNodeGivesTheContinuousFeaturesGradientToo) {
+  torch::manual_seed(13);
+  const auto f64 = torch::TensorOptions().dtype(torch::kFloat64).requires_grad(true);
+  const torch::Tensor v = torch::randn({5, 3, 4}, f64), x = torch::randn({5, 2}, f64), w = torch::randn({2, 4}, f64);
+  const torch::Tensor all = torch::cat({v, x.unsqueeze(2) * w}, 1);  // n = 5 factor vectors
+  const torch::Tensor brute = fm::pairwise_interaction(all);
+  const torch::Tensor weights = torch::randn({5}, torch::kFloat64);
+  const auto expected = torch::autograd::grad({(brute * weights).sum()}, {v, x, w});
+  const auto actual = torch::autograd::grad({(fm::pairwise_interaction(v, x, w) * weights).sum()}, {v, x, w});
+  for (int i = 0; i < 3; ++i) EXPECT_TRUE(torch::allclose(actual[i], expected[i], 1e-12, 1e-12)) << "input " << i;
+  // float32, the model's type: within float rounding of the float64 value.
+  const torch::Tensor value32 = fm::pairwise_interaction(v.detach().to(torch::kFloat), x.detach().to(torch::kFloat),
+                                                         w.detach().to(torch::kFloat));
+  EXPECT_TRUE(torch::allclose(value32.to(torch::kFloat64), brute.detach(), 1e-5, 1e-5));
 }
 
 TEST_F(FMTest, LogitIsBiasPlusLinearPlusPairwise) {
