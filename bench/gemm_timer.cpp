@@ -4,7 +4,7 @@
 // profiler in the process to perturb its heap and caches (torch's profiler made some of
 // Wide&Deep's GEMMs look twice as slow as they run). Used by bench/matmul_efficiency.sh:
 //
-//   LD_PRELOAD=build/bench/librecsys-gemm-timer.so RECSYS_GEMM_TIMER_OUT=gemm.txt PROGRAM
+//   LD_PRELOAD=build/lib/librecsys-gemm-timer.so RECSYS_GEMM_TIMER_OUT=gemm.txt PROGRAM
 //   gemm.txt: "TRANSA TRANSB M N K CALLS SECONDS" per line (column-major, as BLAS sees it)
 #include <dlfcn.h>
 
@@ -43,9 +43,12 @@ Timings timings;
 
 }  // namespace
 
-extern "C" __attribute__((visibility("default"))) void sgemm_(const char* transa, const char* transb, const int* m, const int* n, const int* k,
-                       const float* alpha, const float* a, const int* lda, const float* b, const int* ldb,
-                       const float* beta, float* c, const int* ldc) {
+// Exported although the project builds with hidden visibility: it must interpose the BLAS's.
+extern "C" __attribute__((visibility("default"))) void sgemm_(const char* transa, const char* transb, const int* m,
+                                                              const int* n, const int* k, const float* alpha,
+                                                              const float* a, const int* lda, const float* b,
+                                                              const int* ldb, const float* beta, float* c,
+                                                              const int* ldc) {
   static const auto next = reinterpret_cast<Sgemm>(dlsym(RTLD_NEXT, "sgemm_"));
   if (!next) {
     std::fprintf(stderr, "recsys-gemm-timer: no sgemm_ after this library (is a BLAS loaded?)\n");

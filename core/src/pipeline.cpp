@@ -129,13 +129,11 @@ void configure_runtime(const TrainerOptions& training, const LaunchEnvironment& 
                  "(apt-get install libopenblas0-pthread; update-alternatives --config libblas.so.3-x86_64-linux-gnu)",
                  blas.library);
   } else {
-    std::string kernels;
-    if (!blas.core.empty()) kernels = ", " + blas.core + " kernels";
-    if (!blas.core_from_environment.empty()) kernels += " from OPENBLAS_CORETYPE";
-    spdlog::info("BLAS: {} ({}{}{}), torch intra-op threads: {}{}", blas.family,
-                 blas.library.empty() ? std::string("not mapped") : blas.library,
-                 blas.threads > 0 ? ", " + std::to_string(blas.threads) + (blas.threads == 1 ? " thread" : " threads") : std::string(), kernels,
-                 threads.intra_op,
+    std::string details = blas.library.empty() ? std::string("not mapped") : blas.library;
+    if (blas.threads > 0) details += ", " + std::to_string(blas.threads) + (blas.threads == 1 ? " thread" : " threads");
+    if (!blas.core.empty()) details += ", " + blas.core + " kernels";
+    if (!blas.core_from_environment.empty()) details += " from OPENBLAS_CORETYPE";
+    spdlog::info("BLAS: {} ({}), torch intra-op threads: {}{}", blas.family, details, threads.intra_op,
                  blas.own_thread_pool && threads.cores > 1 ? " (the BLAS's own pool runs the GEMMs on the cores)" : "");
     const std::string faster = faster_openblas_core(blas.core, cpu_vector_support());
     if (!blas.core_from_environment.empty() && !faster.empty()) {

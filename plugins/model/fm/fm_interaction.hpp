@@ -112,9 +112,10 @@ class PairwiseInteraction : public torch::autograd::Function<PairwiseInteraction
 };
 
 /// The pairwise term over [v_1..v_F, x_1 w_1, .., x_C w_C] (see pairwise_interaction_reference)
-/// through PairwiseInteraction. FM on ml-100k: F = 5 fields, C = 21 continuous features.
+/// through PairwiseInteraction on the CPU (the tensor form elsewhere). FM on ml-100k: F = 5 fields, C = 21 continuous features.
 /// `v`: float32 [B, F, k]; `x`: float32 [B, C]; `w`: float32 [C, k]. Returns float32 [B].
 inline torch::Tensor pairwise_interaction(const torch::Tensor& v, const torch::Tensor& x, const torch::Tensor& w) {
+  if (!v.device().is_cpu()) return pairwise_interaction_reference(v, x, w);  // the node's loops are CPU code
   return PairwiseInteraction::apply(v, x, w);
 }
 

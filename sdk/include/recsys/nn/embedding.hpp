@@ -57,7 +57,8 @@ class EmbeddingLookup : public torch::autograd::Function<EmbeddingLookup> {
 
 /// torch::nn::Embedding (same options, parameter `weight` [rows, dim], same checkpoints) whose
 /// backward is EmbeddingLookup's. Options that change the lookup (padding_idx, max_norm,
-/// scale_grad_by_freq, sparse) and indices that are not int64 go through torch's own forward.
+/// scale_grad_by_freq, sparse), indices that are not int64 and tables off the CPU go through
+/// torch's own forward.
 /// forward(indices int64 [*], values in [0, rows)) -> float32 [*, dim].
 class EmbeddingImpl : public torch::nn::EmbeddingImpl {
  public:
@@ -65,7 +66,7 @@ class EmbeddingImpl : public torch::nn::EmbeddingImpl {
 
   torch::Tensor forward(const torch::Tensor& indices) {
     const bool plain = !options.padding_idx() && !options.max_norm() && !options.scale_grad_by_freq() &&
-                       !options.sparse() && indices.scalar_type() == torch::kInt64;
+                       !options.sparse() && indices.scalar_type() == torch::kInt64 && weight.device().is_cpu();
     if (!plain) return torch::nn::EmbeddingImpl::forward(indices);
     return EmbeddingLookup::apply(weight, indices);
   }
