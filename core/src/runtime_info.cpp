@@ -11,6 +11,8 @@
 
 #include <ATen/Parallel.h>
 
+#include "recsys/parallel.hpp"
+
 namespace recsys::core {
 
 BlasInfo detect_blas() {
@@ -78,6 +80,18 @@ void configure_allocator() {
   mallopt(M_TRIM_THRESHOLD, 1 << 30);   // keep up to 1 GiB of free heap top
 }
 
+bool let_openblas_workers_sleep() {
+  if (std::getenv("OPENBLAS_THREAD_TIMEOUT")) return false;  // the user's setting
+  using Function = int (*)();
+  auto read_env = reinterpret_cast<Function>(dlsym(RTLD_DEFAULT, "openblas_read_env"));
+  auto shutdown = reinterpret_cast<Function>(dlsym(RTLD_DEFAULT, "blas_thread_shutdown_"));
+  if (!read_env || !shutdown) return false;
+  setenv("OPENBLAS_THREAD_TIMEOUT", "4", 0);
+  read_env();
+  shutdown();  // the pool restarts, with the new timeout, at the next threaded call
+  return true;
+}
+
 ThreadPlan configure_threads(int threads, int local_ranks) {
   ThreadPlan plan;
   const int hardware = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
@@ -87,6 +101,8 @@ ThreadPlan configure_threads(int threads, int local_ranks) {
   plan.intra_op = blas.own_thread_pool ? 1 : plan.cores;
   at::set_num_threads(plan.intra_op);
   plan.intra_op = at::get_num_threads();
+  set_compute_threads(plan.cores);
+  if (blas.own_thread_pool && blas.family == "openblas") let_openblas_workers_sleep();
   if (blas.family == "openblas") {
     using SetThreads = void (*)(int);
     if (auto set = reinterpret_cast<SetThreads>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads"))) {

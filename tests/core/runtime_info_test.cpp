@@ -8,8 +8,10 @@
 #include <thread>
 
 #include <ATen/Parallel.h>
+#include <torch/torch.h>
 
 #include "recsys/core/runtime_info.hpp"
+#include "recsys/parallel.hpp"
 
 namespace recsys {
 namespace {
@@ -30,6 +32,24 @@ TEST(ThreadPlanTest, ExplicitCountGoesToOneOfTheTwoPoolsAndTheBlas) {
   if (blas.family == "openblas") {
     EXPECT_EQ(plan.blas, 3);
     EXPECT_EQ(openblas_threads(), 3);
+  }
+}
+
+TEST(ThreadPlanTest, PluginsSeeTheBudgetAndOpenBlasWorkersSleep) {
+  core::configure_threads(3);
+  EXPECT_EQ(compute_threads(), 3);  // what recsys::parallel_for splits over
+  const core::BlasInfo blas = core::detect_blas();
+  if (blas.family == "openblas" && blas.own_thread_pool && dlsym(RTLD_DEFAULT, "openblas_read_env")) {
+    // The pool restarted with a 2^4-cycle spin (unless the environment had set one before).
+    const char* timeout = std::getenv("OPENBLAS_THREAD_TIMEOUT");
+    ASSERT_NE(timeout, nullptr);
+    using Getter = int (*)();
+    auto current = reinterpret_cast<Getter>(dlsym(RTLD_DEFAULT, "openblas_thread_timeout"));
+    ASSERT_NE(current, nullptr);
+    EXPECT_EQ(current(), std::atoi(timeout));
+    // A threaded GEMM after the restart still computes: a 256^3 product of ones.
+    const torch::Tensor product = torch::mm(torch::ones({256, 256}), torch::ones({256, 256}));
+    EXPECT_TRUE(torch::all(product == 256).item<bool>());
   }
 }
 

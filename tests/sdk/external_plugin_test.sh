@@ -25,7 +25,7 @@ host="$work/prefix/bin/recsys-host"
 export RECSYS_PLUGIN_PATH="$work/gmf/lib/recsys/plugins"
 echo "== recsys-host plugins"
 "$host" plugins | tee "$work/plugins.txt"
-grep -E "^model +gmf +0\.1\.0 +1\.0 +ok " "$work/plugins.txt"
+grep -E "^model +gmf +0\.1\.0 +1\.1 +ok " "$work/plugins.txt"
 grep -E "^model +neumf .* ok .*$work/prefix/lib/recsys/plugins/" "$work/plugins.txt"
 
 echo "== recsys-host plugins --check"

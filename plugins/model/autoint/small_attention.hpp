@@ -18,6 +18,8 @@
 #include <ATen/Parallel.h>
 #include <torch/torch.h>
 
+#include "recsys/parallel.hpp"
+
 namespace recsys::autoint {
 
 /// Splits the last dimension into heads: x float32 [B, F, D] -> [B, H, F, D / H]; head h
@@ -120,7 +122,7 @@ class SmallAttention : public torch::autograd::Function<SmallAttention> {
     AT_DISPATCH_FLOATING_TYPES(q.scalar_type(), "small_attention_forward", [&] {
       const scalar_t *pq = q.data_ptr<scalar_t>(), *pk = k.data_ptr<scalar_t>(), *pv = v.data_ptr<scalar_t>();
       scalar_t *po = out.data_ptr<scalar_t>(), *pa = a.data_ptr<scalar_t>();
-      at::parallel_for(0, b, 64, [&](std::int64_t begin, std::int64_t end) {
+      recsys::parallel_for(0, b, 256, [&](std::int64_t begin, std::int64_t end) {
         for (std::int64_t n = begin; n < end; ++n) {
           detail::attention_forward(pq + n * t * d, pk + n * t * d, pv + n * t * d, po + n * t * d,
                                     pa + n * heads * t * t, t, heads, dh, static_cast<scalar_t>(scale));
@@ -146,7 +148,7 @@ class SmallAttention : public torch::autograd::Function<SmallAttention> {
       const scalar_t *pq = q.data_ptr<scalar_t>(), *pk = k.data_ptr<scalar_t>(), *pv = v.data_ptr<scalar_t>();
       const scalar_t *pa = a.data_ptr<scalar_t>(), *pg = g.data_ptr<scalar_t>();
       scalar_t *pdq = dq.data_ptr<scalar_t>(), *pdk = dk.data_ptr<scalar_t>(), *pdv = dv.data_ptr<scalar_t>();
-      at::parallel_for(0, b, 64, [&](std::int64_t begin, std::int64_t end) {
+      recsys::parallel_for(0, b, 256, [&](std::int64_t begin, std::int64_t end) {
         std::vector<scalar_t> ds(static_cast<std::size_t>(t * t));
         for (std::int64_t n = begin; n < end; ++n) {
           const std::int64_t o = n * t * d;

@@ -54,12 +54,26 @@ struct ThreadPlan {
   BlasInfo blas_info;  ///< the BLAS the plan was made for (`threads`: as the plan set them)
 };
 
+/// OpenBLAS's pthread workers spin, calling sched_yield, for 2^28 cycles (about 0.1 s) after
+/// each call before they sleep, so between GEMMs they hold the cores that the run's own kernels
+/// (recsys::parallel_for) and the background epoch draw want (perf, AutoInt: 30% of the samples
+/// in sched_yield). Unless the user set OPENBLAS_THREAD_TIMEOUT, sets it to 4 (2^4 cycles),
+/// has OpenBLAS read its environment again (openblas_read_env) and stops its pool
+/// (blas_thread_shutdown_), which restarts with that timeout at the next threaded call, as
+/// OpenBLAS does after a fork. Measured on 2 cores: AutoInt 20.1k -> 24.7k samples/s with its
+/// attention split over both cores, DCN-V2 about +5%. Returns whether it changed the setting
+/// (false when the variable is already set, by the user or an earlier call, or without those
+/// OpenBLAS symbols).
+bool let_openblas_workers_sleep();
+
 /// Gives the process `threads` cores (<= 0: hardware threads / `local_ranks`). With a BLAS
 /// that runs its own pthread pool (Debian's openblas-pthread), the GEMMs get every core and
 /// torch's intra-op pool one thread: between parallel regions OpenMP's workers spin, and
 /// OpenBLAS's yield, so both pools at full size oversubscribe the cores (measured on
-/// 2 cores: DCN-V2 14.9k -> 28.7k samples/s). Otherwise torch gets every core and OpenBLAS
-/// (OpenMP build) the same count. Returns what was set.
+/// 2 cores: DCN-V2 14.9k -> 28.7k samples/s), and its idle workers sleep
+/// (let_openblas_workers_sleep). Otherwise torch gets every core and OpenBLAS (OpenMP build) the
+/// same count. recsys::compute_threads() reports the budget to plugins' own kernels. Returns
+/// what was set.
 ThreadPlan configure_threads(int threads, int local_ranks = 1);
 
 }  // namespace recsys::core
