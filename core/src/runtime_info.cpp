@@ -86,7 +86,7 @@ bool let_openblas_workers_sleep() {
   auto read_env = reinterpret_cast<Function>(dlsym(RTLD_DEFAULT, "openblas_read_env"));
   auto shutdown = reinterpret_cast<Function>(dlsym(RTLD_DEFAULT, "blas_thread_shutdown_"));
   if (!read_env || !shutdown) return false;
-  setenv("OPENBLAS_THREAD_TIMEOUT", "4", 0);
+  setenv("OPENBLAS_THREAD_TIMEOUT", "22", 0);
   read_env();
   shutdown();  // the pool restarts, with the new timeout, at the next threaded call
   return true;

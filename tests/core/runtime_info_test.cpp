@@ -40,7 +40,7 @@ TEST(ThreadPlanTest, PluginsSeeTheBudgetAndOpenBlasWorkersSleep) {
   EXPECT_EQ(compute_threads(), 3);  // what recsys::parallel_for splits over
   const core::BlasInfo blas = core::detect_blas();
   if (blas.family == "openblas" && blas.own_thread_pool && dlsym(RTLD_DEFAULT, "openblas_read_env")) {
-    // The pool restarted with a 2^4-cycle spin (unless the environment had set one before).
+    // The pool restarted with the shorter spin (unless the environment had set one before).
     const char* timeout = std::getenv("OPENBLAS_THREAD_TIMEOUT");
     ASSERT_NE(timeout, nullptr);
     using Getter = int (*)();

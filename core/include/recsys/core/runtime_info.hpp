@@ -57,7 +57,9 @@ struct ThreadPlan {
 /// OpenBLAS's pthread workers spin, calling sched_yield, for 2^28 cycles (about 0.1 s) after
 /// each call before they sleep, so between GEMMs they hold the cores that the run's own kernels
 /// (recsys::parallel_for) and the background epoch draw want (perf, AutoInt: 30% of the samples
-/// in sched_yield). Unless the user set OPENBLAS_THREAD_TIMEOUT, sets it to 4 (2^4 cycles),
+/// in sched_yield). Unless the user set OPENBLAS_THREAD_TIMEOUT, sets it to 22 (2^22 cycles,
+/// about 1.6 ms: they still spin through the short gaps between an MLP step's GEMMs, whose
+/// kernels lost 20 points of the GEMM peak to wake-ups with 2^4, and sleep in longer phases),
 /// has OpenBLAS read its environment again (openblas_read_env) and stops its pool
 /// (blas_thread_shutdown_), which restarts with that timeout at the next threaded call, as
 /// OpenBLAS does after a fork. Measured on 2 cores: AutoInt 20.1k -> 24.7k samples/s with its
