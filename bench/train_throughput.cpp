@@ -117,7 +117,7 @@ void train_throughput(benchmark::State& state, const std::string& config_name) {
 int main(int argc, char** argv) {
   recsys::core::configure_allocator();
   if (!std::getenv("RECSYS_DATA_DIR")) setenv("RECSYS_DATA_DIR", RECSYS_BENCH_DATA_ROOT, 0);
-  recsys::core::configure_threads(0);
+  const recsys::core::BlasInfo blas = recsys::core::configure_threads(0).blas_info;
   spdlog::set_level(spdlog::level::warn);
   benchmark::RegisterBenchmark("gemm_peak", gemm_peak)->Unit(benchmark::kMillisecond)->MinTime(2.0)->UseRealTime();
   for (const char* name : {"mf", "neumf", "wide_deep", "dcn", "dcn_v2", "fm", "autoint"}) {
@@ -126,7 +126,6 @@ int main(int argc, char** argv) {
         ->Iterations(env_int("RECSYS_BENCH_ITERATIONS", 3))
         ->UseRealTime();
   }
-  const recsys::core::BlasInfo blas = recsys::core::detect_blas();
   benchmark::AddCustomContext("blas", blas.family + (blas.core.empty() ? "" : " " + blas.core + " kernels"));
   benchmark::Initialize(&argc, argv);
   benchmark::RunSpecifiedBenchmarks();

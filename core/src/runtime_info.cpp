@@ -15,6 +15,14 @@
 
 namespace recsys::core {
 
+namespace {
+/// An OpenBLAS function of the process's BLAS, or nullptr when the BLAS has none.
+template <typename Function>
+Function openblas_function(const char* name) {
+  return reinterpret_cast<Function>(dlsym(RTLD_DEFAULT, name));
+}
+}  // namespace
+
 BlasInfo detect_blas() {
   BlasInfo info;
   info.family = "unknown";
@@ -48,12 +56,8 @@ BlasInfo detect_blas() {
     }
   }
   if (info.family == "openblas") {
-    using GetThreads = int (*)();
-    if (auto get = reinterpret_cast<GetThreads>(dlsym(RTLD_DEFAULT, "openblas_get_num_threads"))) {
-      info.threads = get();
-    }
-    using GetCore = char* (*)();
-    if (auto get = reinterpret_cast<GetCore>(dlsym(RTLD_DEFAULT, "openblas_get_corename"))) info.core = get();
+    if (auto get = openblas_function<int (*)()>("openblas_get_num_threads")) info.threads = get();
+    if (auto get = openblas_function<char* (*)()>("openblas_get_corename")) info.core = get();
     if (const char* forced = std::getenv("OPENBLAS_CORETYPE")) info.core_from_environment = forced;
   }
   return info;
@@ -82,9 +86,8 @@ void configure_allocator() {
 
 bool let_openblas_workers_sleep() {
   if (std::getenv("OPENBLAS_THREAD_TIMEOUT")) return false;  // the user's setting
-  using Function = int (*)();
-  auto read_env = reinterpret_cast<Function>(dlsym(RTLD_DEFAULT, "openblas_read_env"));
-  auto shutdown = reinterpret_cast<Function>(dlsym(RTLD_DEFAULT, "blas_thread_shutdown_"));
+  auto read_env = openblas_function<int (*)()>("openblas_read_env");
+  auto shutdown = openblas_function<int (*)()>("blas_thread_shutdown_");
   if (!read_env || !shutdown) return false;
   setenv("OPENBLAS_THREAD_TIMEOUT", "22", 0);
   read_env();
@@ -104,8 +107,7 @@ ThreadPlan configure_threads(int threads, int local_ranks) {
   set_compute_threads(plan.cores);
   if (blas.own_thread_pool && blas.family == "openblas") let_openblas_workers_sleep();
   if (blas.family == "openblas") {
-    using SetThreads = void (*)(int);
-    if (auto set = reinterpret_cast<SetThreads>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads"))) {
+    if (auto set = openblas_function<void (*)(int)>("openblas_set_num_threads")) {
       set(plan.cores);
       plan.blas = plan.blas_info.threads = plan.cores;
     }
