@@ -34,7 +34,7 @@ print(next(b[sys.argv[3]] for b in data["benchmarks"] if b["name"].startswith(sy
 }
 bench() { RECSYS_BENCH_BATCHES="$batches" "$build/bin/recsys-bench-train" --benchmark_format=json --benchmark_filter="$1" 2>/dev/null; }
 
-peak_json="$(bench '^gemm_peak')"
+peak_json="$(bench '^gemm_peak/')"
 echo "OpenBLAS kernels for both sides: ${OPENBLAS_CORETYPE:+OPENBLAS_CORETYPE=}${OPENBLAS_CORETYPE:-chosen by OpenBLAS}" \
      "(recsys runs: $(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["context"].get("blas", "?"))' "$peak_json"))"
 reference_log="${REFERENCE_LOG:-$(mktemp -t recsys-reference-XXXXXX.log)}"

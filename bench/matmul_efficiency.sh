@@ -1,53 +1,79 @@
 #!/usr/bin/env bash
 # How close the GEMM-bound architectures' matmuls run to this machine's GEMM peak. Each model
-# trains BATCHES batches per pass (recsys-bench-train, 3 timed passes after a warm-up epoch)
-# with build/lib/librecsys-gemm-timer.so preloaded, which times every sgemm_ call at the BLAS
-# boundary (no profiler in the process). Reported per model:
-#   kernels: the GEMMs' FLOPs (2mnk per call) over their summed time, the kernels' own rate;
-#   step:    the Linear layers' FLOPs (6 x in x out per example) over the wall time of the
-#            training passes (measured without the timer), the whole step's matmul rate;
-# both as a fraction of the GEMM peak (2048^3 torch::mm) measured in the same process.
-# SHAPES=1 adds each model's GEMMs by shape. The warm-up epoch's calls are counted too.
+# trains BATCHES batches per pass (recsys-bench-train, 3 timed passes after a warm-up epoch),
+# between two measurements of the peak (2048^3 torch::mm, before and after the model, in the
+# same process: this machine's speed drifts within minutes). Per model and repetition:
+#   run 1, build/lib/librecsys-gemm-timer.so preloaded, which times every sgemm_ call at the BLAS
+#     boundary (no profiler in the process):
+#     GEMM kernels: the matrix-matrix products' FLOPs (2mnk per call) over their summed time,
+#       against the peak's own 2048^3 calls timed the same way;
+#     all matmuls: the same with the matrix-vector and outer products (one of m, n, k is 1: the
+#       single-output layers), which are memory-bound by construction; their share of the time;
+#   run 2, no timer: the step, the Linear layers' FLOPs (6 x in x out per example) over the wall
+#     time of the training passes, against the mean of the two peak measurements.
+# The median over REPEATS repetitions closes each model. SHAPES=1 adds the first repetition's
+# GEMMs by shape. The warm-up epoch's calls are counted too.
 #
-#   bench/matmul_efficiency.sh [build-dir]      (MODELS="wide_deep dcn dcn_v2" BATCHES=48 SHAPES=0)
+#   bench/matmul_efficiency.sh [build-dir]   (MODELS="wide_deep dcn dcn_v2" BATCHES=48 REPEATS=3 SHAPES=0)
 #   env -u OPENBLAS_CORETYPE bench/matmul_efficiency.sh   # let OpenBLAS choose its kernels
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build="${1:-build}"
 models="${MODELS:-wide_deep dcn dcn_v2}"
+repeats="${REPEATS:-3}"
 export RECSYS_DATA_DIR="${RECSYS_DATA_DIR:-$(cd .. && pwd)/shared/data}"
 export RECSYS_BENCH_BATCHES="${BATCHES:-48}"
 cmake --build "$build" --target recsys-bench-train recsys-gemm-timer > /dev/null
 timer="$(cd "$build/lib" && pwd)/librecsys-gemm-timer.so"
-calls="$(mktemp)"
-trap 'rm -f "$calls"' EXIT
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
 bench() { "$build/bin/recsys-bench-train" --benchmark_format=json --benchmark_filter="$1" 2>/dev/null; }
 
 echo "OPENBLAS_CORETYPE: ${OPENBLAS_CORETYPE:-unset}"
-printf "%-10s %-26s %12s %15s %8s %14s %8s\n" model BLAS "peak GFLOP/s" "kernels GFLOP/s" "of peak" "step GFLOP/s" "of peak"
+printf "BLAS: %s\n" "$(bench '^gemm_peak/' | python3 -c 'import json, sys; print(json.load(sys.stdin)["context"].get("blas", "?"))')"
+printf "%-10s %-6s %11s | %15s %8s | %12s %8s %8s | %11s %12s %8s\n" model run "peak GFLOP/s" \
+  "GEMMs GFLOP/s" "of peak" "all matmuls" "of peak" "mv time" "peak (step)" "step GFLOP/s" "of peak"
 for model in $models; do
-  step=$(bench "^(gemm_peak|${model}/)")
-  LD_PRELOAD="$timer" RECSYS_GEMM_TIMER_OUT="$calls" bench "^${model}/" > /dev/null
-  python3 - "$model" "$step" "$calls" "${SHAPES:-0}" <<'EOF'
+  for rep in $(seq 1 "$repeats"); do
+    LD_PRELOAD="$timer" RECSYS_GEMM_TIMER_OUT="$work/calls" bench "^(gemm_peak|${model}/)" > /dev/null
+    bench "^(gemm_peak|${model}/)" > "$work/step.json"
+    python3 - "$model" "$rep" "$work/step.json" "$work/calls" "${SHAPES:-0}" >> "$work/$model" <<'PY'
 import json, sys
-model, step, calls, shapes = sys.argv[1], json.loads(sys.argv[2]), sys.argv[3], sys.argv[4] == "1"
-counters = {b["name"].split("/")[0]: b for b in step["benchmarks"]}
-peak = counters["gemm_peak"]["gflops"]
+model, rep, step, calls, shapes = sys.argv[1], sys.argv[2], json.load(open(sys.argv[3])), sys.argv[4], sys.argv[5] == "1"
+peak_flops = peak_s = gemm_flops = gemm_s = mv_flops = mv_s = 0.0
 rows = []
 for line in open(calls):
     ta, tb, m, n, k, count, seconds = line.split()
     m, n, k, count, seconds = int(m), int(n), int(k), int(count), float(seconds)
-    rows.append((seconds, 2.0 * m * n * k * count, f"{ta}{tb} m={m} n={n} k={k}", count))
-flops = sum(r[1] for r in rows)
-seconds = sum(r[0] for r in rows)
-kernels = flops / seconds / 1e9
+    flops = 2.0 * m * n * k * count
+    if (m, n, k) == (2048, 2048, 2048):
+        peak_flops, peak_s = peak_flops + flops, peak_s + seconds
+        continue
+    rows.append((seconds, flops, f"{ta}{tb} m={m} n={n} k={k}", count))
+    if min(m, n, k) == 1:
+        mv_flops, mv_s = mv_flops + flops, mv_s + seconds
+    else:
+        gemm_flops, gemm_s = gemm_flops + flops, gemm_s + seconds
+peak = peak_flops / peak_s / 1e9
+gemms = gemm_flops / gemm_s / 1e9
+all_mm = (gemm_flops + mv_flops) / (gemm_s + mv_s) / 1e9
+counters = {b["name"].split("/")[0]: b for b in step["benchmarks"]}
+step_peak = (counters["gemm_peak"]["gflops"] + counters["gemm_peak_after"]["gflops"]) / 2
 linear = counters[model]["linear_gflops"]
-blas = step["context"].get("blas", "?")
-print(f"{model:<10} {blas:<26} {peak:12.1f} {kernels:15.1f} {100 * kernels / peak:7.0f}% {linear:14.1f} {100 * linear / peak:7.0f}%")
-if shapes:
+print(f"{model:<10} {rep:<6} {peak:11.1f} | {gemms:15.1f} {100 * gemms / peak:7.0f}% | {all_mm:12.1f} {100 * all_mm / peak:7.0f}% "
+      f"{100 * mv_s / (gemm_s + mv_s):7.1f}% | {step_peak:11.1f} {linear:12.1f} {100 * linear / step_peak:7.0f}%")
+if shapes and rep == "1":
     for s, f, name, count in sorted(rows, reverse=True):
         rate = f / s / 1e9
-        print(f"    {name:<24} {count:5} calls {1e3 * s:8.1f} ms {100 * s / seconds:5.1f}% of GEMM time "
+        print(f"    {name:<24} {count:5} calls {1e3 * s:8.1f} ms {100 * s / (gemm_s + mv_s):5.1f}% of matmul time "
               f"{rate:7.1f} GFLOP/s {100 * rate / peak:4.0f}%")
-EOF
+PY
+  done
+  cat "$work/$model"
+  # The median of each fraction over the repetitions.
+  grep "^$model " "$work/$model" | python3 -c '
+import statistics, sys
+rows = [line.replace("%", "").replace("|", "").split() for line in sys.stdin]
+med = lambda i: statistics.median(float(r[i]) for r in rows)
+print(f"{rows[0][0]:<10} median {med(2):11.1f} | {med(3):15.1f} {med(4):7.0f}% | {med(5):12.1f} {med(6):7.0f}% {med(7):7.1f}% | {med(8):11.1f} {med(9):12.1f} {med(10):7.0f}%")'
 done

@@ -126,6 +126,9 @@ int main(int argc, char** argv) {
         ->Iterations(env_int("RECSYS_BENCH_ITERATIONS", 3))
         ->UseRealTime();
   }
+  // The peak again after the models: this machine's speed drifts within minutes, so a fraction of
+  // the peak is taken against the peak measured on both sides of the model (matmul_efficiency.sh).
+  benchmark::RegisterBenchmark("gemm_peak_after", gemm_peak)->Unit(benchmark::kMillisecond)->MinTime(2.0)->UseRealTime();
   benchmark::AddCustomContext("blas", blas.family + (blas.core.empty() ? "" : " " + blas.core + " kernels"));
   benchmark::Initialize(&argc, argv);
   benchmark::RunSpecifiedBenchmarks();
