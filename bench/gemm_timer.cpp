@@ -6,6 +6,12 @@
 //
 //   LD_PRELOAD=build/lib/librecsys-gemm-timer.so RECSYS_GEMM_TIMER_OUT=gemm.txt PROGRAM
 //   gemm.txt: "TRANSA TRANSB M N K CALLS SECONDS" per line (column-major, as BLAS sees it)
+//
+// RECSYS_GEMM_TIMER_PEAK_EVERY=N (default 0: off) also runs, after every N-th call, one square
+// GEMM of RECSYS_GEMM_TIMER_PEAK_SIZE (default 2048) on the same BLAS threads and reports those
+// as "P P SIZE SIZE SIZE CALLS SECONDS": the GEMM peak sampled all through the run. This
+// machine's speed drifts by up to 2x within seconds to minutes, so a peak measured before or
+// after the workload can be far from the one the workload's own calls met.
 #include <dlfcn.h>
 
 #include <chrono>
@@ -13,7 +19,10 @@
 #include <cstdlib>
 #include <map>
 #include <mutex>
+#include <random>
+#include <string>
 #include <tuple>
+#include <vector>
 
 namespace {
 
@@ -41,6 +50,46 @@ struct Timings {
 };
 Timings timings;
 
+long env_long(const char* name, long fallback) {
+  const char* value = std::getenv(name);
+  return value && *value ? std::stol(value) : fallback;
+}
+
+/// One square GEMM through the BLAS, timed, after every `every` calls (0: never).
+struct PeakSampler {
+  long every = env_long("RECSYS_GEMM_TIMER_PEAK_EVERY", 0);
+  int size = static_cast<int>(env_long("RECSYS_GEMM_TIMER_PEAK_SIZE", 2048));
+  long calls = 0;
+  std::vector<float> a, b, c;
+
+  void after_call(Sgemm gemm) {
+    if (every <= 0 || ++calls % every != 0) return;
+    if (a.empty()) {
+      std::mt19937 random(7);
+      std::uniform_real_distribution<float> uniform(-1.0F, 1.0F);
+      const std::size_t elements = static_cast<std::size_t>(size) * static_cast<std::size_t>(size);
+      a.resize(elements);
+      b.resize(elements);
+      c.assign(elements, 0.0F);
+      for (std::size_t i = 0; i < elements; ++i) a[i] = uniform(random), b[i] = uniform(random);
+      run(gemm);  // warm-up: page faults of c, the BLAS's buffers
+    }
+    const auto start = std::chrono::steady_clock::now();
+    run(gemm);
+    const std::chrono::duration<double> elapsed = std::chrono::steady_clock::now() - start;
+    Totals& totals = timings.by_shape[Shape{'P', 'P', size, size, size}];
+    ++totals.calls;
+    totals.seconds += elapsed.count();
+  }
+
+  void run(Sgemm gemm) {
+    const char no = 'N';
+    const float one = 1.0F, zero = 0.0F;
+    gemm(&no, &no, &size, &size, &size, &one, a.data(), &size, b.data(), &size, &zero, c.data(), &size);
+  }
+};
+PeakSampler peak_sampler;
+
 }  // namespace
 
 // Exported although the project builds with hidden visibility: it must interpose the BLAS's.
@@ -61,4 +110,6 @@ extern "C" __attribute__((visibility("default"))) void sgemm_(const char* transa
   Totals& totals = timings.by_shape[Shape{*transa, *transb, *m, *n, *k}];
   ++totals.calls;
   totals.seconds += elapsed.count();
+  // After the call, so that the sample's cache traffic does not land in the call's own time.
+  peak_sampler.after_call(next);
 }

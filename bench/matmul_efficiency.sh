@@ -1,20 +1,23 @@
 #!/usr/bin/env bash
 # How close the GEMM-bound architectures' matmuls run to this machine's GEMM peak. Each model
-# trains BATCHES batches per pass (recsys-bench-train, 3 timed passes after a warm-up epoch),
-# between two measurements of the peak (2048^3 torch::mm, before and after the model, in the
-# same process: this machine's speed drifts within minutes). Per model and repetition:
-#   run 1, build/lib/librecsys-gemm-timer.so preloaded, which times every sgemm_ call at the BLAS
-#     boundary (no profiler in the process):
+# trains BATCHES batches per pass (recsys-bench-train, 3 timed passes after a warm-up epoch).
+# This machine's speed drifts by up to 2x within seconds to minutes, so the peak is sampled all
+# through the model's own run. Per model and repetition:
+#   run 1, build/lib/librecsys-gemm-timer.so preloaded: it times every sgemm_ call at the BLAS
+#     boundary (no profiler in the process) and, after every PEAK_EVERY-th call, one 2048^3 GEMM
+#     on the same BLAS threads (the peak, sampled about once a second);
 #     GEMM kernels: the matrix-matrix products' FLOPs (2mnk per call) over their summed time,
-#       against the peak's own 2048^3 calls timed the same way;
+#       against the sampled peak;
 #     all matmuls: the same with the matrix-vector and outer products (one of m, n, k is 1: the
 #       single-output layers), which are memory-bound by construction; their share of the time;
 #   run 2, no timer: the step, the Linear layers' FLOPs (6 x in x out per example) over the wall
-#     time of the training passes, against the mean of the two peak measurements.
+#     time of the training passes, against the mean of the peak measured right before and after
+#     (2048^3 torch::mm; a coarser figure, the drift included).
 # The median over REPEATS repetitions closes each model. SHAPES=1 adds the first repetition's
 # GEMMs by shape. The warm-up epoch's calls are counted too.
 #
-#   bench/matmul_efficiency.sh [build-dir]   (MODELS="wide_deep dcn dcn_v2" BATCHES=48 REPEATS=3 SHAPES=0)
+#   bench/matmul_efficiency.sh [build-dir]
+#       (MODELS="wide_deep dcn dcn_v2" BATCHES=48 REPEATS=3 PEAK_EVERY=200 SHAPES=0)
 #   env -u OPENBLAS_CORETYPE bench/matmul_efficiency.sh   # let OpenBLAS choose its kernels
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -31,11 +34,12 @@ bench() { "$build/bin/recsys-bench-train" --benchmark_format=json --benchmark_fi
 
 echo "OPENBLAS_CORETYPE: ${OPENBLAS_CORETYPE:-unset}"
 printf "BLAS: %s\n" "$(bench '^gemm_peak/' | python3 -c 'import json, sys; print(json.load(sys.stdin)["context"].get("blas", "?"))')"
-printf "%-10s %-6s %11s | %15s %8s | %12s %8s %8s | %11s %12s %8s\n" model run "peak GFLOP/s" \
+printf "%-10s %-6s %13s | %15s %8s | %12s %8s %8s | %11s %12s %8s\n" model run "sampled peak" \
   "GEMMs GFLOP/s" "of peak" "all matmuls" "of peak" "mv time" "peak (step)" "step GFLOP/s" "of peak"
 for model in $models; do
   for rep in $(seq 1 "$repeats"); do
-    LD_PRELOAD="$timer" RECSYS_GEMM_TIMER_OUT="$work/calls" bench "^(gemm_peak|${model}/)" > /dev/null
+    LD_PRELOAD="$timer" RECSYS_GEMM_TIMER_OUT="$work/calls" RECSYS_GEMM_TIMER_PEAK_EVERY="${PEAK_EVERY:-200}" \
+      bench "^${model}/" > /dev/null
     bench "^(gemm_peak|${model}/)" > "$work/step.json"
     python3 - "$model" "$rep" "$work/step.json" "$work/calls" "${SHAPES:-0}" >> "$work/$model" <<'PY'
 import json, sys
@@ -46,7 +50,7 @@ for line in open(calls):
     ta, tb, m, n, k, count, seconds = line.split()
     m, n, k, count, seconds = int(m), int(n), int(k), int(count), float(seconds)
     flops = 2.0 * m * n * k * count
-    if (m, n, k) == (2048, 2048, 2048):
+    if ta == "P":  # the peak's samples
         peak_flops, peak_s = peak_flops + flops, peak_s + seconds
         continue
     rows.append((seconds, flops, f"{ta}{tb} m={m} n={n} k={k}", count))
@@ -60,7 +64,7 @@ all_mm = (gemm_flops + mv_flops) / (gemm_s + mv_s) / 1e9
 counters = {b["name"].split("/")[0]: b for b in step["benchmarks"]}
 step_peak = (counters["gemm_peak"]["gflops"] + counters["gemm_peak_after"]["gflops"]) / 2
 linear = counters[model]["linear_gflops"]
-print(f"{model:<10} {rep:<6} {peak:11.1f} | {gemms:15.1f} {100 * gemms / peak:7.0f}% | {all_mm:12.1f} {100 * all_mm / peak:7.0f}% "
+print(f"{model:<10} {rep:<6} {peak:13.1f} | {gemms:15.1f} {100 * gemms / peak:7.0f}% | {all_mm:12.1f} {100 * all_mm / peak:7.0f}% "
       f"{100 * mv_s / (gemm_s + mv_s):7.1f}% | {step_peak:11.1f} {linear:12.1f} {100 * linear / step_peak:7.0f}%")
 if shapes and rep == "1":
     for s, f, name, count in sorted(rows, reverse=True):
@@ -75,5 +79,5 @@ PY
 import statistics, sys
 rows = [line.replace("%", "").replace("|", "").split() for line in sys.stdin]
 med = lambda i: statistics.median(float(r[i]) for r in rows)
-print(f"{rows[0][0]:<10} median {med(2):11.1f} | {med(3):15.1f} {med(4):7.0f}% | {med(5):12.1f} {med(6):7.0f}% {med(7):7.1f}% | {med(8):11.1f} {med(9):12.1f} {med(10):7.0f}%")'
+print(f"{rows[0][0]:<10} median {med(2):13.1f} | {med(3):15.1f} {med(4):7.0f}% | {med(5):12.1f} {med(6):7.0f}% {med(7):7.1f}% | {med(8):11.1f} {med(9):12.1f} {med(10):7.0f}%")'
 done
