@@ -20,7 +20,6 @@
 #include <map>
 #include <mutex>
 #include <random>
-#include <string>
 #include <tuple>
 #include <vector>
 
@@ -52,7 +51,14 @@ Timings timings;
 
 long env_long(const char* name, long fallback) {
   const char* value = std::getenv(name);
-  return value && *value ? std::stol(value) : fallback;
+  if (!value || !*value) return fallback;
+  char* end = nullptr;
+  const long parsed = std::strtol(value, &end, 10);
+  if (*end != '\0' || parsed < 0) {
+    std::fprintf(stderr, "recsys-gemm-timer: %s=%s is not a non-negative integer\n", name, value);
+    std::abort();
+  }
+  return parsed;
 }
 
 /// One square GEMM through the BLAS, timed, after every `every` calls (0: never).
