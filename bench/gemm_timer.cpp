@@ -7,6 +7,9 @@
 //   LD_PRELOAD=build/lib/librecsys-gemm-timer.so RECSYS_GEMM_TIMER_OUT=gemm.txt PROGRAM
 //   gemm.txt: "TRANSA TRANSB M N K CALLS SECONDS" per line (column-major, as BLAS sees it)
 //
+// recsys_gemm_timer_reset(), looked up with dlsym by a program that wants to leave its warm-up
+// out, forgets every call timed so far.
+//
 // RECSYS_GEMM_TIMER_PEAK_EVERY=N (default 0: off) also runs, after every N-th call, one square
 // GEMM of RECSYS_GEMM_TIMER_PEAK_SIZE (default 2048) on the same BLAS threads and reports those
 // as "P P SIZE SIZE SIZE CALLS SECONDS": the GEMM peak sampled all through the run. This
@@ -118,4 +121,11 @@ extern "C" __attribute__((visibility("default"))) void sgemm_(const char* transa
   totals.seconds += elapsed.count();
   // After the call, so that the sample's cache traffic does not land in the call's own time.
   peak_sampler.after_call(next);
+}
+
+// Forgets the calls and peak samples so far (recsys-bench-train calls it after its warm-up).
+extern "C" __attribute__((visibility("default"))) void recsys_gemm_timer_reset() {
+  std::lock_guard<std::mutex> lock(timings.mutex);
+  timings.by_shape.clear();
+  peak_sampler.calls = 0;
 }

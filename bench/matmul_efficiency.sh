@@ -14,7 +14,7 @@
 #     time of the training passes, against the mean of the peak measured right before and after
 #     (2048^3 torch::mm; a coarser figure, the drift included).
 # The median over REPEATS repetitions closes each model. SHAPES=1 adds the first repetition's
-# GEMMs by shape. The warm-up epoch's calls are counted too.
+# GEMMs by shape. Only the timed passes count: recsys-bench-train resets the timer after its warm-up.
 #
 #   bench/matmul_efficiency.sh [build-dir]
 #       (MODELS="wide_deep dcn dcn_v2" BATCHES=48 REPEATS=3 PEAK_EVERY=200 SHAPES=0)
