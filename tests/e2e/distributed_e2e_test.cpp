@@ -124,7 +124,9 @@ TEST_F(DistributedTest, LaunchPrintsTheSummaryOfOneProcess) {
   while (std::getline(want, a)) {
     ASSERT_TRUE(std::getline(got, b)) << launched.output;
     if (a.rfind("Run directory:", 0) == 0) continue;
-    if (printed_metrics(a).empty()) EXPECT_EQ(b, a);
+    if (printed_metrics(a).empty()) {
+      EXPECT_EQ(b, a);
+    }
   }
   const auto want_metrics = printed_metrics(single.output), got_metrics = printed_metrics(launched.output);
   ASSERT_EQ(got_metrics.size(), want_metrics.size()) << launched.output;

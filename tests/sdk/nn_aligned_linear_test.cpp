@@ -49,7 +49,9 @@ void expect_same_as_linear(std::int64_t in, bool with_bias) {
   EXPECT_TRUE(torch::allclose(xa.grad(), xp.grad(), 0.0, 1e-12));
   ASSERT_EQ(aligned->weight.grad().sizes(), plain->weight.grad().sizes());
   EXPECT_TRUE(torch::allclose(aligned->weight.grad(), plain->weight.grad(), 0.0, 1e-12));
-  if (with_bias) EXPECT_TRUE(torch::allclose(aligned->bias.grad(), plain->bias.grad(), 0.0, 1e-12));
+  if (with_bias) {
+    EXPECT_TRUE(torch::allclose(aligned->bias.grad(), plain->bias.grad(), 0.0, 1e-12));
+  }
 }
 
 TEST_F(AlignedLinearTest, PaddedWidthGivesLinearsValuesAndGradients) {
