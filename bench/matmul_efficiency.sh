@@ -33,51 +33,70 @@ trap 'rm -rf "$work"' EXIT
 bench() { "$build/bin/recsys-bench-train" --benchmark_format=json --benchmark_filter="$1" 2>/dev/null; }
 
 echo "OPENBLAS_CORETYPE: ${OPENBLAS_CORETYPE:-unset}"
-printf "BLAS: %s\n" "$(bench '^gemm_peak/' | python3 -c 'import json, sys; print(json.load(sys.stdin)["context"].get("blas", "?"))')"
-printf "%-10s %-6s %13s | %15s %8s | %12s %8s %8s | %11s %12s %8s\n" model run "sampled peak" \
-  "GEMMs GFLOP/s" "of peak" "all matmuls" "of peak" "mv time" "peak (step)" "step GFLOP/s" "of peak"
 for model in $models; do
   for rep in $(seq 1 "$repeats"); do
-    LD_PRELOAD="$timer" RECSYS_GEMM_TIMER_OUT="$work/calls" RECSYS_GEMM_TIMER_PEAK_EVERY="${PEAK_EVERY:-200}" \
+    LD_PRELOAD="$timer" RECSYS_GEMM_TIMER_OUT="$work/$model.$rep.calls" RECSYS_GEMM_TIMER_PEAK_EVERY="${PEAK_EVERY:-200}" \
       bench "^${model}/" > /dev/null
-    bench "^(gemm_peak|${model}/)" > "$work/step.json"
-    python3 - "$model" "$rep" "$work/step.json" "$work/calls" "${SHAPES:-0}" >> "$work/$model" <<'PY'
-import json, sys
-model, rep, step, calls, shapes = sys.argv[1], sys.argv[2], json.load(open(sys.argv[3])), sys.argv[4], sys.argv[5] == "1"
-peak_flops = peak_s = gemm_flops = gemm_s = mv_flops = mv_s = 0.0
-rows = []
-for line in open(calls):
-    ta, tb, m, n, k, count, seconds = line.split()
-    m, n, k, count, seconds = int(m), int(n), int(k), int(count), float(seconds)
-    flops = 2.0 * m * n * k * count
-    if ta == "P":  # the peak's samples
-        peak_flops, peak_s = peak_flops + flops, peak_s + seconds
-        continue
-    rows.append((seconds, flops, f"{ta}{tb} m={m} n={n} k={k}", count))
-    if min(m, n, k) == 1:
-        mv_flops, mv_s = mv_flops + flops, mv_s + seconds
-    else:
-        gemm_flops, gemm_s = gemm_flops + flops, gemm_s + seconds
-peak = peak_flops / peak_s / 1e9
-gemms = gemm_flops / gemm_s / 1e9
-all_mm = (gemm_flops + mv_flops) / (gemm_s + mv_s) / 1e9
-counters = {b["name"].split("/")[0]: b for b in step["benchmarks"]}
-step_peak = (counters["gemm_peak"]["gflops"] + counters["gemm_peak_after"]["gflops"]) / 2
-linear = counters[model]["linear_gflops"]
-print(f"{model:<10} {rep:<6} {peak:13.1f} | {gemms:15.1f} {100 * gemms / peak:7.0f}% | {all_mm:12.1f} {100 * all_mm / peak:7.0f}% "
-      f"{100 * mv_s / (gemm_s + mv_s):7.1f}% | {step_peak:11.1f} {linear:12.1f} {100 * linear / step_peak:7.0f}%")
-if shapes and rep == "1":
-    for s, f, name, count in sorted(rows, reverse=True):
-        rate = f / s / 1e9
-        print(f"    {name:<24} {count:5} calls {1e3 * s:8.1f} ms {100 * s / (gemm_s + mv_s):5.1f}% of matmul time "
-              f"{rate:7.1f} GFLOP/s {100 * rate / peak:4.0f}%")
-PY
+    bench "^(gemm_peak|${model}/)" > "$work/$model.$rep.json"
   done
-  cat "$work/$model"
-  # The median of each fraction over the repetitions.
-  grep "^$model " "$work/$model" | python3 -c '
-import statistics, sys
-rows = [line.replace("%", "").replace("|", "").split() for line in sys.stdin]
-med = lambda i: statistics.median(float(r[i]) for r in rows)
-print(f"{rows[0][0]:<10} median {med(2):13.1f} | {med(3):15.1f} {med(4):7.0f}% | {med(5):12.1f} {med(6):7.0f}% {med(7):7.1f}% | {med(8):11.1f} {med(9):12.1f} {med(10):7.0f}%")'
 done
+python3 - "$work" "$repeats" "${SHAPES:-0}" $models <<'PY'
+import json, statistics, sys
+work, repeats, shapes, models = sys.argv[1], int(sys.argv[2]), sys.argv[3] == "1", sys.argv[4:]
+LAYOUT = "{:<10} {:<6} {:>13} | {:>15} {:>8} | {:>12} {:>8} {:>8} | {:>11} {:>12} {:>8}"
+
+def measure(model, rep):
+    """One repetition: the timer's calls and the untimed run's counters -> figures, shape rows."""
+    sums = {"peak": [0.0, 0.0], "gemm": [0.0, 0.0], "mv": [0.0, 0.0]}  # FLOPs, seconds
+    rows = []
+    for line in open(f"{work}/{model}.{rep}.calls"):
+        ta, tb, m, n, k, count, seconds = line.split()
+        m, n, k, count, seconds = int(m), int(n), int(k), int(count), float(seconds)
+        flops = 2.0 * m * n * k * count
+        kind = "peak" if ta == "P" else "mv" if min(m, n, k) == 1 else "gemm"
+        sums[kind][0] += flops
+        sums[kind][1] += seconds
+        if kind != "peak":
+            rows.append((seconds, flops, f"{ta}{tb} m={m} n={n} k={k}", count))
+    step = json.load(open(f"{work}/{model}.{rep}.json"))
+    counters = {b["name"].split("/")[0]: b for b in step["benchmarks"]}
+    peak = sums["peak"][0] / sums["peak"][1] / 1e9
+    matmul_s = sums["gemm"][1] + sums["mv"][1]
+    step_peak = (counters["gemm_peak"]["gflops"] + counters["gemm_peak_after"]["gflops"]) / 2
+    figures = {
+        "peak": peak,
+        "gemms": sums["gemm"][0] / sums["gemm"][1] / 1e9,
+        "all": (sums["gemm"][0] + sums["mv"][0]) / matmul_s / 1e9,
+        "mv_time": 100 * sums["mv"][1] / matmul_s,
+        "step_peak": step_peak,
+        "step": counters[model]["linear_gflops"],
+    }
+    return figures, rows, matmul_s, step["context"].get("blas", "?")
+
+def print_row(model, run, f):
+    print(LAYOUT.format(model, run, f"{f['peak']:.1f}", f"{f['gemms']:.1f}", f"{100 * f['gemms'] / f['peak']:.0f}%",
+                        f"{f['all']:.1f}", f"{100 * f['all'] / f['peak']:.0f}%", f"{f['mv_time']:.1f}%",
+                        f"{f['step_peak']:.1f}", f"{f['step']:.1f}", f"{100 * f['step'] / f['step_peak']:.0f}%"))
+
+for index, model in enumerate(models):
+    runs = [measure(model, rep) for rep in range(1, repeats + 1)]
+    if index == 0:
+        print(f"BLAS: {runs[0][3]}")
+        print(LAYOUT.format("model", "run", "sampled peak", "GEMMs GFLOP/s", "of peak", "all matmuls", "of peak",
+                            "mv time", "peak (step)", "step GFLOP/s", "of peak"))
+    for rep, (figures, rows, matmul_s, _) in enumerate(runs, start=1):
+        print_row(model, rep, figures)
+        if shapes and rep == 1:
+            for s, f, name, count in sorted(rows, reverse=True):
+                rate = f / s / 1e9
+                print(f"    {name:<24} {count:5} calls {1e3 * s:8.1f} ms {100 * s / matmul_s:5.1f}% of matmul time "
+                      f"{rate:7.1f} GFLOP/s {100 * rate / figures['peak']:4.0f}%")
+    # The median of each figure, and of each fraction, over the repetitions.
+    median = {key: statistics.median(r[0][key] for r in runs) for key in runs[0][0]}
+    fractions = {key: statistics.median(r[0][key] / r[0][base] for r in runs)
+                 for key, base in (("gemms", "peak"), ("all", "peak"), ("step", "step_peak"))}
+    print(LAYOUT.format(model, "median", f"{median['peak']:.1f}", f"{median['gemms']:.1f}",
+                        f"{100 * fractions['gemms']:.0f}%", f"{median['all']:.1f}", f"{100 * fractions['all']:.0f}%",
+                        f"{median['mv_time']:.1f}%", f"{median['step_peak']:.1f}", f"{median['step']:.1f}",
+                        f"{100 * fractions['step']:.0f}%"))
+PY
