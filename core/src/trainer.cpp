@@ -24,6 +24,8 @@ TrainerOptions TrainerOptions::from_config(const Config& config) {
   if (o.epochs < 1) config.fail("epochs", "must be at least 1");
   o.batch_size = config.get_int("batch_size", o.batch_size);
   if (o.batch_size < 1) config.fail("batch_size", "must be at least 1");
+  o.micro_batch_size = config.get_int("micro_batch_size", o.micro_batch_size);
+  if (o.micro_batch_size < 0) config.fail("micro_batch_size", "must not be negative (0: the whole batch)");
   o.learning_rate = config.get_double("learning_rate", o.learning_rate);
   if (!(o.learning_rate > 0.0)) config.fail("learning_rate", "must be positive");
   o.optimizer = config.get_string("optimizer", o.optimizer);
@@ -297,10 +299,16 @@ EpochResult Trainer::train_epoch(const TrainingData& data, std::int64_t epoch, s
     const std::int64_t share_rows = base + (rank < extra ? 1 : 0);
     optimizer_->zero_grad();
     double loss_value = 0.0;
-    if (share_rows > 0) {
-      Batch batch = make_batch(train, order.slice(0, share_begin, share_begin + share_rows), users, items);
+    // The share in passes of at most micro_batch_size rows: the loss is a mean over rows, so
+    // each pass's loss weighted by rows / share_rows sums to the share's gradient.
+    const std::int64_t pass_rows = options_.micro_batch_size > 0 ? options_.micro_batch_size : share_rows;
+    for (std::int64_t pass_begin = 0; pass_begin < share_rows; pass_begin += pass_rows) {
+      const std::int64_t rows = std::min(pass_rows, share_rows - pass_begin);
+      Batch batch = make_batch(train, order.slice(0, share_begin + pass_begin, share_begin + pass_begin + rows),
+                               users, items);
       torch::Tensor loss = loss_->forward(model_->forward(batch), batch.label);
-      loss_value = loss.item<double>();
+      if (rows < share_rows) loss = loss * (static_cast<double>(rows) / static_cast<double>(share_rows));
+      loss_value += loss.item<double>();
       loss.backward();
     }
     if (group_) {

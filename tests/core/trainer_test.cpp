@@ -124,6 +124,37 @@ TEST_F(TrainerTest, EvaluatingTwiceIsBitIdentical) {
   EXPECT_EQ(a.metric("roc_auc"), b.metric("roc_auc"));
 }
 
+TEST_F(TrainerTest, MicroBatchesTrainLikeTheWholeBatch) {
+  // One epoch of SGD on 32-row batches, whole or as passes of 10, 10, 10 and 2 rows: each pass's
+  // mean loss weighted by its share of the batch sums to the batch's gradient, so the weights
+  // agree to rounding (unweighted passes would take steps about 3x too large).
+  const auto train = [&](const std::string& micro) {
+    torch::manual_seed(0);
+    auto model = std::make_shared<DotModel>(20, 30);
+    Trainer trainer = make(model, "epochs = 1\noptimizer = \"sgd\"\nlearning_rate = 0.5\n" + micro, "");
+    const EpochResult epoch = trainer.train_epoch(*data, 1);
+    return std::make_pair(epoch.train_loss, torch::cat({model->parameters()[0].flatten(), model->parameters()[1].flatten()}));
+  };
+  const auto [whole_loss, whole] = train("");
+  const auto [micro_loss, micro] = train("micro_batch_size = 10");
+  torch::manual_seed(0);
+  const DotModel untrained(20, 30);
+  const torch::Tensor initial = torch::cat({untrained.parameters()[0].flatten(), untrained.parameters()[1].flatten()});
+  EXPECT_GT((whole - initial).abs().max().item<double>(), 1e-3);  // it trained
+  EXPECT_TRUE(torch::allclose(micro, whole, /*rtol=*/1e-5, /*atol=*/1e-6));
+  EXPECT_NEAR(micro_loss, whole_loss, 1e-6);
+}
+
+TEST(TrainerOptionsTest, NegativeMicroBatchSizeNamesTheKey) {
+  const PipelineConfig config = test::parse_config("[training]\nmicro_batch_size = -1\n");
+  try {
+    TrainerOptions::from_config(config.section("training"));
+    FAIL() << "no ConfigError";
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("training.micro_batch_size"), std::string::npos) << e.what();
+  }
+}
+
 TEST(EarlyStoppingOptionsTest, MonitorAndDirectionAreChecked) {
   const auto higher = [](const std::string& name) { return name != "rmse"; };
   const auto c = test::parse_config("[e]\nmonitor = \"ndcg@10\"\n");

@@ -29,6 +29,10 @@ namespace recsys::core {
 struct TrainerOptions {
   std::int64_t epochs = 10;
   std::int64_t batch_size = 4096;
+  /// Rows per forward/backward pass within a batch; 0 = the whole batch in one pass. Smaller
+  /// passes accumulate the same gradient (each pass's mean loss weighted by its share of the
+  /// batch; one optimizer step per batch) while their activations stay in the CPU caches.
+  std::int64_t micro_batch_size = 0;
   double learning_rate = 1e-3;
   std::string optimizer = "adam";  ///< adam, adamw, sgd, adagrad
   double weight_decay = 0.0;
