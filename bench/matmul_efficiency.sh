@@ -73,10 +73,14 @@ def measure(model, rep):
     }
     return figures, rows, matmul_s, step["context"].get("blas", "?")
 
-def print_row(model, run, f):
-    print(LAYOUT.format(model, run, f"{f['peak']:.1f}", f"{f['gemms']:.1f}", f"{100 * f['gemms'] / f['peak']:.0f}%",
-                        f"{f['all']:.1f}", f"{100 * f['all'] / f['peak']:.0f}%", f"{f['mv_time']:.1f}%",
-                        f"{f['step_peak']:.1f}", f"{f['step']:.1f}", f"{100 * f['step'] / f['step_peak']:.0f}%"))
+def fractions(f):
+    """The figures as fractions of the peak they are taken against."""
+    return {"gemms": f["gemms"] / f["peak"], "all": f["all"] / f["peak"], "step": f["step"] / f["step_peak"]}
+
+def print_row(model, run, f, fr):
+    print(LAYOUT.format(model, run, f"{f['peak']:.1f}", f"{f['gemms']:.1f}", f"{100 * fr['gemms']:.0f}%",
+                        f"{f['all']:.1f}", f"{100 * fr['all']:.0f}%", f"{f['mv_time']:.1f}%",
+                        f"{f['step_peak']:.1f}", f"{f['step']:.1f}", f"{100 * fr['step']:.0f}%"))
 
 for index, model in enumerate(models):
     runs = [measure(model, rep) for rep in range(1, repeats + 1)]
@@ -85,7 +89,7 @@ for index, model in enumerate(models):
         print(LAYOUT.format("model", "run", "sampled peak", "GEMMs GFLOP/s", "of peak", "all matmuls", "of peak",
                             "mv time", "peak (step)", "step GFLOP/s", "of peak"))
     for rep, (figures, rows, matmul_s, _) in enumerate(runs, start=1):
-        print_row(model, rep, figures)
+        print_row(model, rep, figures, fractions(figures))
         if shapes and rep == 1:
             for s, f, name, count in sorted(rows, reverse=True):
                 rate = f / s / 1e9
@@ -93,10 +97,6 @@ for index, model in enumerate(models):
                       f"{rate:7.1f} GFLOP/s {100 * rate / figures['peak']:4.0f}%")
     # The median of each figure, and of each fraction, over the repetitions.
     median = {key: statistics.median(r[0][key] for r in runs) for key in runs[0][0]}
-    fractions = {key: statistics.median(r[0][key] / r[0][base] for r in runs)
-                 for key, base in (("gemms", "peak"), ("all", "peak"), ("step", "step_peak"))}
-    print(LAYOUT.format(model, "median", f"{median['peak']:.1f}", f"{median['gemms']:.1f}",
-                        f"{100 * fractions['gemms']:.0f}%", f"{median['all']:.1f}", f"{100 * fractions['all']:.0f}%",
-                        f"{median['mv_time']:.1f}%", f"{median['step_peak']:.1f}", f"{median['step']:.1f}",
-                        f"{100 * fractions['step']:.0f}%"))
+    median_fractions = {key: statistics.median(fractions(r[0])[key] for r in runs) for key in ("gemms", "all", "step")}
+    print_row(model, "median", median, median_fractions)
 PY

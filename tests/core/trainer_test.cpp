@@ -133,13 +133,12 @@ TEST_F(TrainerTest, MicroBatchesTrainLikeTheWholeBatch) {
     auto model = std::make_shared<DotModel>(20, 30);
     Trainer trainer = make(model, "epochs = 1\noptimizer = \"sgd\"\nlearning_rate = 0.5\n" + micro, "");
     const EpochResult epoch = trainer.train_epoch(*data, 1);
-    return std::make_pair(epoch.train_loss, torch::cat({model->parameters()[0].flatten(), model->parameters()[1].flatten()}));
+    return std::make_pair(epoch.train_loss, torch::nn::utils::parameters_to_vector(model->parameters()));
   };
   const auto [whole_loss, whole] = train("");
   const auto [micro_loss, micro] = train("micro_batch_size = 10");
   torch::manual_seed(0);
-  const DotModel untrained(20, 30);
-  const torch::Tensor initial = torch::cat({untrained.parameters()[0].flatten(), untrained.parameters()[1].flatten()});
+  const torch::Tensor initial = torch::nn::utils::parameters_to_vector(DotModel(20, 30).parameters());
   EXPECT_GT((whole - initial).abs().max().item<double>(), 1e-3);  // it trained
   EXPECT_TRUE(torch::allclose(micro, whole, /*rtol=*/1e-5, /*atol=*/1e-6));
   EXPECT_NEAR(micro_loss, whole_loss, 1e-6);
