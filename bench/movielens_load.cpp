@@ -7,8 +7,8 @@
 // goes to ${XDG_CACHE_HOME:-~/.cache}/recsys/parsed (set XDG_CACHE_HOME to keep it elsewhere).
 #include <sys/resource.h>
 
-#include <chrono>
 #include <charconv>
+#include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -85,17 +85,16 @@ int main(int argc, char** argv) {
   recsys::core::PluginRegistry registry;
   for (const auto& d : recsys::core::default_plugin_directories()) registry.scan_directory(d);
   auto load = [&](bool cache, const char* label) {
-    const auto config = recsys::core::PipelineConfig::parse(
-        "[d]\nvariant = \"25m\"\ncache = " + std::string(cache ? "true" : "false") + "\ndata_dir = \"" + dir.string() +
-            "\"\n",
-        "bench");
+    const auto config =
+        recsys::core::PipelineConfig::parse("[d]\nvariant = \"25m\"\ncache = " + std::string(cache ? "true" : "false") +
+                                                "\ndata_dir = \"" + dir.string() + "\"\n",
+                                            "bench");
     const auto start = std::chrono::steady_clock::now();
     const auto data = registry.create<recsys::PluginKind::dataset>("movielens", config.section("d"))->load();
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    std::printf("%-34s %7.2f s  peak RSS %7.0f MB  (%lld positives, %lld users, %lld items)\n",
-                label, seconds, peak_rss_mb(),
-                static_cast<long long>(data.num_interactions()), static_cast<long long>(data.schema.user.num_ids),
-                static_cast<long long>(data.schema.item.num_ids));
+    std::printf("%-34s %7.2f s  peak RSS %7.0f MB  (%lld positives, %lld users, %lld items)\n", label, seconds,
+                peak_rss_mb(), static_cast<long long>(data.num_interactions()),
+                static_cast<long long>(data.schema.user.num_ids), static_cast<long long>(data.schema.item.num_ids));
   };
   load(false, "first load (parse, no cache)");
   load(true, "parse and write the cache");

@@ -52,8 +52,8 @@ void gemm_peak(benchmark::State& state) {
   torch::Tensor a = torch::randn({n, n}), b = torch::randn({n, n}), c = torch::empty({n, n});
   torch::mm_out(c, a, b);  // warm-up
   for (auto _ : state) torch::mm_out(c, a, b);
-  state.counters["gflops"] = benchmark::Counter(2.0 * n * n * n / 1e9 * static_cast<double>(state.iterations()),
-                                                benchmark::Counter::kIsRate);
+  state.counters["gflops"] =
+      benchmark::Counter(2.0 * n * n * n / 1e9 * static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
 }
 
 double peak_rss_mb() {
@@ -110,8 +110,8 @@ void train_throughput(benchmark::State& state, const std::string& config_name) {
   }
   state.counters["samples_per_s"] = benchmark::Counter(static_cast<double>(samples), benchmark::Counter::kIsRate);
   // The Linear layers' share of the work, as a FLOP rate (compare with gemm_peak).
-  state.counters["linear_gflops"] = benchmark::Counter(linear_flops_per_sample(*model) * static_cast<double>(samples) / 1e9,
-                                                       benchmark::Counter::kIsRate);
+  state.counters["linear_gflops"] = benchmark::Counter(
+      linear_flops_per_sample(*model) * static_cast<double>(samples) / 1e9, benchmark::Counter::kIsRate);
   state.counters["peak_rss_mb"] = peak_rss_mb();
   state.counters["intra_op_threads"] = torch::get_num_threads();
 }
@@ -132,7 +132,10 @@ int main(int argc, char** argv) {
   }
   // The peak again after the models: this machine's speed drifts within minutes, so a fraction of
   // the peak is taken against the peak measured on both sides of the model (matmul_efficiency.sh).
-  benchmark::RegisterBenchmark("gemm_peak_after", gemm_peak)->Unit(benchmark::kMillisecond)->MinTime(2.0)->UseRealTime();
+  benchmark::RegisterBenchmark("gemm_peak_after", gemm_peak)
+      ->Unit(benchmark::kMillisecond)
+      ->MinTime(2.0)
+      ->UseRealTime();
   benchmark::AddCustomContext("blas", blas.family + (blas.core.empty() ? "" : " " + blas.core + " kernels"));
   benchmark::Initialize(&argc, argv);
   benchmark::RunSpecifiedBenchmarks();

@@ -3,6 +3,10 @@
 add_library(recsys_torch_pch STATIC "${CMAKE_CURRENT_LIST_DIR}/pch_anchor.cpp")
 target_link_libraries(recsys_torch_pch PUBLIC torch)
 target_precompile_headers(recsys_torch_pch PUBLIC <torch/torch.h>)
+# GCC writes a reference to the .gch, instead of torch's whole text, into the preprocessed
+# output ccache hashes, so that ccache can cache the compilations using the header (with the
+# sloppiness the top-level CMakeLists.txt sets). A no-op for the compilation itself.
+target_compile_options(recsys_torch_pch PRIVATE $<$<CXX_COMPILER_ID:GNU>:-fpch-preprocess>)
 
 function(recsys_use_torch_pch target)
   get_target_property(type ${target} TYPE)
@@ -12,5 +16,6 @@ function(recsys_use_torch_pch target)
     set_target_properties(${target} PROPERTIES POSITION_INDEPENDENT_CODE OFF)
     target_compile_options(${target} PRIVATE -fPIC)
   endif()
+  target_compile_options(${target} PRIVATE $<$<CXX_COMPILER_ID:GNU>:-fpch-preprocess>)
   target_precompile_headers(${target} REUSE_FROM recsys_torch_pch)
 endfunction()

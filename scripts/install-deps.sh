@@ -15,9 +15,10 @@ export DEBIAN_FRONTEND=noninteractive
 
 packages=(
   cmake ninja-build g++ ccache pkg-config
+  clang-format-14 python3
   libtorch-dev
   libboost-dev libboost-filesystem-dev libboost-program-options-dev
-  libtomlplusplus-dev libspdlog-dev libfmt-dev
+  libtomlplusplus-dev libspdlog-dev libfmt-dev nlohmann-json3-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   libcurl4-openssl-dev libarchive-dev libssl-dev
   libgloo-dev

@@ -6,10 +6,11 @@
 #include <map>
 
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
-#include "recsys/core/pipeline.hpp"
 #include "recsys/conformance.hpp"
+#include "recsys/core/pipeline.hpp"
 #include "recsys/core/plugin_registry.hpp"
 #include "recsys/errors.hpp"
 
@@ -29,8 +30,8 @@ void print_metrics(const core::Evaluation& evaluation) {
 
 void print_summary(const core::RunOutcome& outcome) {
   std::cout << "\nTest metrics (best validation epoch " << outcome.result.best_epoch << "; "
-            << outcome.result.epochs.size() << " epochs trained in this process; " << outcome.num_users
-            << " users, " << outcome.num_items << " items, " << outcome.num_positives << " positives)\n";
+            << outcome.result.epochs.size() << " epochs trained in this process; " << outcome.num_users << " users, "
+            << outcome.num_items << " items, " << outcome.num_positives << " positives)\n";
   print_metrics(outcome.result.test);
   std::cout << "Protocol: " << outcome.protocol << "\n";
   if (outcome.result.stopped_early) std::cout << "Stopped early (see [early_stopping]).\n";
@@ -54,12 +55,47 @@ int run_command(const std::string& pipeline, const std::vector<std::string>& ove
 
 int evaluate_command(const std::string& run_directory, const std::string& split, const std::string& checkpoint) {
   const core::EvaluateOutcome outcome = core::evaluate_run(run_directory, split, checkpoint);
-  std::cout << "\n" << split << " metrics of " << run_directory << " (" << checkpoint << " checkpoint, epoch "
-            << outcome.epoch << ")\n";
+  std::cout << "\n"
+            << split << " metrics of " << run_directory << " (" << checkpoint << " checkpoint, epoch " << outcome.epoch
+            << ")\n";
   print_metrics(outcome.evaluation);
   std::cout << "Protocol: " << outcome.protocol << "\n";
   return kSuccess;
 }
+
+namespace {
+
+/// A score as JSON writes it: the shortest text that reads back as the same double; null
+/// when not finite.
+std::string score_text(double score) {
+  return nlohmann::json(score).dump();
+}
+
+void print_recommendations_json(const std::vector<core::Recommendation>& items) {
+  nlohmann::ordered_json list = nlohmann::ordered_json::array();
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    list.push_back({{"rank", i + 1}, {"item", items[i].item}, {"title", items[i].title}, {"score", items[i].score}});
+  }
+  std::cout << list.dump(2) << "\n";
+}
+
+void print_recommendations_csv(const std::vector<core::Recommendation>& items) {
+  std::cout << "rank,item,title,score\n";
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    std::string quoted = "\"";  // RFC 4180: quote, double the quotes inside
+    for (char c : items[i].title) quoted += c == '"' ? std::string("\"\"") : std::string(1, c);
+    std::cout << i + 1 << "," << items[i].item << "," << quoted << "\"," << score_text(items[i].score) << "\n";
+  }
+}
+
+void print_recommendations_table(const std::vector<core::Recommendation>& items) {
+  std::cout << fmt::format("{:>4}  {:>7}  {:<60}  {:>8}\n", "rank", "item", "title", "score");
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    std::cout << fmt::format("{:>4}  {:>7}  {:<60}  {:>8.4f}\n", i + 1, items[i].item, items[i].title, items[i].score);
+  }
+}
+
+}  // namespace
 
 int recommend_command(const std::string& run_directory, std::int64_t user, std::int64_t k, const std::string& format) {
   if (format != "table" && format != "json" && format != "csv") {
@@ -67,26 +103,11 @@ int recommend_command(const std::string& run_directory, std::int64_t user, std::
   }
   const auto items = core::recommend(run_directory, user, k);
   if (format == "json") {
-    std::cout << "[";
-    for (std::size_t i = 0; i < items.size(); ++i) {
-      std::cout << (i ? ",\n " : "") << "{\"rank\": " << i + 1 << ", \"item\": " << items[i].item
-                << ", \"title\": " << core::json_string(items[i].title)
-                << ", \"score\": " << core::json_number(items[i].score) << "}";
-    }
-    std::cout << "]\n";
+    print_recommendations_json(items);
   } else if (format == "csv") {
-    std::cout << "rank,item,title,score\n";
-    for (std::size_t i = 0; i < items.size(); ++i) {
-      std::string title = items[i].title;  // RFC 4180: quote, double the quotes inside
-      std::string quoted = "\"";
-      for (char c : title) quoted += c == '"' ? std::string("\"\"") : std::string(1, c);
-      std::cout << i + 1 << "," << items[i].item << "," << quoted << "\"," << core::json_number(items[i].score) << "\n";
-    }
+    print_recommendations_csv(items);
   } else {
-    std::cout << fmt::format("{:>4}  {:>7}  {:<60}  {:>8}\n", "rank", "item", "title", "score");
-    for (std::size_t i = 0; i < items.size(); ++i) {
-      std::cout << fmt::format("{:>4}  {:>7}  {:<60}  {:>8.4f}\n", i + 1, items[i].item, items[i].title, items[i].score);
-    }
+    print_recommendations_table(items);
   }
   return kSuccess;
 }
@@ -127,6 +148,40 @@ int plugins_command(const std::vector<std::string>& extra_directories) {
   return kSuccess;
 }
 
+namespace {
+
+/// The conformance failures of one plugin built from its default (empty) table; `skipped`
+/// says why a dataset could not be checked.
+conformance::Failures check_plugin(const core::PluginRegistry& registry, const core::PluginRecord& p,
+                                   const core::PipelineConfig& config, std::string& skipped) {
+  const FeatureSchema schema = conformance::synthetic_schema();
+  const Config& table = config.section("plugin");
+  switch (p.kind) {
+    case PluginKind::model:
+      return conformance::check_model([&] { return registry.create<PluginKind::model>(p.name, table, &schema); },
+                                      schema);
+    case PluginKind::loss:
+      return conformance::check_loss(*registry.create<PluginKind::loss>(p.name, table));
+    case PluginKind::metric: {
+      const bool ranking = p.name.size() > 2 && p.name.compare(p.name.size() - 2, 2, "@k") == 0;
+      return conformance::check_metric(
+          *registry.create<PluginKind::metric>(p.name, ranking ? config.section("metric") : table));
+    }
+    case PluginKind::sampler:
+      return conformance::check_sampler(*registry.create<PluginKind::sampler>(p.name, table));
+    case PluginKind::dataset:
+      try {
+        return conformance::check_dataset(*registry.create<PluginKind::dataset>(p.name, table));
+      } catch (const ConfigError& e) {
+        // A dataset needs its files: without them (RECSYS_DATA_DIR) there is nothing to check.
+        skipped = std::string(" (its default configuration does not load: ") + e.what() + ")";
+      }
+  }
+  return {};
+}
+
+}  // namespace
+
 int check_plugin_command(const std::string& file) {
   core::PluginRegistry registry;
   try {
@@ -136,45 +191,18 @@ int check_plugin_command(const std::string& file) {
     return kRuntimeFailure;
   }
   const auto config = core::PipelineConfig::parse("[plugin]\n[metric]\nk = 10\n", "--check");
-  const FeatureSchema schema = conformance::synthetic_schema();
   bool all_ok = true;
   for (const auto& p : registry.plugins()) {
     conformance::Failures failures;
     std::string skipped;
-    const Config& table = config.section("plugin");
     try {
-    switch (p.kind) {
-      case PluginKind::model:
-        failures = conformance::check_model(
-            [&] { return registry.create<PluginKind::model>(p.name, table, &schema); }, schema);
-        break;
-      case PluginKind::loss:
-        failures = conformance::check_loss(*registry.create<PluginKind::loss>(p.name, table));
-        break;
-      case PluginKind::metric: {
-        const bool ranking = p.name.size() > 2 && p.name.compare(p.name.size() - 2, 2, "@k") == 0;
-        failures = conformance::check_metric(
-            *registry.create<PluginKind::metric>(p.name, ranking ? config.section("metric") : table));
-        break;
-      }
-      case PluginKind::sampler:
-        failures = conformance::check_sampler(*registry.create<PluginKind::sampler>(p.name, table));
-        break;
-      case PluginKind::dataset:
-        try {
-          failures = conformance::check_dataset(*registry.create<PluginKind::dataset>(p.name, table));
-        } catch (const ConfigError& e) {
-          // A dataset needs its files: without them (RECSYS_DATA_DIR) there is nothing to check.
-          skipped = std::string(" (its default configuration does not load: ") + e.what() + ")";
-        }
-        break;
-    }
+      failures = check_plugin(registry, p, config, skipped);
     } catch (const Error& e) {
       failures.push_back(std::string("cannot be built with its default configuration: ") + e.what());
     }
     all_ok = all_ok && failures.empty();
-    std::cout << (!failures.empty() ? "FAIL " : skipped.empty() ? "PASS " : "SKIP ") << to_string(p.kind) << " "
-              << p.name << skipped << "\n";
+    const char* verdict = !failures.empty() ? "FAIL " : skipped.empty() ? "PASS " : "SKIP ";
+    std::cout << verdict << to_string(p.kind) << " " << p.name << skipped << "\n";
     for (const auto& f : failures) std::cout << "     " << f << "\n";
   }
   return all_ok ? kSuccess : kRuntimeFailure;

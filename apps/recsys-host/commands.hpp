@@ -14,7 +14,7 @@ enum ExitStatus : int { kSuccess = 0, kRuntimeFailure = 1, kUsageError = 2 };
 
 /// `recsys-host run PIPELINE.toml [--set section.key=value ...] [--resume RUN_DIR]`
 int run_command(const std::string& pipeline, const std::vector<std::string>& overrides,
-                 const std::optional<std::string>& resume);
+                const std::optional<std::string>& resume);
 
 /// `recsys-host launch --nproc N PIPELINE.toml [run options]`: starts N local ranks of `run`
 /// with RANK, WORLD_SIZE, LOCAL_RANK, LOCAL_WORLD_SIZE, MASTER_ADDR=127.0.0.1 and MASTER_PORT

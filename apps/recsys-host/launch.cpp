@@ -60,8 +60,8 @@ int launch_command(int nproc, std::optional<int> master_port, const std::vector<
     std::vector<std::string> environment = rank_environment(rank, nproc, port);
     std::vector<char*> environment_pointers = pointers(environment);
     pid_t pid = 0;
-    const int error = posix_spawn(&pid, "/proc/self/exe", nullptr, nullptr, argv_pointers.data(),
-                                  environment_pointers.data());
+    const int error =
+        posix_spawn(&pid, "/proc/self/exe", nullptr, nullptr, argv_pointers.data(), environment_pointers.data());
     if (error != 0) {
       for (const auto& [started, r] : rank_of) kill(started, SIGTERM);
       throw Error("launch: cannot start rank " + std::to_string(rank) + ": " + std::strerror(error));

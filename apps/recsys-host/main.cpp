@@ -1,6 +1,6 @@
 // recsys-host: trains and evaluates recommender pipelines built from plugins.
-#include <cstdint>
 #include <algorithm>
+#include <cstdint>
 #include <cstdlib>
 #include <iostream>
 #include <optional>
@@ -42,8 +42,10 @@ constexpr const char* kUsage =
     "(colon-separated) and in the pipeline's [plugins] paths.\n"
     "Exit status: 0 success, 1 failure at run time, 2 bad usage or configuration.\n";
 
-int parse_and_dispatch(int argc, char** argv) {
+po::options_description general_options() {
   po::options_description general("Options");
+  // One option a line.
+  // clang-format off
   general.add_options()
       ("help,h", "show this help")
       ("version", "show the version")
@@ -61,36 +63,20 @@ int parse_and_dispatch(int argc, char** argv) {
       ("user", po::value<std::int64_t>(), "recommend: the user's id in the dataset")
       ("k", po::value<std::int64_t>()->default_value(10), "recommend: how many items")
       ("format", po::value<std::string>()->default_value("table"), "recommend: table, json or csv");
-  po::options_description hidden;
-  hidden.add_options()("command", po::value<std::string>())("args", po::value<std::vector<std::string>>());
-  po::options_description all;
-  all.add(general).add(hidden);
-  po::positional_options_description positional;
-  positional.add("command", 1).add("args", -1);
+  // clang-format on
+  return general;
+}
 
-  po::variables_map vm;
-  po::store(po::command_line_parser(argc, argv).options(all).positional(positional).run(), vm);
-  po::notify(vm);
-
-  if (vm.count("help")) {
-    std::cout << kUsage << "\n" << general;
-    return kSuccess;
-  }
-  if (vm.count("version")) {
-    std::cout << "recsys-host " << RECSYS_VERSION << " (plugin API " << RECSYS_PLUGIN_API_MAJOR
-              << "." << RECSYS_PLUGIN_API_MINOR << ")\n";
-    return kSuccess;
-  }
-  const std::string level = vm["log-level"].as<std::string>();
+/// Logs and the progress bar go to stderr; stdout carries only results (tables, JSON, CSV).
+/// Under data parallelism rank 0 logs; the other ranks report only warnings and errors.
+void configure_logging(const std::string& level) {
   const auto parsed_level = spdlog::level::from_str(level);
   if (parsed_level == spdlog::level::off && level != "off") {
     throw po::error("--log-level: unknown level '" + level + "'");
   }
-  // Logs and the progress bar go to stderr; stdout carries only results (tables, JSON, CSV).
   spdlog::set_default_logger(spdlog::stderr_color_mt("recsys"));
   spdlog::set_level(parsed_level);
   spdlog::set_pattern("[%H:%M:%S.%e] [%^%l%$] %v");
-  // Under data parallelism rank 0 logs; the other ranks report only warnings and errors.
   if (const char* rank = std::getenv("RANK"); rank && *rank && std::string(rank) != "0") {
     const char* world = std::getenv("WORLD_SIZE");
     if (world && std::string(world) != "1") {
@@ -98,46 +84,93 @@ int parse_and_dispatch(int argc, char** argv) {
       spdlog::set_pattern(std::string("[%H:%M:%S.%e] [rank ") + rank + "] [%^%l%$] %v");
     }
   }
+}
 
-  if (!vm.count("command")) throw po::error("no command given");
-  const std::string command = vm["command"].as<std::string>();
-  const auto args = vm.count("args") ? vm["args"].as<std::vector<std::string>>() : std::vector<std::string>{};
-  const auto sets = vm.count("set") ? vm["set"].as<std::vector<std::string>>() : std::vector<std::string>{};
-  const auto paths = vm.count("path") ? vm["path"].as<std::vector<std::string>>() : std::vector<std::string>{};
-  if (command == "run") {
-    if (!paths.empty()) throw po::error("--path belongs to the plugins command; use [plugins] paths in the pipeline");
-    if (args.size() != 1) throw po::error("run expects exactly one PIPELINE.toml");
-    std::optional<std::string> resume;
-    if (vm.count("resume")) resume = vm["resume"].as<std::string>();
-    return run_command(args.front(), sets, resume);
+/// A parsed command line: the command, its positional arguments and the options.
+struct CommandLine {
+  std::string command;
+  std::vector<std::string> args, sets, paths;
+  po::variables_map vm;
+
+  std::optional<std::string> optional_string(const char* name) const {
+    if (!vm.count(name)) return std::nullopt;
+    return vm[name].as<std::string>();
   }
-  if (command == "launch") {
-    if (!vm.count("nproc")) throw po::error("launch needs --nproc N");
-    if (args.size() != 1) throw po::error("launch expects exactly one PIPELINE.toml");
-    std::vector<std::string> run_arguments{args.front(), "--log-level", level};
-    for (const auto& set : sets) run_arguments.insert(run_arguments.end(), {"--set", set});
-    if (vm.count("resume")) run_arguments.insert(run_arguments.end(), {"--resume", vm["resume"].as<std::string>()});
-    std::optional<int> port;
-    if (vm.count("master-port")) port = vm["master-port"].as<int>();
-    return launch_command(vm["nproc"].as<int>(), port, run_arguments);
+};
+
+std::vector<std::string> strings(const po::variables_map& vm, const char* name) {
+  return vm.count(name) ? vm[name].as<std::vector<std::string>>() : std::vector<std::string>{};
+}
+
+int run_or_launch(const CommandLine& line) {
+  const auto resume = line.optional_string("resume");
+  if (line.command == "run") {
+    if (!line.paths.empty()) {
+      throw po::error("--path belongs to the plugins command; use [plugins] paths in the pipeline");
+    }
+    if (line.args.size() != 1) throw po::error("run expects exactly one PIPELINE.toml");
+    return run_command(line.args.front(), line.sets, resume);
   }
-  if (command == "evaluate") {
-    if (args.size() != 1) throw po::error("evaluate expects exactly one RUN_DIR");
-    return evaluate_command(args.front(), vm["split"].as<std::string>(), vm["checkpoint"].as<std::string>());
+  if (!line.vm.count("nproc")) throw po::error("launch needs --nproc N");
+  if (line.args.size() != 1) throw po::error("launch expects exactly one PIPELINE.toml");
+  std::vector<std::string> run_arguments{line.args.front(), "--log-level", line.vm["log-level"].as<std::string>()};
+  for (const auto& set : line.sets) run_arguments.insert(run_arguments.end(), {"--set", set});
+  if (resume) run_arguments.insert(run_arguments.end(), {"--resume", *resume});
+  std::optional<int> port;
+  if (line.vm.count("master-port")) port = line.vm["master-port"].as<int>();
+  return launch_command(line.vm["nproc"].as<int>(), port, run_arguments);
+}
+
+int dispatch(const CommandLine& line) {
+  const po::variables_map& vm = line.vm;
+  if (line.command == "run" || line.command == "launch") return run_or_launch(line);
+  if (line.command == "evaluate") {
+    if (line.args.size() != 1) throw po::error("evaluate expects exactly one RUN_DIR");
+    return evaluate_command(line.args.front(), vm["split"].as<std::string>(), vm["checkpoint"].as<std::string>());
   }
-  if (command == "recommend") {
-    if (args.size() != 1) throw po::error("recommend expects exactly one RUN_DIR");
+  if (line.command == "recommend") {
+    if (line.args.size() != 1) throw po::error("recommend expects exactly one RUN_DIR");
     if (!vm.count("user")) throw po::error("recommend needs --user ID");
-    return recommend_command(args.front(), vm["user"].as<std::int64_t>(), vm["k"].as<std::int64_t>(),
+    return recommend_command(line.args.front(), vm["user"].as<std::int64_t>(), vm["k"].as<std::int64_t>(),
                              vm["format"].as<std::string>());
   }
-  if (command == "plugins") {
-    if (!args.empty()) throw po::error("plugins takes no positional argument");
-    if (!sets.empty()) throw po::error("--set belongs to the run command");
+  if (line.command == "plugins") {
+    if (!line.args.empty()) throw po::error("plugins takes no positional argument");
+    if (!line.sets.empty()) throw po::error("--set belongs to the run command");
     if (vm.count("check")) return check_plugin_command(vm["check"].as<std::string>());
-    return plugins_command(paths);
+    return plugins_command(line.paths);
   }
-  throw po::error("unknown command '" + command + "' (expected run, launch, evaluate, recommend or plugins)");
+  throw po::error("unknown command '" + line.command + "' (expected run, launch, evaluate, recommend or plugins)");
+}
+
+int parse_and_dispatch(int argc, char** argv) {
+  const po::options_description general = general_options();
+  po::options_description hidden;
+  hidden.add_options()("command", po::value<std::string>())("args", po::value<std::vector<std::string>>());
+  po::options_description all;
+  all.add(general).add(hidden);
+  po::positional_options_description positional;
+  positional.add("command", 1).add("args", -1);
+
+  CommandLine line;
+  po::store(po::command_line_parser(argc, argv).options(all).positional(positional).run(), line.vm);
+  po::notify(line.vm);
+  if (line.vm.count("help")) {
+    std::cout << kUsage << "\n" << general;
+    return kSuccess;
+  }
+  if (line.vm.count("version")) {
+    std::cout << "recsys-host " << RECSYS_VERSION << " (plugin API " << RECSYS_PLUGIN_API_MAJOR << "."
+              << RECSYS_PLUGIN_API_MINOR << ")\n";
+    return kSuccess;
+  }
+  configure_logging(line.vm["log-level"].as<std::string>());
+  if (!line.vm.count("command")) throw po::error("no command given");
+  line.command = line.vm["command"].as<std::string>();
+  line.args = strings(line.vm, "args");
+  line.sets = strings(line.vm, "set");
+  line.paths = strings(line.vm, "path");
+  return dispatch(line);
 }
 
 }  // namespace

@@ -7,8 +7,6 @@
 #include <ATen/CPUGeneratorImpl.h>
 #include <torch/torch.h>
 
-#include "recsys/core/run_directory.hpp"
-
 namespace recsys::core {
 
 namespace {
@@ -65,12 +63,6 @@ std::string serialize_checkpoint(const torch::nn::Module& model, const torch::op
   return bytes.str();
 }
 
-void save_checkpoint(const std::filesystem::path& file, const torch::nn::Module& model,
-                     const torch::optim::Optimizer* optimizer, const TrainingProgress& progress,
-                     const std::string& resolved_config) {
-  write_file_atomically(file, serialize_checkpoint(model, optimizer, progress, resolved_config));
-}
-
 namespace {
 
 torch::serialize::InputArchive open_checkpoint(const std::filesystem::path& file) {
@@ -78,7 +70,8 @@ torch::serialize::InputArchive open_checkpoint(const std::filesystem::path& file
   try {
     archive.load_from(file.string());
   } catch (const std::exception& e) {
-    throw CheckpointError(file.string() + ": not a readable recsys checkpoint: " + std::string(e.what()).substr(0, 200));
+    throw CheckpointError(file.string() +
+                          ": not a readable recsys checkpoint: " + std::string(e.what()).substr(0, 200));
   }
   return archive;
 }
@@ -95,7 +88,8 @@ std::map<std::string, torch::Tensor> stored_weights(torch::serialize::InputArchi
   std::map<std::string, torch::Tensor> stored;
   for (std::string name; std::getline(listed, name);) {
     torch::Tensor tensor;
-    if (!weights.try_read(archive_key(name), tensor)) throw CheckpointError(where + ": weights of '" + name + "' missing");
+    if (!weights.try_read(archive_key(name), tensor))
+      throw CheckpointError(where + ": weights of '" + name + "' missing");
     stored[name] = tensor;
   }
   return stored;
@@ -103,26 +97,17 @@ std::map<std::string, torch::Tensor> stored_weights(torch::serialize::InputArchi
 
 }  // namespace
 
-std::map<std::string, torch::Tensor> read_checkpoint_weights(const std::filesystem::path& file) {
-  torch::serialize::InputArchive archive = open_checkpoint(file);
-  return stored_weights(archive, file.string());
+namespace {
+
+c10::IValue read_entry(torch::serialize::InputArchive& archive, const std::string& where, const char* key,
+                       bool (c10::IValue::*is_type)() const) {
+  c10::IValue value;
+  if (!archive.try_read(key, value) || !(value.*is_type)()) throw CheckpointError(where + ": no '" + key + "' entry");
+  return value;
 }
 
-TrainingProgress load_checkpoint(const std::filesystem::path& file, torch::nn::Module& model,
-                                 torch::optim::Optimizer* optimizer, bool restore_rng,
-                                 std::string* resolved_config) {
-  const std::string where = file.string();
-  torch::serialize::InputArchive archive = open_checkpoint(file);
-  auto read_int = [&](const char* key) {
-    c10::IValue value;
-    if (!archive.try_read(key, value) || !value.isInt()) throw CheckpointError(where + ": no '" + key + "' entry");
-    return value.toInt();
-  };
-  auto read_string = [&](const char* key) {
-    c10::IValue value;
-    if (!archive.try_read(key, value) || !value.isString()) throw CheckpointError(where + ": no '" + key + "' entry");
-    return value.toStringRef();
-  };
+TrainingProgress read_progress(torch::serialize::InputArchive& archive, const std::string& where) {
+  const auto read_int = [&](const char* key) { return read_entry(archive, where, key, &c10::IValue::isInt).toInt(); };
   if (read_int("format") != kFormat) throw CheckpointError(where + ": unsupported checkpoint format");
   TrainingProgress progress;
   progress.epoch = read_int("epoch");
@@ -131,13 +116,14 @@ TrainingProgress load_checkpoint(const std::filesystem::path& file, torch::nn::M
   c10::IValue best;
   if (!archive.try_read("best_value", best) || !best.isDouble()) throw CheckpointError(where + ": no 'best_value'");
   progress.best_value = best.toDouble();
-  if (resolved_config) *resolved_config = read_string("config");
+  return progress;
+}
 
-  // Compare names and shapes first, so a checkpoint of another architecture is a clear
-  // error listing the differences, never a crash or a half-loaded model.
-  const std::map<std::string, torch::Tensor> stored = stored_weights(archive, where);
+/// Throws CheckpointError listing every parameter that is missing, unexpected or of another
+/// shape, so a checkpoint of another architecture is a clear error, never a half-loaded model.
+void check_fits(const std::map<std::string, torch::Tensor>& expected,
+                const std::map<std::string, torch::Tensor>& stored, const std::string& where) {
   std::string problems;
-  auto expected = state_of(model);
   for (const auto& [name, tensor] : expected) {
     auto it = stored.find(name);
     if (it == stored.end()) {
@@ -151,9 +137,30 @@ TrainingProgress load_checkpoint(const std::filesystem::path& file, torch::nn::M
     if (!expected.count(name)) problems += "\n  not in the model: " + name + " " + shape(tensor);
   }
   if (!problems.empty()) {
-    throw CheckpointError(where + ": the checkpoint does not fit this model (another architecture or shape?):" +
-                          problems);
+    throw CheckpointError(where +
+                          ": the checkpoint does not fit this model (another architecture or shape?):" + problems);
   }
+}
+
+void restore_generator(torch::serialize::InputArchive& archive, const std::string& where) {
+  torch::Tensor rng;
+  if (!archive.try_read("rng_cpu", rng)) throw CheckpointError(where + ": no generator state");
+  at::Generator generator = at::detail::getDefaultCPUGenerator();  // a handle to the default
+  std::lock_guard<std::mutex> lock(generator.mutex());
+  generator.set_state(rng);
+}
+
+}  // namespace
+
+TrainingProgress load_checkpoint(const std::filesystem::path& file, torch::nn::Module& model,
+                                 torch::optim::Optimizer* optimizer, bool restore_rng, std::string* resolved_config) {
+  const std::string where = file.string();
+  torch::serialize::InputArchive archive = open_checkpoint(file);
+  const TrainingProgress progress = read_progress(archive, where);
+  if (resolved_config) *resolved_config = read_entry(archive, where, "config", &c10::IValue::isString).toStringRef();
+  const std::map<std::string, torch::Tensor> stored = stored_weights(archive, where);
+  auto expected = state_of(model);
+  check_fits(expected, stored, where);
   {
     torch::NoGradGuard no_grad;
     for (auto& [name, tensor] : expected) tensor.copy_(stored.at(name));
@@ -163,13 +170,7 @@ TrainingProgress load_checkpoint(const std::filesystem::path& file, torch::nn::M
     if (!archive.try_read("optimizer", state)) throw CheckpointError(where + ": no optimizer state");
     optimizer->load(state);
   }
-  if (restore_rng) {
-    torch::Tensor rng;
-    if (!archive.try_read("rng_cpu", rng)) throw CheckpointError(where + ": no generator state");
-    at::Generator generator = at::detail::getDefaultCPUGenerator();  // a handle to the default
-    std::lock_guard<std::mutex> lock(generator.mutex());
-    generator.set_state(rng);
-  }
+  if (restore_rng) restore_generator(archive, where);
   return progress;
 }
 

@@ -24,8 +24,7 @@ DistributedOptions DistributedOptions::from_config(const Config& config) {
     // Debian's libtorch is built without CUDA, so without NCCL; a CUDA build would link
     // ProcessGroupNCCL behind the same ProcessGroup interface.
     config.fail("backend", std::string("\"nccl\" needs a CUDA build of libtorch with NCCL; this build has ") +
-                               (torch::cuda::is_available() ? "CUDA but recsys was built without NCCL"
-                                                            : "no CUDA") +
+                               (torch::cuda::is_available() ? "CUDA but recsys was built without NCCL" : "no CUDA") +
                                "; use \"gloo\"");
   }
   if (o.backend != "gloo") config.fail("backend", "unknown backend '" + o.backend + "' (available: gloo)");
@@ -61,7 +60,8 @@ LaunchEnvironment LaunchEnvironment::from_environment() {
   if (!world_size || *world_size == 1) return e;
   e.world_size = *world_size;
   const auto rank = env_int("RANK", 0, e.world_size - 1);
-  if (!rank) throw ConfigError("environment variable RANK is not set (WORLD_SIZE=" + std::to_string(e.world_size) + ")");
+  if (!rank)
+    throw ConfigError("environment variable RANK is not set (WORLD_SIZE=" + std::to_string(e.world_size) + ")");
   e.rank = *rank;
   const char* addr = std::getenv("MASTER_ADDR");
   if (!addr || !*addr) throw ConfigError("environment variable MASTER_ADDR is not set (WORLD_SIZE > 1)");
@@ -137,12 +137,12 @@ std::shared_ptr<ProcessGroup> ProcessGroup::connect(const LaunchEnvironment& env
     // As torch.distributed: the interface GLOO_SOCKET_IFNAME names, else the address the
     // host name resolves to (loopback when that fails).
     const char* interface = std::getenv("GLOO_SOCKET_IFNAME");
-    gloo_options->devices.push_back(interface && *interface
-                                        ? c10d::ProcessGroupGloo::createDeviceForInterface(interface)
-                                        : c10d::ProcessGroupGloo::createDefaultDevice());
+    gloo_options->devices.push_back(
+        interface && *interface ? c10d::ProcessGroupGloo::createDeviceForInterface(interface)
+                                : c10d::ProcessGroupGloo::createDefaultDevice());
     gloo_options->threads = 2;
-    impl->group = c10::make_intrusive<c10d::ProcessGroupGloo>(impl->store, environment.rank,
-                                                              environment.world_size, gloo_options);
+    impl->group = c10::make_intrusive<c10d::ProcessGroupGloo>(impl->store, environment.rank, environment.world_size,
+                                                              gloo_options);
     return 0;
   });
   return std::shared_ptr<ProcessGroup>(
@@ -203,8 +203,10 @@ double ProcessGroup::all_reduce_gradients(const std::vector<torch::Tensor>& para
         const torch::Tensor& p = parameters[i];
         torch::Tensor slot = flat.slice(0, offset, offset + p.numel());
         const torch::Tensor& grad = p.grad();
-        if (grad.defined()) slot.copy_(grad.is_sparse() ? grad.to_dense().reshape(-1) : grad.reshape(-1));
-        else slot.zero_();
+        if (grad.defined())
+          slot.copy_(grad.is_sparse() ? grad.to_dense().reshape(-1) : grad.reshape(-1));
+        else
+          slot.zero_();
         offset += p.numel();
       }
     }
@@ -224,21 +226,15 @@ double ProcessGroup::all_reduce_gradients(const std::vector<torch::Tensor>& para
       const torch::Tensor& p = parameters[i];
       torch::Tensor reduced = flats[b][0].slice(0, offset, offset + p.numel()).view_as(p);
       torch::Tensor& grad = p.mutable_grad();
-      if (grad.defined() && !grad.is_sparse()) grad.copy_(reduced);
-      else grad = reduced.clone();
+      if (grad.defined() && !grad.is_sparse())
+        grad.copy_(reduced);
+      else
+        grad = reduced.clone();
       offset += p.numel();
     }
   }
   const torch::Tensor& first = flats[0][0];
   return first[first.numel() - 1].item<double>();
-}
-
-void ProcessGroup::all_reduce_sum(torch::Tensor& tensor) {
-  std::vector<torch::Tensor> tensors{tensor};
-  guarded(rank_, world_size_, options_.timeout, "all-reduce", [&] {
-    impl_->group->allreduce(tensors)->wait();
-    return 0;
-  });
 }
 
 torch::Tensor ProcessGroup::all_gather(const torch::Tensor& local, const std::vector<std::int64_t>& counts) {
@@ -256,13 +252,6 @@ torch::Tensor ProcessGroup::all_gather(const torch::Tensor& local, const std::ve
   std::vector<torch::Tensor> parts;
   for (int r = 0; r < world_size_; ++r) parts.push_back(output[0][r].slice(0, 0, counts[r]));
   return torch::cat(parts);
-}
-
-void ProcessGroup::barrier() {
-  guarded(rank_, world_size_, options_.timeout, "barrier", [&] {
-    impl_->group->barrier()->wait();
-    return 0;
-  });
 }
 
 int free_local_port() {

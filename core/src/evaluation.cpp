@@ -12,18 +12,23 @@ namespace recsys::core {
 EvaluationOptions EvaluationOptions::from_config(const Config& config) {
   EvaluationOptions o;
   const std::string protocol = config.get_string("protocol", "pointwise");
-  if (protocol == "pointwise") o.protocol = Protocol::pointwise;
-  else if (protocol == "sampled") o.protocol = Protocol::sampled;
-  else if (protocol == "full") o.protocol = Protocol::full;
-  else config.fail("protocol", "unknown protocol '" + protocol + "' (available: pointwise, sampled, full)");
+  if (protocol == "pointwise")
+    o.protocol = Protocol::pointwise;
+  else if (protocol == "sampled")
+    o.protocol = Protocol::sampled;
+  else if (protocol == "full")
+    o.protocol = Protocol::full;
+  else
+    config.fail("protocol", "unknown protocol '" + protocol + "' (available: pointwise, sampled, full)");
   o.num_candidates = config.get_int("num_candidates", o.num_candidates);
   if (o.num_candidates < 1) config.fail("num_candidates", "must be at least 1");
   o.metrics = config.get_string_list("metrics", o.metrics);
   for (const auto& name : o.metrics) {
     const MetricName parsed = parse_metric_name(name);
     if (parsed.k >= 0 && o.protocol == Protocol::pointwise) {
-      config.fail("metrics", "'" + name + "' is a ranking metric, which needs protocol = \"sampled\" or \"full\" "
-                             "(the pointwise protocol has no ranking lists)");
+      config.fail("metrics", "'" + name +
+                                 "' is a ranking metric, which needs protocol = \"sampled\" or \"full\" "
+                                 "(the pointwise protocol has no ranking lists)");
     }
   }
   return o;
@@ -31,9 +36,12 @@ EvaluationOptions EvaluationOptions::from_config(const Config& config) {
 
 const char* EvaluationOptions::protocol_name() const {
   switch (protocol) {
-    case Protocol::sampled: return "sampled";
-    case Protocol::full: return "full";
-    case Protocol::pointwise: break;
+    case Protocol::sampled:
+      return "sampled";
+    case Protocol::full:
+      return "full";
+    case Protocol::pointwise:
+      break;
   }
   return "pointwise";
 }
@@ -108,8 +116,8 @@ std::shared_ptr<MaterializedSet> make_sampled_set(const torch::Tensor& user_id, 
   const torch::Tensor free_items = num_items - positives.positives_per_user().index_select(0, user_id);
   if (lists > 0 && free_items.min().item<std::int64_t>() < num_candidates) {
     throw DataError("<evaluation>", 0,
-                    "a user has fewer items without a positive than num_candidates (" +
-                        std::to_string(num_candidates) + "); lower evaluation.num_candidates");
+                    "a user has fewer items without a positive than num_candidates (" + std::to_string(num_candidates) +
+                        "); lower evaluation.num_candidates");
   }
   // Uniform sampling without replacement, vectorised: random keys for every item, the user's
   // positives pushed past the end, and the n smallest keys taken. Blocks of lists bound memory.

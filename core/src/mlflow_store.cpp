@@ -11,7 +11,7 @@
 #include <random>
 #include <sstream>
 
-#include "recsys/core/run_directory.hpp"
+#include "recsys/core/files.hpp"
 #include "recsys/errors.hpp"
 
 namespace recsys::core {
@@ -32,7 +32,9 @@ std::string yaml_string(const std::string& text) {
   return out + "'";
 }
 
-std::string file_uri(const fs::path& path) { return "file://" + fs::absolute(path).lexically_normal().string(); }
+std::string file_uri(const fs::path& path) {
+  return "file://" + fs::absolute(path).lexically_normal().string();
+}
 
 void make_directory(const fs::path& path) {
   std::error_code ec;
@@ -134,8 +136,8 @@ std::string mlflow_key(const std::string& name) {
     if (c == '@') {
       out += "_at_";
     } else {
-      const bool ok = std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.' || c == '-' ||
-                      c == ' ' || c == '/';
+      const bool ok =
+          std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.' || c == '-' || c == ' ' || c == '/';
       out += ok ? c : '_';
     }
   }
@@ -212,9 +214,12 @@ void MlflowRun::log_metric(const std::string& key, double value, std::int64_t st
   const fs::path file = directory_ / "metrics" / mlflow_key(key);
   make_directory(file.parent_path());
   char number[40];
-  if (std::isnan(value)) std::snprintf(number, sizeof number, "nan");
-  else if (std::isinf(value)) std::snprintf(number, sizeof number, value > 0 ? "inf" : "-inf");
-  else std::snprintf(number, sizeof number, "%.17g", value);
+  if (std::isnan(value))
+    std::snprintf(number, sizeof number, "nan");
+  else if (std::isinf(value))
+    std::snprintf(number, sizeof number, value > 0 ? "inf" : "-inf");
+  else
+    std::snprintf(number, sizeof number, "%.17g", value);
   // Appending one line: a crash can at worst lose this line, never an earlier one.
   std::ofstream out(file, std::ios::app);
   out << now_ms() << " " << number << " " << step << "\n";
@@ -222,7 +227,8 @@ void MlflowRun::log_metric(const std::string& key, double value, std::int64_t st
 }
 
 void MlflowRun::set_status(MlflowStatus status) const {
-  const bool terminal = status == MlflowStatus::finished || status == MlflowStatus::failed || status == MlflowStatus::killed;
+  const bool terminal =
+      status == MlflowStatus::finished || status == MlflowStatus::failed || status == MlflowStatus::killed;
   write_meta(status, terminal);
 }
 

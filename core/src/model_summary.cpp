@@ -32,7 +32,8 @@ ParameterCount count_parameters(const torch::nn::Module& model) {
     if (p.requires_grad()) count.trainable += p.numel();
     bytes += static_cast<double>(p.numel() * static_cast<std::int64_t>(p.element_size()));
   }
-  for (const auto& b : model.buffers()) bytes += static_cast<double>(b.numel() * static_cast<std::int64_t>(b.element_size()));
+  for (const auto& b : model.buffers())
+    bytes += static_cast<double>(b.numel() * static_cast<std::int64_t>(b.element_size()));
   count.megabytes = bytes / (1024.0 * 1024.0);
   return count;
 }

@@ -10,16 +10,12 @@
 #include <torch/torch.h>
 
 #include "recsys/config_toml.hpp"
-#include "recsys/errors.hpp"
 #include "recsys/core/checkpoint.hpp"
-#include "recsys/core/mlflow_store.hpp"
 #include "recsys/core/model_summary.hpp"
+#include "recsys/core/run_records.hpp"
 #include "recsys/core/runtime_info.hpp"
 #include "recsys/core/seed.hpp"
-
-#ifndef RECSYS_GIT_REVISION
-#define RECSYS_GIT_REVISION ""
-#endif
+#include "recsys/errors.hpp"
 
 namespace recsys::core {
 
@@ -78,8 +74,8 @@ std::shared_ptr<Metric> create_metric(const PluginRegistry& registry, const std:
 std::string describe_protocol(const EvaluationOptions& evaluation, const SplitOptions& split,
                               const std::string& sampler, const Config& sampler_section) {
   std::ostringstream out;
-  out << "protocol " << evaluation.protocol_name() << "; split " << split.describe() << "; training negatives: "
-      << sampler << " sampler";
+  out << "protocol " << evaluation.protocol_name() << "; split " << split.describe()
+      << "; training negatives: " << sampler << " sampler";
   const auto& resolved = sampler_section.impl().resolved;
   if (const auto* n = resolved.get("num_negatives"); n && n->is_integer()) {
     out << ", " << n->as_integer()->get() << " per positive";
@@ -125,9 +121,10 @@ void configure_runtime(const TrainerOptions& training, const LaunchEnvironment& 
   const ThreadPlan threads = configure_threads(static_cast<int>(training.threads), launch.local_world_size);
   const BlasInfo& blas = threads.blas_info;
   if (blas.family == "reference") {
-    spdlog::warn("BLAS: {} is the reference BLAS, 10-20x slower on MLP models; select OpenBLAS "
-                 "(apt-get install libopenblas0-pthread; update-alternatives --config libblas.so.3-x86_64-linux-gnu)",
-                 blas.library);
+    spdlog::warn(
+        "BLAS: {} is the reference BLAS, 10-20x slower on MLP models; select OpenBLAS "
+        "(apt-get install libopenblas0-pthread; update-alternatives --config libblas.so.3-x86_64-linux-gnu)",
+        blas.library);
   } else {
     std::string details = blas.library.empty() ? std::string("not mapped") : blas.library;
     if (blas.threads > 0) details += ", " + std::to_string(blas.threads) + (blas.threads == 1 ? " thread" : " threads");
@@ -137,86 +134,33 @@ void configure_runtime(const TrainerOptions& training, const LaunchEnvironment& 
                  blas.own_thread_pool && threads.cores > 1 ? " (the BLAS's own pool runs the GEMMs on the cores)" : "");
     const std::string faster = faster_openblas_core(blas.core, cpu_vector_support());
     if (!blas.core_from_environment.empty() && !faster.empty()) {
-      spdlog::warn("BLAS: OPENBLAS_CORETYPE={} holds OpenBLAS to its AVX2 kernels on this AVX-512 CPU; unset it to let "
-                   "OpenBLAS pick its {} kernels (2048^3 sgemm: 235 -> 451 GFLOP/s on this project's AMD machine)",
-                   blas.core_from_environment, faster);
+      spdlog::warn(
+          "BLAS: OPENBLAS_CORETYPE={} holds OpenBLAS to its AVX2 kernels on this AVX-512 CPU; unset it to let "
+          "OpenBLAS pick its {} kernels (2048^3 sgemm: 235 -> 451 GFLOP/s on this project's AMD machine)",
+          blas.core_from_environment, faster);
     }
   }
 }
 
-/// Every `section.key = value` of a TOML document, for MLflow params.
-void flatten(const toml::table& table, const std::string& prefix, std::vector<std::pair<std::string, std::string>>& out) {
-  for (const auto& [key, node] : table) {
-    const std::string name = prefix.empty() ? std::string(key.str()) : prefix + "." + std::string(key.str());
-    if (const auto* sub = node.as_table()) {
-      flatten(*sub, name, out);
-    } else if (const auto* text = node.as_string()) {
-      out.emplace_back(name, text->get());
-    } else {
-      std::ostringstream value;
-      node.visit([&](const auto& v) { value << v; });
-      out.emplace_back(name, value.str());
-    }
-  }
+/// A registered plugin as the run's records list it.
+PluginUse plugin_use(const PluginRecord& record) {
+  return {to_string(record.kind), record.name, record.version, record.path};
 }
 
-/// run.json: plugins and versions, the build's git revision, the MLflow run.
-std::string run_info(const Pipeline& pipeline, const std::string& model_name, const PluginRegistry& registry,
-                     const MlflowRun& mlflow) {
-  std::ostringstream json;
-  json << "  \"recsys_version\": " << json_string(RECSYS_VERSION) << ",\n"
-       << "  \"git_revision\": " << (std::string(RECSYS_GIT_REVISION).empty() ? "null" : json_string(RECSYS_GIT_REVISION))
-       << ",\n  \"plugin_api\": \"" << RECSYS_PLUGIN_API_MAJOR << "." << RECSYS_PLUGIN_API_MINOR << "\",\n"
-       << "  \"mlflow_run\": " << json_string(fs::absolute(mlflow.directory()).lexically_normal().string()) << ",\n"
-       << "  \"plugins\": [";
-  std::vector<PluginRecord> used = pipeline.plugins;
-  used.push_back(registry.find(PluginKind::model, model_name));
-  for (std::size_t i = 0; i < used.size(); ++i) {
-    json << (i ? ",\n" : "\n") << "    {\"kind\": " << json_string(to_string(used[i].kind))
-         << ", \"name\": " << json_string(used[i].name) << ", \"version\": " << json_string(used[i].version)
-         << ", \"path\": " << json_string(used[i].path) << "}";
-  }
-  json << "\n  ]";
-  return json.str();
-}
-
-/// The value of `"key": "value"` in run.json ("" when absent).
-std::string run_info_field(const fs::path& run_directory, const std::string& key) {
-  std::ifstream in(run_directory / "run.json");
-  std::stringstream text;
-  text << in.rdbuf();
-  const std::string json = text.str(), pattern = "\"" + key + "\": \"";
-  const auto at = json.find(pattern);
-  if (at == std::string::npos) return "";
-  const auto begin = at + pattern.size();
-  return json.substr(begin, json.find('"', begin) - begin);
-}
-
-}  // namespace
-
-void discover_plugins(PluginRegistry& registry, const PipelineConfig& config) {
-  const Config& plugins = config.section("plugins");
-  for (const auto& directory : plugins.get_string_list("paths", {})) registry.scan_directory(directory);
-  for (const auto& directory : default_plugin_directories()) registry.scan_directory(directory);
-  for (const auto& library : registry.libraries()) {
-    if (!library.ok) spdlog::warn("plugin library refused: {}: {}", library.path, library.error);
-    else if (!library.error.empty()) spdlog::warn("plugin library {}: {}", library.path, library.error);
-  }
-}
-
-Pipeline build_pipeline(const PipelineConfig& config, const PluginRegistry& registry) {
-  Pipeline p;
-  const Config& dataset_section = config.section("dataset");
-  const Config& sampler_section = config.section("sampler");
-  const Config& model_section = config.section("model");
-  const Config& loss_section = config.section("loss");
-  const Config& evaluation_section = config.section("evaluation");
+/// The split, training, logging, evaluation and distributed options.
+void read_options(Pipeline& p, const PipelineConfig& config) {
   p.split = SplitOptions::from_config(config.section("split"));
   p.training = TrainerOptions::from_config(config.section("training"));
   p.logging = LoggingOptions::from_config(config.section("logging"));
-  p.evaluation = EvaluationOptions::from_config(evaluation_section);
+  p.evaluation = EvaluationOptions::from_config(config.section("evaluation"));
   p.distributed = DistributedOptions::from_config(config.section("distributed"));
+}
 
+/// The dataset, sampler and loss plugins.
+void create_data_plugins(Pipeline& p, const PipelineConfig& config, const PluginRegistry& registry) {
+  const Config& dataset_section = config.section("dataset");
+  const Config& sampler_section = config.section("sampler");
+  const Config& loss_section = config.section("loss");
   p.dataset_name = plugin_name(dataset_section, {"plugin"});
   p.dataset = create_plugin(dataset_section, "plugin",
                             [&] { return registry.create<PluginKind::dataset>(p.dataset_name, dataset_section); });
@@ -226,33 +170,121 @@ Pipeline build_pipeline(const PipelineConfig& config, const PluginRegistry& regi
   p.loss_name = loss_section.get_string("plugin", "mse");
   p.loss = create_plugin(loss_section, "plugin",
                          [&] { return registry.create<PluginKind::loss>(p.loss_name, loss_section); });
-  p.plugins = {registry.find(PluginKind::dataset, p.dataset_name), registry.find(PluginKind::sampler, p.sampler_name),
-               registry.find(PluginKind::loss, p.loss_name)};
+  p.plugins = {plugin_use(registry.find(PluginKind::dataset, p.dataset_name)),
+               plugin_use(registry.find(PluginKind::sampler, p.sampler_name)),
+               plugin_use(registry.find(PluginKind::loss, p.loss_name))};
+}
+
+/// The metric plugins of `[evaluation] metrics`, then `[early_stopping]`, whose default
+/// direction is the monitored metric's.
+void create_metrics(Pipeline& p, const PipelineConfig& config, const PluginRegistry& registry) {
+  const Config& evaluation_section = config.section("evaluation");
   for (const auto& name : p.evaluation.metrics) {
     p.metrics.push_back({name, create_plugin(evaluation_section, "metrics",
                                              [&] { return create_metric(registry, name, config.source()); })});
-    p.plugins.push_back(registry.find(PluginKind::metric, parse_metric_name(name).plugin));
+    p.plugins.push_back(plugin_use(registry.find(PluginKind::metric, parse_metric_name(name).plugin)));
   }
-  p.early_stopping = EarlyStoppingOptions::from_config(config.section("early_stopping"), p.evaluation.metrics,
-                                                       [&](const std::string& name) {
-                                                         for (const auto& m : p.metrics) {
-                                                           if (m.name == name) return m.metric->higher_is_better();
-                                                         }
-                                                         return true;
-                                                       });
+  const auto higher_is_better = [&](const std::string& name) {
+    for (const auto& m : p.metrics) {
+      if (m.name == name) return m.metric->higher_is_better();
+    }
+    return true;
+  };
+  p.early_stopping =
+      EarlyStoppingOptions::from_config(config.section("early_stopping"), p.evaluation.metrics, higher_is_better);
+}
+
+/// The ranks' process group under data parallelism (null for one process).
+std::shared_ptr<ProcessGroup> connect_ranks(const LaunchEnvironment& launch, const DistributedOptions& options) {
+  if (!launch.distributed()) return nullptr;
+  auto group = ProcessGroup::connect(launch, options);
+  spdlog::info("rank {} of {} connected ({} backend, rendezvous at {}:{})", launch.rank, launch.world_size,
+               options.backend, launch.master_addr, launch.master_port);
+  return group;
+}
+
+RunDescription describe_run(const Pipeline& p, const PipelineConfig& config) {
+  return {p.logging, default_run_name(p.model_name), config.resolved_toml(), p.evaluation.metrics, p.plugins,
+          p.protocol};
+}
+
+/// The records of a new run, with the sampled protocol's candidate lists: they go with the
+/// run, so a later evaluation or another model can be checked against exactly the same lists.
+RunRecords start_records(const RunDescription& run, const Pipeline& p, const TrainingData& data, bool writer) {
+  RunRecords records = RunRecords::start(run, writer);
+  if (p.evaluation.protocol == Protocol::sampled) {
+    records.write_candidates("validation", static_cast<const MaterializedSet&>(*data.validation), data.interactions);
+    records.write_candidates("test", static_cast<const MaterializedSet&>(*data.test), data.interactions);
+  }
+  return records;
+}
+
+/// Continues from the checkpoints in `directory`: every rank reads them (the same files), so
+/// all continue from the same state; rank 0 reopens the records.
+RunRecords resume_records(const RunDirectory& directory, Trainer& trainer, const RunDescription& run, bool writer) {
+  const std::string saved_config = trainer.load(directory.checkpoint("last"), directory.checkpoint("best"));
+  if (saved_config != run.resolved_config) {
+    spdlog::warn("the pipeline differs from the one the checkpoint was written with; continuing with this one");
+  }
+  RunRecords records = RunRecords::reopen(directory.path(), run, trainer.epoch(), writer);
+  spdlog::info("resuming {} after epoch {} (best epoch {})", directory.path().string(), trainer.epoch(),
+               trainer.best_epoch());
+  return records;
+}
+
+void log_epoch(const EpochResult& epoch, std::int64_t epochs) {
+  const double wait = 100.0 * epoch.data_wait_seconds / std::max(1e-9, epoch.train_seconds);
+  spdlog::info("epoch {}/{}: train loss {:.5f}, {:.1f}k samples/s, waiting for data {:.1f}%{}{}", epoch.epoch, epochs,
+               epoch.train_loss, epoch.samples_per_second / 1000.0, wait, epoch.validated ? " | validation " : "",
+               epoch.validated ? metrics_line(epoch.validation) : "");
+}
+
+RunOutcome describe_outcome(const TrainingData& data, const Pipeline& p, const LaunchEnvironment& launch,
+                            const RunRecords& records) {
+  RunOutcome outcome;
+  outcome.run_directory = records.directory();
+  outcome.num_users = data.interactions.schema.user.num_ids;
+  outcome.num_items = data.interactions.schema.item.num_ids;
+  outcome.num_positives = data.interactions.num_interactions();
+  outcome.protocol = p.protocol;
+  outcome.rank = launch.rank;
+  outcome.world_size = launch.world_size;
+  return outcome;
+}
+
+}  // namespace
+
+void discover_plugins(PluginRegistry& registry, const PipelineConfig& config) {
+  const Config& plugins = config.section("plugins");
+  for (const auto& directory : plugins.get_string_list("paths", {})) registry.scan_directory(directory);
+  for (const auto& directory : default_plugin_directories()) registry.scan_directory(directory);
+  for (const auto& library : registry.libraries()) {
+    if (!library.ok)
+      spdlog::warn("plugin library refused: {}: {}", library.path, library.error);
+    else if (!library.error.empty())
+      spdlog::warn("plugin library {}: {}", library.path, library.error);
+  }
+}
+
+Pipeline build_pipeline(const PipelineConfig& config, const PluginRegistry& registry) {
+  Pipeline p;
+  read_options(p, config);
+  create_data_plugins(p, config, registry);
+  create_metrics(p, config, registry);
+  const Config& model_section = config.section("model");
   p.model_name = plugin_name(model_section, kModelKeys);
   // The model is built after the data (it needs the schema), but its name is checked now.
-  create_plugin(model_section, key_of(model_section, kModelKeys),
-                [&] { return registry.find(PluginKind::model, p.model_name).factory; });
+  p.plugins.push_back(plugin_use(create_plugin(model_section, key_of(model_section, kModelKeys),
+                                               [&] { return registry.find(PluginKind::model, p.model_name); })));
   for (const auto& name : pipeline_sections()) {
     if (name != "model") config.section(name).check_unknown_keys();
   }
   config.check_unknown_sections();
-  p.protocol = describe_protocol(p.evaluation, p.split, p.sampler_name, sampler_section);
+  p.protocol = describe_protocol(p.evaluation, p.split, p.sampler_name, config.section("sampler"));
   return p;
 }
 
-LoadedPipeline load_pipeline(Pipeline& p, const PipelineConfig& config, const PluginRegistry& registry) {
+LoadedPipeline load_pipeline(const Pipeline& p, const PipelineConfig& config, const PluginRegistry& registry) {
   const auto start = std::chrono::steady_clock::now();
   InteractionData interactions = p.dataset->load();
   const FeatureSchema schema = interactions.schema;
@@ -262,135 +294,51 @@ LoadedPipeline load_pipeline(Pipeline& p, const PipelineConfig& config, const Pl
 
   torch::manual_seed(derive_seed(p.training.seed, static_cast<std::uint64_t>(SeedStream::model_init)));
   const Config& model_section = config.section("model");
-  auto model = create_plugin(model_section, key_of(model_section, kModelKeys), [&] {
-    return registry.create<PluginKind::model>(p.model_name, model_section, &schema);
-  });
+  auto model = create_plugin(model_section, key_of(model_section, kModelKeys),
+                             [&] { return registry.create<PluginKind::model>(p.model_name, model_section, &schema); });
   model_section.check_unknown_keys();
 
-  TrainingData data = prepare_training_data(std::move(interactions), p.split, p.evaluation, *p.sampler, p.training.seed);
-  spdlog::info("split: {} train / {} validation / {} test positives; evaluation rows: {} validation in {} lists, "
-               "{} test in {} lists",
-               data.train_user_id.size(0), data.split.validation.size(0), data.split.test.size(0),
-               data.validation->num_rows(), data.validation->num_lists(), data.test->num_rows(),
-               data.test->num_lists());
+  TrainingData data =
+      prepare_training_data(std::move(interactions), p.split, p.evaluation, *p.sampler, p.training.seed);
+  spdlog::info(
+      "split: {} train / {} validation / {} test positives; evaluation rows: {} validation in {} lists, "
+      "{} test in {} lists",
+      data.train_user_id.size(0), data.split.validation.size(0), data.split.test.size(0), data.validation->num_rows(),
+      data.validation->num_lists(), data.test->num_rows(), data.test->num_lists());
   return {std::move(data), std::move(model)};
 }
 
-RunOutcome run_pipeline(const PipelineConfig& config, PluginRegistry& registry,
-                        const std::optional<fs::path>& resume, const LaunchEnvironment& launch) {
+RunOutcome run_pipeline(const PipelineConfig& config, PluginRegistry& registry, const std::optional<fs::path>& resume,
+                        const LaunchEnvironment& launch) {
   // Everything that does not need the data is built and checked first, so a bad config
   // fails before any file is read.
-  Pipeline p = build_pipeline(config, registry);
-  std::optional<RunDirectory> existing;
-  if (resume) {
-    existing = RunDirectory::open(*resume);
-    if (!fs::exists(existing->checkpoint("last"))) {
-      throw ConfigError(resume->string() + ": no checkpoint to resume from (checkpoints/last.pt)");
-    }
-  }
-  std::shared_ptr<ProcessGroup> group;
-  if (launch.distributed()) {
-    group = ProcessGroup::connect(launch, p.distributed);
-    spdlog::info("rank {} of {} connected ({} backend, rendezvous at {}:{})", launch.rank, launch.world_size,
-                 p.distributed.backend, launch.master_addr, launch.master_port);
-  }
-  // Only rank 0 writes: the run directory, checkpoints, MLflow and the summary.
-  const bool writer = launch.rank == 0;
+  const Pipeline p = build_pipeline(config, registry);
+  std::optional<RunDirectory> resumed;
+  if (resume) resumed = RunDirectory::open_to_resume(*resume);
+  const std::shared_ptr<ProcessGroup> group = connect_ranks(launch, p.distributed);
+  const bool writer = launch.rank == 0;  // only rank 0 writes the run's records
   configure_runtime(p.training, launch);
-  LoadedPipeline loaded = load_pipeline(p, config, registry);
-  const TrainingData& data = loaded.data;
+  const LoadedPipeline loaded = load_pipeline(p, config, registry);
   spdlog::info("model {}:\n{}", p.model_name, model_summary(*loaded.model, p.model_name));
   spdlog::info("{}", p.protocol);
 
-  RunOutcome outcome;
-  outcome.num_users = data.interactions.schema.user.num_ids;
-  outcome.num_items = data.interactions.schema.item.num_ids;
-  outcome.num_positives = data.interactions.num_interactions();
-  outcome.protocol = p.protocol;
-  outcome.rank = launch.rank;
-  outcome.world_size = launch.world_size;
-
   Trainer trainer(p.training, loaded.model, p.loss, p.sampler, p.metrics, p.early_stopping, group);
-  const std::string resolved = config.resolved_toml();
-  std::optional<RunDirectory> run;
-  if (existing) run = *existing;
-  else if (writer) run.emplace(p.logging, default_run_name(p.model_name));
-  if (run) outcome.run_directory = run->path();
-  if (writer) fs::create_directories(run->path() / "checkpoints");
-  std::optional<MlflowRun> mlflow;
-
-  if (resume) {
-    // Every rank reads the checkpoints (the same files), so all continue from the same state.
-    std::string saved_config;
-    // The best epoch's weights first (kept in memory for the final test), then the last state.
-    if (fs::exists(run->checkpoint("best"))) {
-      load_checkpoint(run->checkpoint("best"), *loaded.model, nullptr, false);
-    }
-    std::vector<torch::Tensor> best = snapshot_state(*loaded.model);
-    const TrainingProgress progress =
-        load_checkpoint(run->checkpoint("last"), *loaded.model, &trainer.optimizer(), true, &saved_config);
-    if (saved_config != resolved) {
-      spdlog::warn("the pipeline differs from the one the checkpoint was written with; continuing with this one");
-    }
-    trainer.resume(progress, std::move(best));
-    if (writer) {
-      run->begin_metrics(p.evaluation.metrics, progress.epoch);
-      const std::string mlflow_dir = run_info_field(run->path(), "mlflow_run");
-      mlflow = MlflowRun::reopen(mlflow_dir);
-    }
-    spdlog::info("resuming {} after epoch {} (best epoch {})", run->path().string(), progress.epoch,
-                 progress.best_epoch);
-  } else if (writer) {
-    run->write_config(resolved);
-    mlflow = MlflowRun::create(fs::path(p.logging.output_dir) / "mlruns", p.logging.experiment_name,
-                               run->path().filename().string());
-    std::vector<std::pair<std::string, std::string>> params;
-    flatten(toml::parse(resolved), "", params);
-    for (const auto& [key, value] : params) mlflow->log_param(key, value);
-    if (!std::string(RECSYS_GIT_REVISION).empty()) mlflow->set_tag("mlflow.source.git.commit", RECSYS_GIT_REVISION);
-    mlflow->set_tag("recsys.run_directory", fs::absolute(run->path()).lexically_normal().string());
-    run->write_run_info(run_info(p, p.model_name, registry, *mlflow));
-    run->begin_metrics(p.evaluation.metrics);
-    if (p.evaluation.protocol == Protocol::sampled) {
-      // The candidates go with the run, so a later evaluation or another model can be checked
-      // against exactly the same lists.
-      run->write_candidates("validation", static_cast<const MaterializedSet&>(*data.validation), data.interactions);
-      run->write_candidates("test", static_cast<const MaterializedSet&>(*data.test), data.interactions);
-    }
-  }
-  if (writer) spdlog::info("run directory {}", run->path().string());
-
+  const RunDescription description = describe_run(p, config);
+  RunRecords records = resumed ? resume_records(*resumed, trainer, description, writer)
+                               : start_records(description, p, loaded.data, writer);
+  if (writer) spdlog::info("run directory {}", records.directory().string());
+  RunOutcome outcome = describe_outcome(loaded.data, p, launch, records);
   try {
-    outcome.result = trainer.fit(data, [&](const EpochResult& epoch, bool improved) {
-      const double wait = 100.0 * epoch.data_wait_seconds / std::max(1e-9, epoch.train_seconds);
-      spdlog::info("epoch {}/{}: train loss {:.5f}, {:.1f}k samples/s, waiting for data {:.1f}%{}{}", epoch.epoch,
-                   p.training.epochs, epoch.train_loss, epoch.samples_per_second / 1000.0, wait,
-                   epoch.validated ? " | validation " : "", epoch.validated ? metrics_line(epoch.validation) : "");
-      if (!writer) return;
-      run->append_metrics(epoch);
-      mlflow->log_metric("train_loss", epoch.train_loss, epoch.epoch);
-      if (epoch.validated) {
-        mlflow->log_metric("validation_loss", epoch.validation.loss, epoch.epoch);
-        for (const auto& [name, value] : epoch.validation.metrics) mlflow->log_metric("validation_" + name, value, epoch.epoch);
-      }
-      // best.pt before last.pt: a crash in between resumes from the older last.pt, whose best is still on disk.
-      const std::string checkpoint =
-          serialize_checkpoint(*loaded.model, &trainer.optimizer(), trainer.progress(), resolved);
-      if (improved) write_file_atomically(run->checkpoint("best"), checkpoint);
-      write_file_atomically(run->checkpoint("last"), checkpoint);
+    outcome.result = trainer.fit(loaded.data, [&](const EpochResult& epoch, bool improved) {
+      log_epoch(epoch, p.training.epochs);
+      records.after_epoch(epoch, improved, [&] { return trainer.save(description.resolved_config); });
     });
   } catch (...) {
-    if (mlflow) mlflow->set_status(MlflowStatus::failed);
+    records.fail();
     throw;
   }
   spdlog::info("test (epoch {}): {}", outcome.result.best_epoch, metrics_line(outcome.result.test));
-  if (!writer) return outcome;
-  for (const auto& [name, value] : outcome.result.test.metrics) {
-    mlflow->log_metric("test_" + name, value, outcome.result.best_epoch);
-  }
-  mlflow->log_metric("test_loss", outcome.result.test.loss, outcome.result.best_epoch);
-  mlflow->set_status(MlflowStatus::finished);
-  run->write_summary(outcome.result, p.protocol);
+  records.finish(outcome.result);
   return outcome;
 }
 
@@ -461,7 +409,8 @@ std::vector<Recommendation> recommend(const fs::path& run_directory, std::int64_
   std::vector<Recommendation> out;
   for (std::int64_t r = 0; r < std::get<1>(top).size(0); ++r) {
     const std::int64_t item = std::get<1>(top)[r].item<std::int64_t>();
-    out.push_back({d.item_original_id[item], item < static_cast<std::int64_t>(d.item_title.size()) ? d.item_title[item] : "",
+    out.push_back({d.item_original_id[item],
+                   item < static_cast<std::int64_t>(d.item_title.size()) ? d.item_title[item] : "",
                    std::get<0>(top)[r].item<double>()});
   }
   return out;

@@ -10,8 +10,9 @@
 namespace recsys::core {
 
 const std::vector<std::string>& pipeline_sections() {
-  static const std::vector<std::string> sections = {
-      "dataset", "split", "sampler", "model", "loss", "evaluation", "early_stopping", "training", "distributed", "logging", "plugins"};
+  static const std::vector<std::string> sections = {"dataset",     "split",      "sampler",        "model",
+                                                    "loss",        "evaluation", "early_stopping", "training",
+                                                    "distributed", "logging",    "plugins"};
   return sections;
 }
 
@@ -47,8 +48,8 @@ void apply_override(toml::table& document, const std::string& assignment) {
     toml::node* child = table->get(parts[i]);
     if (!child) child = &table->insert(parts[i], toml::table{}).first->second;
     if (!child->is_table()) {
-      throw ConfigError("--set " + assignment + ": '" + parts[i] + "' is a " +
-                        toml_type_name(child->type()) + ", not a table");
+      throw ConfigError("--set " + assignment + ": '" + parts[i] + "' is a " + toml_type_name(child->type()) +
+                        ", not a table");
     }
     table = child->as_table();
   }
@@ -66,16 +67,15 @@ PipelineConfig PipelineConfig::parse(std::string_view text, const std::string& s
     document = std::make_shared<toml::table>(toml::parse(text, source));
   } catch (const toml::parse_error& error) {
     const auto& begin = error.source().begin;
-    throw ConfigError(source + ":" + std::to_string(begin.line) + ":" +
-                      std::to_string(begin.column) + ": " + std::string(error.description()));
+    throw ConfigError(source + ":" + std::to_string(begin.line) + ":" + std::to_string(begin.column) + ": " +
+                      std::string(error.description()));
   }
   for (const auto& assignment : overrides) apply_override(*document, assignment);
   const toml::table* root = document.get();
   return PipelineConfig(make_config(std::move(document), root, "", source));
 }
 
-PipelineConfig PipelineConfig::load(const std::filesystem::path& file,
-                                    const std::vector<std::string>& overrides) {
+PipelineConfig PipelineConfig::load(const std::filesystem::path& file, const std::vector<std::string>& overrides) {
   std::ifstream in(file, std::ios::binary);
   if (!in) throw ConfigError(file.string() + ": cannot open the pipeline file");
   std::stringstream text;
@@ -88,8 +88,7 @@ const Config& PipelineConfig::section(const std::string& name) const {
   if (it != sections_.end()) return it->second;
   const toml::node* node = root_.impl().table->get(name);
   if (node && !node->is_table()) {
-    throw ConfigError(source_ + ": " + name + ": expected a table, found " +
-                      toml_type_name(node->type()));
+    throw ConfigError(source_ + ": " + name + ": expected a table, found " + toml_type_name(node->type()));
   }
   Config view = make_config(root_.impl().document, node ? node->as_table() : nullptr, name, source_);
   return sections_.emplace(name, std::move(view)).first->second;
@@ -122,12 +121,6 @@ std::string PipelineConfig::resolved_toml() const {
   }
   std::ostringstream out;
   out << document;
-  return out.str();
-}
-
-std::string PipelineConfig::to_toml() const {
-  std::ostringstream out;
-  out << *root_.impl().table;
   return out.str();
 }
 

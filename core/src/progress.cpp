@@ -25,8 +25,8 @@ void ProgressBar::update(std::int64_t batches_done, std::int64_t samples_done, d
   const int filled = static_cast<int>(width * batches_done / total_);
   std::string bar(filled, '#');
   bar.append(width - filled, '.');
-  std::fprintf(stream_, "\r%s [%s] %lld/%lld  %.1fk samples/s  loss %.5f\x1b[K", label_.c_str(),
-               bar.c_str(), static_cast<long long>(batches_done), static_cast<long long>(total_),
+  std::fprintf(stream_, "\r%s [%s] %lld/%lld  %.1fk samples/s  loss %.5f\x1b[K", label_.c_str(), bar.c_str(),
+               static_cast<long long>(batches_done), static_cast<long long>(total_),
                seconds > 0 ? samples_done / seconds / 1000.0 : 0.0, running_loss);
   std::fflush(stream_);
 }

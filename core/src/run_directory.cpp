@@ -1,17 +1,13 @@
 #include "recsys/core/run_directory.hpp"
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
-#include <cmath>
 #include <cctype>
-#include <cerrno>
-#include <cstdio>
-#include <cstring>
+#include <cmath>
 #include <fstream>
 #include <sstream>
 
+#include <nlohmann/json.hpp>
+
+#include "recsys/core/files.hpp"
 #include "recsys/errors.hpp"
 
 namespace recsys::core {
@@ -37,45 +33,6 @@ std::string sanitize_name(std::string_view name) {
   return out;
 }
 
-void write_file_atomically(const fs::path& path, std::string_view content) {
-  // A name of our own in the same directory (rename is atomic only within a file system).
-  std::string pattern = path.string() + ".tmp.XXXXXX";
-  const int fd = ::mkostemp(pattern.data(), O_CLOEXEC);
-  const fs::path temp = pattern;
-  if (fd < 0) throw Error(temp.string() + ": cannot create: " + std::strerror(errno));
-  std::size_t written = 0;
-  while (written < content.size()) {
-    const ssize_t n = ::write(fd, content.data() + written, content.size() - written);
-    if (n < 0) {
-      const int error = errno;
-      ::close(fd);
-      ::unlink(temp.c_str());
-      throw Error(temp.string() + ": cannot write: " + std::strerror(error));
-    }
-    written += static_cast<std::size_t>(n);
-  }
-  if (::fsync(fd) != 0) {
-    const int error = errno;
-    ::close(fd);
-    ::unlink(temp.c_str());
-    throw Error(temp.string() + ": cannot flush: " + std::strerror(error));
-  }
-  ::fchmod(fd, 0644);
-  ::close(fd);
-  if (std::rename(temp.c_str(), path.c_str()) != 0) {
-    const int error = errno;
-    ::unlink(temp.c_str());
-    throw Error(path.string() + ": cannot rename the temporary file: " + std::strerror(error));
-  }
-  // Make the rename itself durable.
-  const fs::path parent = path.has_parent_path() ? path.parent_path() : fs::path(".");
-  const int dir = ::open(parent.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dir >= 0) {
-    ::fsync(dir);
-    ::close(dir);
-  }
-}
-
 RunDirectory::RunDirectory(const LoggingOptions& options, const std::string& default_run_name) {
   const std::string run = options.run_name.empty() ? default_run_name : options.run_name;
   const fs::path experiment = fs::path(options.output_dir) / sanitize_name(options.experiment_name);
@@ -92,6 +49,7 @@ RunDirectory::RunDirectory(const LoggingOptions& options, const std::string& def
 }
 
 void RunDirectory::write_config(const std::string& resolved_toml) const {
+  fs::create_directories(path_ / "checkpoints");
   write_file_atomically(path_ / "config.toml", resolved_toml + "\n");
 }
 
@@ -107,35 +65,6 @@ std::string number(double value) {
 
 }  // namespace
 
-// Shortest text that reads back as the same double (17 significant digits at most), so
-// summaries of two runs compare bit for bit.
-std::string json_number(double value) {
-  if (!std::isfinite(value)) return "null";
-  char text[32];
-  for (int digits = 15; digits <= 17; ++digits) {
-    std::snprintf(text, sizeof text, "%.*g", digits, value);
-    if (std::strtod(text, nullptr) == value) break;
-  }
-  return text;
-}
-
-std::string json_string(const std::string& text) {
-  std::string out = "\"";
-  for (char c : text) {
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += c;
-    } else if (static_cast<unsigned char>(c) < 0x20) {
-      char escaped[8];
-      std::snprintf(escaped, sizeof escaped, "\\u%04x", c);
-      out += escaped;
-    } else {
-      out += c;
-    }
-  }
-  return out + "\"";
-}
-
 RunDirectory RunDirectory::open(const fs::path& path) {
   if (!fs::is_regular_file(path / "config.toml")) {
     throw ConfigError(path.string() + ": not a run directory (no config.toml)");
@@ -143,8 +72,29 @@ RunDirectory RunDirectory::open(const fs::path& path) {
   return RunDirectory(path);
 }
 
-void RunDirectory::write_run_info(const std::string& fields) const {
-  write_file_atomically(path_ / "run.json", "{\n" + fields + "\n}\n");
+RunDirectory RunDirectory::open_to_resume(const fs::path& path) {
+  RunDirectory run = open(path);
+  if (!fs::exists(run.checkpoint("last"))) {
+    throw ConfigError(path.string() + ": no checkpoint to resume from (checkpoints/last.pt)");
+  }
+  return run;
+}
+
+void RunDirectory::write_run_info(const nlohmann::ordered_json& info) const {
+  write_file_atomically(path_ / "run.json", info.dump(2) + "\n");
+}
+
+nlohmann::ordered_json RunDirectory::read_run_info() const {
+  const fs::path file = path_ / "run.json";
+  try {
+    return nlohmann::ordered_json::parse(read_text_file(file));
+  } catch (const nlohmann::json::exception& e) {
+    throw Error(file.string() + ": not valid JSON: " + e.what());
+  }
+}
+
+void RunDirectory::write_checkpoint(const std::string& which, const std::string& bytes) const {
+  write_file_atomically(checkpoint(which), bytes);
 }
 
 void RunDirectory::begin_metrics(const std::vector<std::string>& metric_names, std::int64_t keep_until_epoch) {
@@ -177,24 +127,24 @@ void RunDirectory::append_metrics(const EpochResult& e) {
 }
 
 void RunDirectory::write_summary(const TrainResult& result, const std::string& protocol) const {
-  std::ostringstream json;
-  json << "{\n  \"protocol\": " << json_string(protocol) << ",\n  \"best_epoch\": " << result.best_epoch
-       << ",\n  \"epochs\": " << result.epochs.size()
-       << ",\n  \"stopped_early\": " << (result.stopped_early ? "true" : "false")
-       << ",\n  \"test\": {\n    \"loss\": " << json_number(result.test.loss);
-  for (const auto& [name, value] : result.test.metrics) {
-    json << ",\n    " << json_string(name) << ": " << json_number(value);
-  }
-  json << "\n  }\n}\n";
-  write_file_atomically(path_ / "summary.json", json.str());
+  nlohmann::ordered_json test;
+  test["loss"] = result.test.loss;  // NaN and infinities are written as null
+  for (const auto& [name, value] : result.test.metrics) test[name] = value;
+  nlohmann::ordered_json summary;
+  summary["protocol"] = protocol;
+  summary["best_epoch"] = result.best_epoch;
+  summary["epochs"] = result.epochs.size();
+  summary["stopped_early"] = result.stopped_early;
+  summary["test"] = std::move(test);
+  write_file_atomically(path_ / "summary.json", summary.dump(2) + "\n");
 }
 
 void RunDirectory::write_candidates(const std::string& split, const MaterializedSet& set,
                                     const InteractionData& data) const {
   const Examples& e = set.examples();
   const auto n = e.size();
-  const torch::Tensor users = e.user_id.contiguous(), items = e.item_id.contiguous(),
-                      labels = e.label.contiguous(), groups = set.group_id().contiguous();
+  const torch::Tensor users = e.user_id.contiguous(), items = e.item_id.contiguous(), labels = e.label.contiguous(),
+                      groups = set.group_id().contiguous();
   const auto* u = users.data_ptr<std::int64_t>();
   const auto* i = items.data_ptr<std::int64_t>();
   const auto* l = labels.data_ptr<float>();

@@ -12,8 +12,7 @@ std::uint64_t derive_seed(std::uint64_t seed, std::uint64_t stream) {
 }
 
 at::Generator make_generator(std::uint64_t seed, SeedStream stream, std::uint64_t offset) {
-  return at::make_generator<at::CPUGeneratorImpl>(
-      derive_seed(seed, static_cast<std::uint64_t>(stream) + offset));
+  return at::make_generator<at::CPUGeneratorImpl>(derive_seed(seed, static_cast<std::uint64_t>(stream) + offset));
 }
 
 }  // namespace recsys::core

@@ -12,8 +12,8 @@ SplitOptions SplitOptions::from_config(const Config& config) {
   SplitOptions options;
   options.strategy = config.get_string("strategy", options.strategy);
   if (options.strategy != "random" && options.strategy != "leave_one_out" && options.strategy != "temporal") {
-    config.fail("strategy", "unknown split strategy '" + options.strategy +
-                                "' (available: random, leave_one_out, temporal)");
+    config.fail("strategy",
+                "unknown split strategy '" + options.strategy + "' (available: random, leave_one_out, temporal)");
   }
   if (options.strategy == "leave_one_out") {
     // The ratios do not apply; reading them keeps the keys known (a shared config may carry them).

@@ -3,8 +3,8 @@
 #include <algorithm>
 #include <cctype>
 #include <chrono>
-#include <future>
 #include <cmath>
+#include <future>
 #include <limits>
 #include <optional>
 
@@ -12,9 +12,9 @@
 #include <torch/cuda.h>
 #include <torch/torch.h>
 
-#include "recsys/errors.hpp"
 #include "recsys/core/progress.hpp"
 #include "recsys/core/seed.hpp"
+#include "recsys/errors.hpp"
 
 namespace recsys::core {
 
@@ -30,10 +30,8 @@ TrainerOptions TrainerOptions::from_config(const Config& config) {
   if (!(o.learning_rate > 0.0)) config.fail("learning_rate", "must be positive");
   o.optimizer = config.get_string("optimizer", o.optimizer);
   for (auto& c : o.optimizer) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  if (o.optimizer != "adam" && o.optimizer != "adamw" && o.optimizer != "sgd" &&
-      o.optimizer != "adagrad") {
-    config.fail("optimizer", "unknown optimizer '" + o.optimizer +
-                                 "' (available: adam, adamw, sgd, adagrad)");
+  if (o.optimizer != "adam" && o.optimizer != "adamw" && o.optimizer != "sgd" && o.optimizer != "adagrad") {
+    config.fail("optimizer", "unknown optimizer '" + o.optimizer + "' (available: adam, adamw, sgd, adagrad)");
   }
   o.weight_decay = config.get_double("weight_decay", o.weight_decay);
   if (o.weight_decay < 0.0) config.fail("weight_decay", "must not be negative");
@@ -70,9 +68,9 @@ TrainerOptions TrainerOptions::from_config(const Config& config) {
   return o;
 }
 
-EarlyStoppingOptions EarlyStoppingOptions::from_config(const Config& config,
-                                                       const std::vector<std::string>& metric_names,
-                                                       const std::function<bool(const std::string&)>& higher_is_better) {
+EarlyStoppingOptions EarlyStoppingOptions::from_config(
+    const Config& config, const std::vector<std::string>& metric_names,
+    const std::function<bool(const std::string&)>& higher_is_better) {
   EarlyStoppingOptions o;
   o.monitor = config.get_string("monitor", metric_names.empty() ? std::string("loss") : metric_names.front());
   if (o.monitor != "loss" && std::find(metric_names.begin(), metric_names.end(), o.monitor) == metric_names.end()) {
@@ -110,8 +108,7 @@ std::unique_ptr<torch::optim::Optimizer> make_optimizer(const TrainerOptions& o,
     return std::make_unique<SGD>(parameters, SGDOptions(o.learning_rate).weight_decay(o.weight_decay));
   }
   if (o.optimizer == "adagrad") {
-    return std::make_unique<Adagrad>(parameters,
-                                     AdagradOptions(o.learning_rate).weight_decay(o.weight_decay));
+    return std::make_unique<Adagrad>(parameters, AdagradOptions(o.learning_rate).weight_decay(o.weight_decay));
   }
   return std::make_unique<Adam>(parameters, AdamOptions(o.learning_rate).weight_decay(o.weight_decay));
 }
@@ -156,7 +153,9 @@ Trainer::Trainer(TrainerOptions options, std::shared_ptr<Model> model, std::shar
 const SideFeatures& Trainer::user_features(const TrainingData& data) {
   if (device_.is_cpu()) return data.interactions.user_features;
   if (features_of_ != &data) {
-    const auto to = [&](const SideFeatures& f) { return SideFeatures{f.continuous.to(device_), f.categorical.to(device_)}; };
+    const auto to = [&](const SideFeatures& f) {
+      return SideFeatures{f.continuous.to(device_), f.categorical.to(device_)};
+    };
     device_users_ = to(data.interactions.user_features);
     device_items_ = to(data.interactions.item_features);
     features_of_ = &data;
@@ -258,13 +257,10 @@ Trainer::~Trainer() {
   if (next_epoch_data_.valid()) next_epoch_data_.wait();
 }
 
-EpochResult Trainer::train_epoch(const TrainingData& data, std::int64_t epoch, std::int64_t max_batches) {
-  model_->train();
-  const auto start = std::chrono::steady_clock::now();
+Trainer::EpochData Trainer::take_epoch(const TrainingData& data, std::int64_t epoch) {
   // The epoch's examples were drawn in the background while the previous epoch trained; only
   // the first epoch (or a skipped one) draws them here.
   EpochData drawn = next_epoch_data_.valid() && next_epoch_ == epoch ? next_epoch_data_.get() : draw_epoch(data, epoch);
-  const double wait_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   if (options_.prefetch && epoch < options_.epochs) {
     next_epoch_ = epoch + 1;
     next_epoch_data_ = std::async(std::launch::async, [this, &data, epoch] { return draw_epoch(data, epoch + 1); });
@@ -276,52 +272,63 @@ EpochResult Trainer::train_epoch(const TrainingData& data, std::int64_t epoch, s
                                                       static_cast<std::uint64_t>(group_->rank()) * 1000000u +
                                                       static_cast<std::uint64_t>(epoch)));
   }
-  const Examples train = to_device(drawn.examples, device_);
-  const torch::Tensor order = drawn.order.to(device_);
-  const SideFeatures& users = user_features(data);
-  const SideFeatures& items = item_features(data);
-  const std::int64_t n = train.size();
+  drawn.examples = to_device(drawn.examples, device_);
+  drawn.order = drawn.order.to(device_);
+  return drawn;
+}
+
+double Trainer::train_batch(const EpochData& epoch, const TrainingData& data, std::int64_t begin, std::int64_t end) {
+  // Under data parallelism this rank trains its contiguous share of the global batch
+  // [begin, end) (sizes differ by at most one row).
+  const std::int64_t ranks = group_ ? group_->world_size() : 1, rank = group_ ? group_->rank() : 0;
+  const std::int64_t global_rows = end - begin, base = global_rows / ranks, extra = global_rows % ranks;
+  const std::int64_t share_begin = begin + rank * base + std::min(rank, extra);
+  const std::int64_t share_rows = base + (rank < extra ? 1 : 0);
+  optimizer_->zero_grad();
+  double loss_value = 0.0;
+  // The share in passes of at most micro_batch_size rows: the loss is a mean over rows, so
+  // each pass's loss weighted by rows / share_rows sums to the share's gradient.
+  const std::int64_t pass_rows = options_.micro_batch_size > 0 ? options_.micro_batch_size : share_rows;
+  for (std::int64_t pass_begin = 0; pass_begin < share_rows; pass_begin += pass_rows) {
+    const std::int64_t rows = std::min(pass_rows, share_rows - pass_begin);
+    Batch batch =
+        make_batch(epoch.examples, epoch.order.slice(0, share_begin + pass_begin, share_begin + pass_begin + rows),
+                   user_features(data), item_features(data));
+    torch::Tensor loss = loss_->forward(model_->forward(batch), batch.label);
+    if (rows < share_rows) loss = loss * (static_cast<double>(rows) / static_cast<double>(share_rows));
+    loss_value += loss.item<double>();
+    loss.backward();
+  }
+  if (group_) {
+    loss_value =
+        group_->all_reduce_gradients(model_->parameters(), static_cast<double>(share_rows) / global_rows, loss_value);
+  }
+  return loss_value;
+}
+
+EpochResult Trainer::train_epoch(const TrainingData& data, std::int64_t epoch, std::int64_t max_batches) {
+  model_->train();
+  const auto start = std::chrono::steady_clock::now();
+  const EpochData drawn = take_epoch(data, epoch);
+  const double wait_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  const std::int64_t n = drawn.examples.size();
   std::int64_t num_batches = (n + options_.batch_size - 1) / options_.batch_size;
   if (max_batches > 0) num_batches = std::min(num_batches, max_batches);
-  const std::int64_t ranks = group_ ? group_->world_size() : 1, rank = group_ ? group_->rank() : 0;
-  const std::vector<torch::Tensor> parameters = group_ ? model_->parameters() : std::vector<torch::Tensor>{};
-
   ProgressBar progress("epoch " + std::to_string(epoch) + "/" + std::to_string(options_.epochs), num_batches,
-                       rank == 0 ? stderr : nullptr);
+                       !group_ || group_->rank() == 0 ? stderr : nullptr);
   double loss_sum = 0.0;
   std::int64_t samples = 0;
   for (std::int64_t b = 0; b < num_batches; ++b) {
-    // The global batch [begin, end) of the epoch's order; under data parallelism this rank
-    // trains its contiguous share of it (sizes differ by at most one row).
     const std::int64_t begin = b * options_.batch_size, end = std::min(n, (b + 1) * options_.batch_size);
-    const std::int64_t global_rows = end - begin, base = global_rows / ranks, extra = global_rows % ranks;
-    const std::int64_t share_begin = begin + rank * base + std::min(rank, extra);
-    const std::int64_t share_rows = base + (rank < extra ? 1 : 0);
-    optimizer_->zero_grad();
-    double loss_value = 0.0;
-    // The share in passes of at most micro_batch_size rows: the loss is a mean over rows, so
-    // each pass's loss weighted by rows / share_rows sums to the share's gradient.
-    const std::int64_t pass_rows = options_.micro_batch_size > 0 ? options_.micro_batch_size : share_rows;
-    for (std::int64_t pass_begin = 0; pass_begin < share_rows; pass_begin += pass_rows) {
-      const std::int64_t rows = std::min(pass_rows, share_rows - pass_begin);
-      Batch batch = make_batch(train, order.slice(0, share_begin + pass_begin, share_begin + pass_begin + rows),
-                               users, items);
-      torch::Tensor loss = loss_->forward(model_->forward(batch), batch.label);
-      if (rows < share_rows) loss = loss * (static_cast<double>(rows) / static_cast<double>(share_rows));
-      loss_value += loss.item<double>();
-      loss.backward();
-    }
-    if (group_) {
-      loss_value = group_->all_reduce_gradients(parameters, static_cast<double>(share_rows) / global_rows, loss_value);
-    }
+    const double loss_value = train_batch(drawn, data, begin, end);
     if (!std::isfinite(loss_value)) {
       throw Error("epoch " + std::to_string(epoch) + ", batch " + std::to_string(b + 1) + " of " +
                   std::to_string(num_batches) + ": the training loss is " + std::to_string(loss_value) +
                   "; stopping (the last checkpoint is the last good state; try a lower training.learning_rate)");
     }
     optimizer_->step();
-    loss_sum += loss_value * static_cast<double>(global_rows);
-    samples += global_rows;
+    loss_sum += loss_value * static_cast<double>(end - begin);
+    samples += end - begin;
     progress.update(b + 1, samples, loss_sum / static_cast<double>(samples));
   }
   progress.finish();
@@ -336,9 +343,17 @@ EpochResult Trainer::train_epoch(const TrainingData& data, std::int64_t epoch, s
   return result;
 }
 
-void Trainer::resume(const TrainingProgress& progress, std::vector<torch::Tensor> best_state) {
-  progress_ = progress;
-  best_state_ = std::move(best_state);
+std::string Trainer::save(const std::string& resolved_config) const {
+  return serialize_checkpoint(*model_, optimizer_.get(), progress_, resolved_config);
+}
+
+std::string Trainer::load(const std::filesystem::path& last, const std::filesystem::path& best) {
+  // The best epoch's weights first (kept in memory for the final test), then the last state.
+  if (std::filesystem::exists(best)) load_checkpoint(best, *model_, nullptr, false);
+  best_state_ = snapshot_state(*model_);
+  std::string saved_config;
+  progress_ = load_checkpoint(last, *model_, optimizer_.get(), true, &saved_config);
+  return saved_config;
 }
 
 TrainResult Trainer::fit(const TrainingData& data, const EpochCallback& on_epoch) {
@@ -351,8 +366,7 @@ TrainResult Trainer::fit(const TrainingData& data, const EpochCallback& on_epoch
       epoch_result.validated = true;
       epoch_result.validation = evaluate(*data.validation, data);
       const std::string& monitor = early_stopping_.monitor;
-      const double value =
-          monitor == "loss" ? epoch_result.validation.loss : epoch_result.validation.metric(monitor);
+      const double value = monitor == "loss" ? epoch_result.validation.loss : epoch_result.validation.metric(monitor);
       const double best = progress_.best_value, delta = early_stopping_.min_delta;
       // The first validated epoch is always kept; a NaN never improves on a number.
       improved = progress_.best_epoch == 0 || (std::isnan(best) && !std::isnan(value)) ||
@@ -371,10 +385,10 @@ TrainResult Trainer::fit(const TrainingData& data, const EpochCallback& on_epoch
     result.epochs.push_back(epoch_result);
     if (on_epoch) on_epoch(epoch_result, improved);
     if (early_stopping_.patience > 0 && progress_.without_improvement >= early_stopping_.patience) {
-      spdlog::info("early stopping after epoch {}: validation {} has not improved for {} evaluations (best {:.5f} "
-                   "at epoch {})",
-                   epoch, early_stopping_.monitor, progress_.without_improvement, progress_.best_value,
-                   progress_.best_epoch);
+      spdlog::info(
+          "early stopping after epoch {}: validation {} has not improved for {} evaluations (best {:.5f} "
+          "at epoch {})",
+          epoch, early_stopping_.monitor, progress_.without_improvement, progress_.best_value, progress_.best_epoch);
       result.stopped_early = true;
       break;
     }

@@ -25,21 +25,22 @@ TrainingData prepare_training_data(InteractionData interactions, const SplitOpti
       case Protocol::full:
         return std::make_shared<FullRankingSet>(users(rows), items(rows), users(masked_rows), items(masked_rows),
                                                 num_users, num_items);
-      case Protocol::pointwise: break;
+      case Protocol::pointwise:
+        break;
     }
     at::Generator generator = make_generator(seed, negatives);
     return make_pointwise_set(sampler, users(rows), items(rows), positives, generator);
   };
   // Full ranking masks the earlier splits' positives: training ones for validation,
   // training and validation ones for test.
-  auto validation = build(split.validation, split.train, SeedStream::validation_negatives,
-                          SeedStream::validation_candidates);
+  auto validation =
+      build(split.validation, split.train, SeedStream::validation_negatives, SeedStream::validation_candidates);
   auto test = build(split.test, torch::cat({split.train, split.validation}), SeedStream::test_negatives,
                     SeedStream::test_candidates);
   torch::Tensor train_user = users(split.train);
   torch::Tensor train_item = items(split.train);
-  return TrainingData{std::move(interactions), std::move(positives), std::move(split), std::move(train_user),
-                      std::move(train_item), std::move(validation), std::move(test)};
+  return TrainingData{std::move(interactions), std::move(positives),  std::move(split), std::move(train_user),
+                      std::move(train_item),   std::move(validation), std::move(test)};
 }
 
 }  // namespace recsys::core

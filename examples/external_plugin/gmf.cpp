@@ -13,10 +13,8 @@ struct GMFOptions {
 
   static GMFOptions from_config(const recsys::Config& config) {
     GMFOptions o;
-    o.embedding_dim = config.get_int("embedding_dim", o.embedding_dim);
-    o.init_std = config.get_double("init_std", o.init_std);
-    if (o.embedding_dim < 1) config.fail("embedding_dim", "must be at least 1");
-    if (!(o.init_std > 0.0)) config.fail("init_std", "must be positive");
+    o.embedding_dim = config.get_int_at_least("embedding_dim", o.embedding_dim, 1);
+    o.init_std = config.get_positive_double("init_std", o.init_std);
     return o;
   }
 };

@@ -11,22 +11,32 @@ namespace recsys {
 
 const char* toml_type_name(toml::node_type type) {
   switch (type) {
-    case toml::node_type::table: return "table";
-    case toml::node_type::array: return "array";
-    case toml::node_type::string: return "string";
-    case toml::node_type::integer: return "integer";
-    case toml::node_type::floating_point: return "float";
-    case toml::node_type::boolean: return "boolean";
-    case toml::node_type::date: return "date";
-    case toml::node_type::time: return "time";
-    case toml::node_type::date_time: return "date-time";
-    case toml::node_type::none: break;
+    case toml::node_type::table:
+      return "table";
+    case toml::node_type::array:
+      return "array";
+    case toml::node_type::string:
+      return "string";
+    case toml::node_type::integer:
+      return "integer";
+    case toml::node_type::floating_point:
+      return "float";
+    case toml::node_type::boolean:
+      return "boolean";
+    case toml::node_type::date:
+      return "date";
+    case toml::node_type::time:
+      return "time";
+    case toml::node_type::date_time:
+      return "date-time";
+    case toml::node_type::none:
+      break;
   }
   return "nothing";
 }
 
-Config make_config(std::shared_ptr<toml::table> document, const toml::table* table,
-                   std::string path, std::string source) {
+Config make_config(std::shared_ptr<toml::table> document, const toml::table* table, std::string path,
+                   std::string source) {
   auto impl = std::make_shared<Config::Impl>();
   impl->document = std::move(document);
   impl->table = table;
@@ -41,8 +51,12 @@ Config Config::empty(std::string path, std::string source) {
 
 Config::Config(std::shared_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
-const std::string& Config::path() const { return impl_->path; }
-const std::string& Config::source() const { return impl_->source; }
+const std::string& Config::path() const {
+  return impl_->path;
+}
+const std::string& Config::source() const {
+  return impl_->source;
+}
 
 std::string Config::key_path(std::string_view key) const {
   if (impl_->path.empty()) return std::string(key);
@@ -63,14 +77,18 @@ std::string Config::where(std::string_view key) const {
   if (const toml::node* node = find(*impl_, key)) {
     const auto& origin = node->source();
     // Parsed values always have a line; a value without one was built from a --set word.
-    if ((origin.path && *origin.path == kOverrideSource) || origin.begin.line == 0) out << " (--set)";
-    else if (origin.begin.line > 0) out << ":" << origin.begin.line << ":" << origin.begin.column;
+    if ((origin.path && *origin.path == kOverrideSource) || origin.begin.line == 0)
+      out << " (--set)";
+    else if (origin.begin.line > 0)
+      out << ":" << origin.begin.line << ":" << origin.begin.column;
   }
   out << ": " << key_path(key);
   return out.str();
 }
 
-bool Config::contains(std::string_view key) const { return find(*impl_, key) != nullptr; }
+bool Config::contains(std::string_view key) const {
+  return find(*impl_, key) != nullptr;
+}
 
 std::vector<std::string> Config::keys() const {
   std::vector<std::string> out;
@@ -83,9 +101,18 @@ void Config::fail(std::string_view key, const std::string& message) const {
   throw ConfigError(where(key) + ": " + message);
 }
 
-void Config::mark_known(std::string_view key) const { impl_->known.emplace(key); }
+void Config::mark_known(std::string_view key) const {
+  impl_->known.emplace(key);
+}
 
 namespace {
+
+/// `value` with up to 15 significant digits and no trailing zeros ("0.2", "1", "1e-06").
+std::string format_number(double value) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%.15g", value);
+  return text;
+}
 
 [[noreturn]] void type_error(const Config& config, std::string_view key, const char* expected,
                              const toml::node& found) {
@@ -94,11 +121,7 @@ namespace {
   if (found.is_integer()) out << " (" << found.as_integer()->get() << ")";
   if (found.is_boolean()) out << " (" << (found.as_boolean()->get() ? "true" : "false") << ")";
   if (found.is_string()) out << " (\"" << found.as_string()->get() << "\")";
-  if (found.is_floating_point()) {
-    char text[32];
-    std::snprintf(text, sizeof text, "%.15g", found.as_floating_point()->get());
-    out << " (" << text << ")";
-  }
+  if (found.is_floating_point()) out << " (" << format_number(found.as_floating_point()->get()) << ")";
   config.fail(key, out.str());
 }
 
@@ -130,8 +153,7 @@ std::string as_string(const Config& config, std::string_view key, const toml::no
   return node.as_string()->get();
 }
 
-std::vector<std::int64_t> as_int_list(const Config& config, std::string_view key,
-                                      const toml::node& node) {
+std::vector<std::int64_t> as_int_list(const Config& config, std::string_view key, const toml::node& node) {
   if (!node.is_array()) type_error(config, key, "array of integers", node);
   std::vector<std::int64_t> out;
   std::size_t index = 0;
@@ -145,8 +167,7 @@ std::vector<std::int64_t> as_int_list(const Config& config, std::string_view key
   return out;
 }
 
-std::vector<std::string> as_string_list(const Config& config, std::string_view key,
-                                        const toml::node& node) {
+std::vector<std::string> as_string_list(const Config& config, std::string_view key, const toml::node& node) {
   if (!node.is_array()) type_error(config, key, "array of strings", node);
   std::vector<std::string> out;
   std::size_t index = 0;
@@ -229,13 +250,46 @@ bool Config::get_bool(std::string_view key, bool fallback) const {
 std::string Config::get_string(std::string_view key, const std::string& fallback) const {
   return optional_value(*this, key, fallback, as_string);
 }
-std::vector<std::int64_t> Config::get_int_list(std::string_view key,
-                                               const std::vector<std::int64_t>& fallback) const {
+std::vector<std::int64_t> Config::get_int_list(std::string_view key, const std::vector<std::int64_t>& fallback) const {
   return optional_value(*this, key, fallback, as_int_list);
 }
-std::vector<std::string> Config::get_string_list(std::string_view key,
-                                                 const std::vector<std::string>& fallback) const {
+std::vector<std::string> Config::get_string_list(std::string_view key, const std::vector<std::string>& fallback) const {
   return optional_value(*this, key, fallback, as_string_list);
+}
+
+namespace {
+
+/// The range-check message of a minimum: "must be at least <minimum>" ("must not be negative").
+std::string at_least(std::int64_t minimum) {
+  return minimum == 0 ? "must not be negative" : "must be at least " + std::to_string(minimum);
+}
+
+}  // namespace
+
+std::int64_t Config::get_int_at_least(std::string_view key, std::int64_t fallback, std::int64_t minimum) const {
+  const std::int64_t value = get_int(key, fallback);
+  if (value < minimum) fail(key, at_least(minimum));
+  return value;
+}
+double Config::get_positive_double(std::string_view key, double fallback) const {
+  const double value = get_double(key, fallback);
+  if (!(value > 0.0)) fail(key, "must be positive");
+  return value;
+}
+double Config::get_double_in(std::string_view key, double fallback, double low, double high) const {
+  const double value = get_double(key, fallback);
+  if (!(value >= low && value < high)) {
+    fail(key, "must be in [" + format_number(low) + ", " + format_number(high) + ")");
+  }
+  return value;
+}
+std::vector<std::int64_t> Config::get_int_list_at_least(std::string_view key, const std::vector<std::int64_t>& fallback,
+                                                        std::int64_t minimum) const {
+  std::vector<std::int64_t> values = get_int_list(key, fallback);
+  for (const std::int64_t value : values) {
+    if (value < minimum) fail(key, "every entry " + at_least(minimum));
+  }
+  return values;
 }
 
 void Config::check_unknown_keys() const {
@@ -280,8 +334,7 @@ std::size_t edit_distance(std::string_view a, std::string_view b) {
   return row[b.size()];
 }
 
-std::optional<std::string> closest_match(std::string_view word,
-                                         const std::vector<std::string>& candidates) {
+std::optional<std::string> closest_match(std::string_view word, const std::vector<std::string>& candidates) {
   std::optional<std::string> best;
   std::size_t best_distance = std::max<std::size_t>(2, word.size() / 3) + 1;
   for (const auto& candidate : candidates) {

@@ -14,8 +14,8 @@ DataError::DataError(const std::string& file, std::size_t line, const std::strin
       line_(line) {}
 DataError::~DataError() = default;
 
-PluginError::PluginError(const std::string& path, const std::string& message)
-    : Error(path + ": " + message), path_(path) {}
+PluginError::PluginError(const std::string& path, const std::string& reason)
+    : Error(path + ": " + reason), path_(path), reason_(reason) {}
 PluginError::~PluginError() = default;
 PluginLoadError::~PluginLoadError() = default;
 NotAPluginError::~NotAPluginError() = default;

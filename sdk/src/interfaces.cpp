@@ -17,11 +17,16 @@ Metric::~Metric() = default;
 
 const char* to_string(PluginKind kind) {
   switch (kind) {
-    case PluginKind::dataset: return "dataset";
-    case PluginKind::sampler: return "sampler";
-    case PluginKind::model: return "model";
-    case PluginKind::loss: return "loss";
-    case PluginKind::metric: return "metric";
+    case PluginKind::dataset:
+      return "dataset";
+    case PluginKind::sampler:
+      return "sampler";
+    case PluginKind::model:
+      return "model";
+    case PluginKind::loss:
+      return "loss";
+    case PluginKind::metric:
+      return "metric";
   }
   return "unknown";
 }
@@ -39,8 +44,8 @@ Batch make_batch(const Examples& examples, const torch::Tensor& rows, const Side
   return batch;
 }
 
-PositiveSet::PositiveSet(const torch::Tensor& user_id, const torch::Tensor& item_id,
-                         std::int64_t num_users, std::int64_t num_items)
+PositiveSet::PositiveSet(const torch::Tensor& user_id, const torch::Tensor& item_id, std::int64_t num_users,
+                         std::int64_t num_items)
     : num_users_(num_users), num_items_(num_items) {
   TORCH_CHECK(user_id.sizes() == item_id.sizes(), "PositiveSet: user_id and item_id differ in shape");
   torch::Tensor keys = user_id.to(torch::kInt64) * num_items + item_id.to(torch::kInt64);
@@ -48,8 +53,7 @@ PositiveSet::PositiveSet(const torch::Tensor& user_id, const torch::Tensor& item
   per_user_ = torch::bincount(keys_.div(num_items, "floor"), {}, num_users);
 }
 
-torch::Tensor PositiveSet::contains(const torch::Tensor& user_id,
-                                    const torch::Tensor& item_id) const {
+torch::Tensor PositiveSet::contains(const torch::Tensor& user_id, const torch::Tensor& item_id) const {
   torch::Tensor query = user_id * num_items_ + item_id;
   if (keys_.numel() == 0) return torch::zeros_like(query, torch::kBool);
   torch::Tensor pos = torch::searchsorted(keys_, query).clamp_max(keys_.numel() - 1);

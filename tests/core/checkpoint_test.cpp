@@ -4,6 +4,7 @@
 #include <torch/torch.h>
 
 #include "recsys/core/checkpoint.hpp"
+#include "recsys/core/files.hpp"
 #include "recsys/core/model_summary.hpp"
 #include "test_support.hpp"
 
@@ -27,7 +28,8 @@ TEST(CheckpointTest, RoundTripRestoresWeightsOptimizerProgressAndGenerator) {
   const torch::Tensor x = torch::randn({8, 4});
   model.forward(x).sum().backward();
   optimizer.step();
-  save_checkpoint(dir.path() / "last.pt", model, &optimizer, {5, 4, 0.75, 1}, "[training]\nepochs = 9\n");
+  write_file_atomically(dir.path() / "last.pt",
+                        serialize_checkpoint(model, &optimizer, {5, 4, 0.75, 1}, "[training]\nepochs = 9\n"));
   const torch::Tensor next_random = torch::rand({3});  // drawn after the save
 
   torch::manual_seed(99);
@@ -54,7 +56,7 @@ TEST(CheckpointTest, RoundTripRestoresWeightsOptimizerProgressAndGenerator) {
 TEST(CheckpointTest, AnotherShapeOrArchitectureIsAnErrorListingTheParameters) {
   test::TempDir dir;
   TwoLayers model(3);
-  save_checkpoint(dir.path() / "c.pt", model, nullptr, {}, "");
+  write_file_atomically(dir.path() / "c.pt", serialize_checkpoint(model, nullptr, {}, ""));
   TwoLayers wider(5);
   try {
     load_checkpoint(dir.path() / "c.pt", wider, nullptr, false);

@@ -89,8 +89,7 @@ TEST_F(ConfigTest, UnknownKeySuggestsTheClosestKnownOne) {
 TEST_F(ConfigTest, UnknownSectionSuggestsTheClosest) {
   const PipelineConfig c = parse_config("[trainig]\nepochs = 1\n");
   const std::string message = config_error([&] { c.check_unknown_sections(); });
-  EXPECT_NE(message.find("unknown section 'trainig'; did you mean 'training'?"), std::string::npos)
-      << message;
+  EXPECT_NE(message.find("unknown section 'trainig'; did you mean 'training'?"), std::string::npos) << message;
 }
 
 TEST_F(ConfigTest, SyntaxErrorNamesLineAndColumn) {
@@ -99,10 +98,10 @@ TEST_F(ConfigTest, SyntaxErrorNamesLineAndColumn) {
 }
 
 TEST(ConfigOverrideTest, ValuesAreReadAsToml) {
-  const PipelineConfig c = PipelineConfig::parse(
-      "[training]\nepochs = 10\n", "test.toml",
-      {"training.epochs=5", "training.learning_rate=1e-3", "training.flag=true",
-       "model.layers=[64, 32]", "model.name=\"text\"", "model.word=adam", "logging.new=1"});
+  const PipelineConfig c =
+      PipelineConfig::parse("[training]\nepochs = 10\n", "test.toml",
+                            {"training.epochs=5", "training.learning_rate=1e-3", "training.flag=true",
+                             "model.layers=[64, 32]", "model.name=\"text\"", "model.word=adam", "logging.new=1"});
   EXPECT_EQ(c.section("training").get_int("epochs"), 5);
   EXPECT_DOUBLE_EQ(c.section("training").get_double("learning_rate"), 1e-3);
   EXPECT_TRUE(c.section("training").get_bool("flag"));
@@ -116,8 +115,7 @@ TEST(ConfigOverrideTest, ValuesAreReadAsToml) {
 TEST(ConfigOverrideTest, MalformedOverrideIsAConfigError) {
   EXPECT_THROW(PipelineConfig::parse("", "t", {"training.epochs"}), ConfigError);
   EXPECT_THROW(PipelineConfig::parse("", "t", {"training..epochs=1"}), ConfigError);
-  EXPECT_THROW(PipelineConfig::parse("[training]\nepochs = 1\n", "t", {"training.epochs.x=1"}),
-               ConfigError);
+  EXPECT_THROW(PipelineConfig::parse("[training]\nepochs = 1\n", "t", {"training.epochs.x=1"}), ConfigError);
 }
 
 TEST(ClosestMatchTest, EditDistance) {
@@ -166,6 +164,107 @@ TEST(ResolvedConfigTest, HoldsTheDefaultsThatWereRead) {
   const auto again = core::PipelineConfig::parse(resolved, "resolved.toml");
   EXPECT_EQ(again.section("model").get_int("embedding_dim"), 8);
   EXPECT_DOUBLE_EQ(again.section("model").get_double("init_std"), 0.01);
+}
+
+}  // namespace
+}  // namespace recsys
+
+namespace recsys {
+namespace {
+
+// The range-checked getters (plugin API 1.2). Each message is where(key) (file:line:column of
+// the value, and the key path) followed by the bound that failed.
+class RangeCheckedGetterTest : public ::testing::Test {
+ protected:
+  core::PipelineConfig config = test::parse_config(
+      "[model]\n"
+      "num_heads = 4\n"             // line 2, value at column 13
+      "zero = 0\n"                  // line 3, column 8
+      "negative = -1\n"             // line 4, column 12
+      "init_std = 0.05\n"           // line 5
+      "zero_std = 0.0\n"            // line 6, column 12
+      "not_a_number = nan\n"        // line 7, column 16
+      "dropout = 0.5\n"             // line 8, column 11
+      "one = 1.0\n"                 // line 9, column 7
+      "below = -0.1\n"              // line 10, column 9
+      "deep_layers = [512, 256]\n"  // line 11
+      "empty = []\n"                // line 12
+      "widths = [64, 0, 32]\n"      // line 13, column 10
+      "offsets = [0, -2]\n"         // line 14, column 11
+      "ratio = 0.5\n");             // line 15
+  const Config& model = config.section("model");
+};
+
+TEST_F(RangeCheckedGetterTest, IntAtLeast) {
+  EXPECT_EQ(model.get_int_at_least("num_heads", 8, 1), 4);
+  EXPECT_EQ(model.get_int_at_least("num_layers", 3, 0), 3);  // absent: the fallback
+  EXPECT_EQ(model.get_int_at_least("zero", 5, 0), 0);        // the minimum itself passes
+  EXPECT_EQ(config_error([&] { model.get_int_at_least("zero", 5, 1); }),
+            "test.toml:3:8: model.zero: must be at least 1");
+  EXPECT_EQ(config_error([&] { model.get_int_at_least("num_heads", 8, 5); }),
+            "test.toml:2:13: model.num_heads: must be at least 5");
+  EXPECT_EQ(config_error([&] { model.get_int_at_least("negative", 0, 0); }),
+            "test.toml:4:12: model.negative: must not be negative");
+  // The fallback is checked too (no position: the key is absent); the type before the range.
+  EXPECT_EQ(config_error([&] { model.get_int_at_least("absent", 0, 1); }),
+            "test.toml: model.absent: must be at least 1");
+  EXPECT_NE(
+      config_error([&] { model.get_int_at_least("init_std", 1, 1); }).find("expected integer, found float (0.05)"),
+      std::string::npos);
+}
+
+TEST_F(RangeCheckedGetterTest, PositiveDouble) {
+  EXPECT_DOUBLE_EQ(model.get_positive_double("init_std", 0.01), 0.05);
+  EXPECT_DOUBLE_EQ(model.get_positive_double("learning_rate", 0.001), 0.001);  // absent
+  EXPECT_DOUBLE_EQ(model.get_positive_double("num_heads", 1.0), 4.0);          // an integer is a number
+  EXPECT_EQ(config_error([&] { model.get_positive_double("zero_std", 0.01); }),
+            "test.toml:6:12: model.zero_std: must be positive");
+  EXPECT_EQ(config_error([&] { model.get_positive_double("negative", 0.01); }),
+            "test.toml:4:12: model.negative: must be positive");
+  EXPECT_EQ(config_error([&] { model.get_positive_double("not_a_number", 0.01); }),
+            "test.toml:7:16: model.not_a_number: must be positive");
+}
+
+TEST_F(RangeCheckedGetterTest, DoubleInAHalfOpenRange) {
+  EXPECT_DOUBLE_EQ(model.get_double_in("dropout", 0.2, 0.0, 1.0), 0.5);
+  EXPECT_DOUBLE_EQ(model.get_double_in("attention_dropout", 0.1, 0.0, 1.0), 0.1);  // absent
+  EXPECT_DOUBLE_EQ(model.get_double_in("zero", 0.2, 0.0, 1.0), 0.0);               // low is inside
+  EXPECT_EQ(config_error([&] { model.get_double_in("one", 0.2, 0.0, 1.0); }),
+            "test.toml:9:7: model.one: must be in [0, 1)");  // high is outside
+  EXPECT_EQ(config_error([&] { model.get_double_in("below", 0.2, 0.0, 1.0); }),
+            "test.toml:10:9: model.below: must be in [0, 1)");
+  EXPECT_EQ(config_error([&] { model.get_double_in("dropout", 0.2, 0.75, 2.5); }),
+            "test.toml:8:11: model.dropout: must be in [0.75, 2.5)");
+  EXPECT_EQ(config_error([&] { model.get_double_in("not_a_number", 0.2, 0.0, 1.0); }),
+            "test.toml:7:16: model.not_a_number: must be in [0, 1)");
+}
+
+TEST_F(RangeCheckedGetterTest, IntListWhoseEveryEntryHasAMinimum) {
+  EXPECT_EQ(model.get_int_list_at_least("deep_layers", {1}, 1), (std::vector<std::int64_t>{512, 256}));
+  EXPECT_EQ(model.get_int_list_at_least("layers", {64, 32}, 1), (std::vector<std::int64_t>{64, 32}));  // absent
+  EXPECT_TRUE(model.get_int_list_at_least("empty", {8}, 1).empty());
+  EXPECT_EQ(model.get_int_list_at_least("offsets", {}, -2), (std::vector<std::int64_t>{0, -2}));
+  EXPECT_EQ(config_error([&] { model.get_int_list_at_least("widths", {}, 1); }),
+            "test.toml:13:10: model.widths: every entry must be at least 1");
+  EXPECT_EQ(config_error([&] { model.get_int_list_at_least("offsets", {}, 0); }),
+            "test.toml:14:11: model.offsets: every entry must not be negative");
+}
+
+TEST_F(RangeCheckedGetterTest, RecordsAndMarksWhatTheyRead) {
+  model.get_int_at_least("num_heads", 8, 1);
+  model.get_int_at_least("num_layers", 3, 0);
+  model.get_double_in("ratio", 0.1, 0.0, 1.0);
+  const std::string resolved = config.resolved_toml();
+  EXPECT_NE(resolved.find("num_heads = 4"), std::string::npos) << resolved;
+  EXPECT_NE(resolved.find("num_layers = 3"), std::string::npos) << resolved;
+  EXPECT_NE(resolved.find("ratio = 0.5"), std::string::npos) << resolved;
+  // A key read by a range-checked getter is known: a typo of it is reported with it.
+  const auto typo = test::parse_config("[model]\nnum_heads = 4\nnum_layer = 2\n");
+  const Config& m = typo.section("model");
+  m.get_int_at_least("num_heads", 8, 1);
+  m.get_int_at_least("num_layers", 3, 0);
+  EXPECT_EQ(config_error([&] { m.check_unknown_keys(); }),
+            "test.toml:3:13: model.num_layer: unknown key 'num_layer'; did you mean 'num_layers'?");
 }
 
 }  // namespace

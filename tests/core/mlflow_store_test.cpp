@@ -54,10 +54,10 @@ TEST(MlflowStoreTest, RunMetaHasEveryFieldInAlphabeticalOrder) {
   EXPECT_TRUE(std::regex_match(run.run_id(), std::regex("^[0-9a-f]{32}$")));
   const std::string meta = test::read_file(run.directory() / "meta.yaml");
   const auto keys = yaml_keys(meta);
-  EXPECT_EQ(keys, (std::vector<std::string>{"artifact_uri", "deleted_time", "end_time", "entry_point_name",
-                                            "experiment_id", "lifecycle_stage", "run_id", "run_name", "run_uuid",
-                                            "source_name", "source_type", "source_version", "start_time", "status",
-                                            "tags", "user_id"}));
+  EXPECT_EQ(keys,
+            (std::vector<std::string>{"artifact_uri", "deleted_time", "end_time", "entry_point_name", "experiment_id",
+                                      "lifecycle_stage", "run_id", "run_name", "run_uuid", "source_name", "source_type",
+                                      "source_version", "start_time", "status", "tags", "user_id"}));
   EXPECT_TRUE(std::is_sorted(keys.begin(), keys.end()));
   EXPECT_NE(meta.find("run_id: " + run.run_id() + "\n"), std::string::npos);
   EXPECT_NE(meta.find("run_uuid: " + run.run_id() + "\n"), std::string::npos);
@@ -83,7 +83,7 @@ TEST(MlflowStoreTest, ParamsTagsAndMetricsUseMlflowsFileFormats) {
   run.log_metric("validation_hr@10", 0.5, 1);
   run.log_metric("validation_hr@10", 2.0, 2);
   EXPECT_EQ(test::read_file(run.directory() / "params" / "model.embedding_dim"), "10");  // no trailing newline
-  EXPECT_EQ(test::read_file(run.directory() / "tags" / "mlflow.runName"), "mf-1");     // equals run_name
+  EXPECT_EQ(test::read_file(run.directory() / "tags" / "mlflow.runName"), "mf-1");       // equals run_name
   EXPECT_EQ(test::read_file(run.directory() / "tags" / "mlflow.source.type"), "LOCAL");
   // "@" is outside MLflow's key alphabet [/\w.\- ].
   const auto metric = lines(test::read_file(run.directory() / "metrics" / "validation_hr_at_10"));

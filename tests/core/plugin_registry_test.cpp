@@ -19,8 +19,8 @@ TEST(PluginRegistryTest, ScansTheBuiltPluginsAndListsThem) {
   for (const auto& library : registry.libraries()) EXPECT_TRUE(library.ok) << library.path << library.error;
   std::vector<std::string> names;
   for (const auto& p : registry.plugins()) names.push_back(std::string(to_string(p.kind)) + "/" + p.name);
-  for (const char* expected : {"dataset/movielens", "sampler/uniform", "model/inner_product",
-                               "loss/mse", "loss/bce", "metric/roc_auc", "metric/pr_auc"}) {
+  for (const char* expected : {"dataset/movielens", "sampler/uniform", "model/inner_product", "loss/mse", "loss/bce",
+                               "metric/roc_auc", "metric/pr_auc"}) {
     EXPECT_NE(std::find(names.begin(), names.end(), expected), names.end()) << expected;
   }
 }
@@ -77,8 +77,7 @@ TEST(PluginRegistryTest, RefusesAnotherApiMajorBeforeCallingAnyFactory) {
 
 TEST(PluginRegistryTest, RefusesAMalformedManifest) {
   PluginRegistry registry;
-  EXPECT_THROW(registry.load_library(test::fixture_dir() / "fixture_bad_manifest.so"),
-               InvalidManifestError);
+  EXPECT_THROW(registry.load_library(test::fixture_dir() / "fixture_bad_manifest.so"), InvalidManifestError);
 }
 
 TEST(PluginRegistryTest, ABrokenLibraryInADirectoryDoesNotStopTheOthers) {

@@ -1,4 +1,4 @@
-// The run directory: name sanitising and atomic writes.
+// The run directory: name sanitising, metrics.csv, resumable runs.
 #include <gtest/gtest.h>
 
 #include <fstream>
@@ -28,15 +28,6 @@ TEST(RunDirectoryTest, WritesIntoOutputExperimentRun) {
   RunDirectory run(options, "r1");
   EXPECT_EQ(run.path(), dir.path() / ".._exp" / "r1");
   EXPECT_TRUE(fs::is_directory(run.path()));
-}
-
-TEST(RunDirectoryTest, AtomicWriteReplacesAndLeavesNoTemporary) {
-  test::TempDir dir;
-  const fs::path file = dir.path() / "summary.json";
-  write_file_atomically(file, "first");
-  write_file_atomically(file, "second");
-  EXPECT_EQ(test::read_file(file), "second");
-  EXPECT_FALSE(fs::exists(file.string() + ".tmp"));
 }
 
 TEST(RunDirectoryTest, MetricsCsvHasOneRowPerEpochAndSplit) {

@@ -14,7 +14,7 @@
 
 #include <torch/cuda.h>
 
-#include "recsys/core/checkpoint.hpp"
+#include "checkpoint_weights.hpp"
 #include "recsys/core/distributed.hpp"
 #include "test_support.hpp"
 
@@ -38,8 +38,8 @@ std::string common_options(const fs::path& output) {
 
 /// The environment torchrun gives rank `rank` of 2.
 std::string rank_env(int rank, int port) {
-  return "RANK=" + std::to_string(rank) + " WORLD_SIZE=2 LOCAL_WORLD_SIZE=2 MASTER_ADDR=127.0.0.1 MASTER_PORT=" +
-         std::to_string(port);
+  return "RANK=" + std::to_string(rank) +
+         " WORLD_SIZE=2 LOCAL_WORLD_SIZE=2 MASTER_ADDR=127.0.0.1 MASTER_PORT=" + std::to_string(port);
 }
 
 /// Exit status of a spawned host (-1 when a signal ended it).
@@ -71,9 +71,7 @@ class DistributedTest : public ::testing::Test {
     ASSERT_EQ(single.status, 0) << single.output;
   }
   static void TearDownTestSuite() { delete dir; }
-  void SetUp() override {
-    if (!test::have_movielens_100k()) GTEST_SKIP() << "ml-100k not found under " << test::data_root();
-  }
+  void SetUp() override { RECSYS_REQUIRE_MOVIELENS_100K(); }
   static fs::path run_path(const std::string& name) { return dir->path() / "movielens_mf" / name; }
   static inline test::TempDir* dir = nullptr;
   static inline HostResult single;
@@ -90,8 +88,8 @@ TEST_F(DistributedTest, TwoGlooRanksEndWithTheParametersAndMetricsOfOneProcess) 
   EXPECT_NE(log0.find("rank 0 of 2 connected (gloo backend"), std::string::npos) << log0;
 
   // Parameters after 2 epochs: the same global batches, gradients averaged over the ranks.
-  const auto expected = core::read_checkpoint_weights(run_path("single") / "checkpoints" / "last.pt");
-  const auto actual = core::read_checkpoint_weights(run_path("ranks") / "checkpoints" / "last.pt");
+  const auto expected = test::read_checkpoint_weights(run_path("single") / "checkpoints" / "last.pt");
+  const auto actual = test::read_checkpoint_weights(run_path("ranks") / "checkpoints" / "last.pt");
   ASSERT_EQ(actual.size(), expected.size());
   for (const auto& [name, tensor] : expected) {
     ASSERT_TRUE(actual.count(name)) << name;
@@ -114,9 +112,8 @@ TEST_F(DistributedTest, TwoGlooRanksEndWithTheParametersAndMetricsOfOneProcess) 
 }
 
 TEST_F(DistributedTest, LaunchPrintsTheSummaryOfOneProcess) {
-  const HostResult launched = run_host("launch --nproc 2 " + common_options(dir->path()) +
-                                           " --set logging.run_name=launched",
-                                       data_env(), false);
+  const HostResult launched = run_host(
+      "launch --nproc 2 " + common_options(dir->path()) + " --set logging.run_name=launched", data_env(), false);
   ASSERT_EQ(launched.status, 0) << launched.output;
   // The same summary line for line; the figures printed to 4 decimals agree to rounding.
   std::istringstream want(single.output), got(launched.output);

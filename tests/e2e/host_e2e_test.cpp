@@ -28,8 +28,7 @@ namespace fs = std::filesystem;
 /// A minimal pipeline: the movielens dataset, the given [model] table, one epoch, and
 /// `extra` lines appended to [training].
 std::string pipeline(const std::string& model_section, const std::string& extra = "") {
-  return "[dataset]\nplugin = \"movielens\"\n\n[model]\n" + model_section +
-         "\n[training]\nepochs = 1\n" + extra;
+  return "[dataset]\nplugin = \"movielens\"\n\n[model]\n" + model_section + "\n[training]\nepochs = 1\n" + extra;
 }
 
 TEST(HostTest, HelpAndVersion) {
@@ -71,8 +70,7 @@ class BadConfigTest : public ::testing::Test {
  protected:
   HostResult run(const std::string& toml, const std::string& environment = data_env()) {
     const fs::path file = dir.write("pipeline.toml", toml);
-    return run_host("run '" + file.string() + "' --set logging.output_dir='\"" +
-                        (dir.path() / "runs").string() + "\"'",
+    return run_host("run '" + file.string() + "' --set logging.output_dir='\"" + (dir.path() / "runs").string() + "\"'",
                     environment);
   }
   void expect_config_error(const HostResult& r, const std::string& fragment) {
@@ -139,7 +137,7 @@ double run_shipped_mf(const std::string& overrides, const test::TempDir& dir) {
 }
 
 TEST(HostRunTest, ShortRunOnMovieLens100k) {
-  if (!test::have_movielens_100k()) GTEST_SKIP() << "ml-100k not found under " << test::data_root();
+  RECSYS_REQUIRE_MOVIELENS_100K();
   test::TempDir dir;
   // Two epochs of MF reach about 0.84 on validation; a broken pipeline stays near 0.5.
   EXPECT_GT(run_shipped_mf("--set training.epochs=2", dir), 0.80);
@@ -154,17 +152,18 @@ std::string without_timing(const std::string& csv) {
 }
 
 TEST(HostRunTest, TwoRunsWithOneSeedAreBitIdenticalUnderEveryProtocol) {
-  if (!test::have_movielens_100k()) GTEST_SKIP() << "ml-100k not found under " << test::data_root();
+  RECSYS_REQUIRE_MOVIELENS_100K();
   const std::string config = std::string(RECSYS_TEST_SOURCE_DIR) + "/configs/movielens_mf.toml";
   for (const std::string protocol : {"pointwise", "sampled", "full"}) {
-    const std::string metrics = protocol == "pointwise" ? "[\"roc_auc\", \"gauc\"]" : "[\"hr@10\", \"ndcg@10\", \"map@10\"]";
+    const std::string metrics =
+        protocol == "pointwise" ? "[\"roc_auc\", \"gauc\"]" : "[\"hr@10\", \"ndcg@10\", \"map@10\"]";
     test::TempDir dir;
     for (const char* run : {"a", "b"}) {
-      const HostResult r = run_host("run '" + config + "' --set training.epochs=1 --set evaluation.protocol=" + protocol +
-                                        " --set 'evaluation.metrics=" + metrics + "' --set early_stopping.monitor=loss" +
-                                        " --set logging.run_name=" + run + " --set logging.output_dir='\"" +
-                                        dir.path().string() + "\"'",
-                                    data_env());
+      const HostResult r =
+          run_host("run '" + config + "' --set training.epochs=1 --set evaluation.protocol=" + protocol +
+                       " --set 'evaluation.metrics=" + metrics + "' --set early_stopping.monitor=loss" +
+                       " --set logging.run_name=" + run + " --set logging.output_dir='\"" + dir.path().string() + "\"'",
+                   data_env());
       ASSERT_EQ(r.status, 0) << r.output;
     }
     const fs::path runs = dir.path() / "movielens_mf";
@@ -175,7 +174,8 @@ TEST(HostRunTest, TwoRunsWithOneSeedAreBitIdenticalUnderEveryProtocol) {
               without_timing(test::read_file(runs / "b" / "metrics.csv")))
         << protocol;
     if (protocol == "sampled") {
-      EXPECT_EQ(test::read_file(runs / "a" / "test_candidates.csv"), test::read_file(runs / "b" / "test_candidates.csv"));
+      EXPECT_EQ(test::read_file(runs / "a" / "test_candidates.csv"),
+                test::read_file(runs / "b" / "test_candidates.csv"));
       // 11076 test positives, 100 rows each, plus the header.
       const std::string candidates = test::read_file(runs / "a" / "test_candidates.csv");
       EXPECT_EQ(std::count(candidates.begin(), candidates.end(), '\n'), 11076 * 100 + 1);
@@ -191,7 +191,7 @@ double summary_roc_auc(const fs::path& run) {
 }
 
 TEST(HostRunTest, RunKilledMidEpochAndResumedMatchesAnUninterruptedRun) {
-  if (!test::have_movielens_100k()) GTEST_SKIP() << "ml-100k not found under " << test::data_root();
+  RECSYS_REQUIRE_MOVIELENS_100K();
   test::TempDir dir;
   const std::string config = std::string(RECSYS_TEST_SOURCE_DIR) + "/configs/movielens_neumf.toml";
   // Small batches make an epoch last long enough to be killed in the middle of one.
@@ -204,13 +204,15 @@ TEST(HostRunTest, RunKilledMidEpochAndResumedMatchesAnUninterruptedRun) {
   const pid_t pid = spawn_host(common + " --set logging.run_name=killed", dir.path() / "killed.log");
   ASSERT_GT(pid, 0);
   // Wait for epoch 2's validation row, then kill during epoch 3.
-  for (int i = 0; i < 6000 && test::read_file(killed / "metrics.csv").find("\n2,validation") == std::string::npos; ++i) {
+  for (int i = 0; i < 6000 && test::read_file(killed / "metrics.csv").find("\n2,validation") == std::string::npos;
+       ++i) {
     usleep(10000);
   }
   ASSERT_EQ(kill(pid, SIGKILL), 0);
   int status = 0;
   waitpid(pid, &status, 0);
-  ASSERT_TRUE(WIFSIGNALED(status)) << "the run ended before it could be killed: " << test::read_file(dir.path() / "killed.log");
+  ASSERT_TRUE(WIFSIGNALED(status)) << "the run ended before it could be killed: "
+                                   << test::read_file(dir.path() / "killed.log");
   EXPECT_FALSE(fs::exists(killed / "summary.json"));
   ASSERT_TRUE(fs::exists(killed / "checkpoints" / "last.pt"));
 
@@ -238,9 +240,7 @@ class FinishedRunTest : public ::testing::Test {
     run = dir->path() / "movielens_mf" / "done";
   }
   static void TearDownTestSuite() { delete dir; }
-  void SetUp() override {
-    if (!test::have_movielens_100k()) GTEST_SKIP() << "ml-100k not found under " << test::data_root();
-  }
+  void SetUp() override { RECSYS_REQUIRE_MOVIELENS_100K(); }
   static inline test::TempDir* dir = nullptr;
   static inline fs::path run;
 };
@@ -304,9 +304,10 @@ TEST(HostRunTest, OtherMovieLensVersionsRunEndToEndOnFixtures) {
            {"movielens_1m_dcn_v2", "1m"}, {"movielens_latest_small_fm", "latest-small"}}) {
     test::TempDir dir;
     test::write_movielens_fixture(variant, dir.path() / "data");
-    const HostResult r = run_host("run '" + std::string(RECSYS_TEST_SOURCE_DIR) + "/configs/" + config + ".toml'" +
-                                  " --set training.epochs=1 --set dataset.data_dir='\"" + (dir.path() / "data").string() +
-                                  "\"' --set logging.output_dir='\"" + dir.path().string() + "\"'");
+    const HostResult r =
+        run_host("run '" + std::string(RECSYS_TEST_SOURCE_DIR) + "/configs/" + config + ".toml'" +
+                 " --set training.epochs=1 --set dataset.data_dir='\"" + (dir.path() / "data").string() +
+                 "\"' --set logging.output_dir='\"" + dir.path().string() + "\"'");
     EXPECT_EQ(r.status, 0) << config << "\n" << r.output;
     EXPECT_NE(r.output.find("Test metrics"), std::string::npos) << r.output;
   }
@@ -314,7 +315,7 @@ TEST(HostRunTest, OtherMovieLensVersionsRunEndToEndOnFixtures) {
 
 // Label "slow" (not run by CI): the acceptance figure of the shipped config, 10 epochs.
 TEST(Acceptance, ShippedMfConfigReachesTheRocAucFloor) {
-  if (!test::have_movielens_100k()) GTEST_SKIP() << "ml-100k not found under " << test::data_root();
+  RECSYS_REQUIRE_MOVIELENS_100K();
   test::TempDir dir;
   EXPECT_GE(run_shipped_mf("", dir), 0.865);
 }

@@ -61,7 +61,7 @@ void expect_fused_attention_matches(torch::ScalarType dtype, std::int64_t t, std
   const auto got = torch::autograd::grad({(actual * upstream).sum()}, {q, k, v});
   for (int i = 0; i < 3; ++i) {
     EXPECT_TRUE(torch::allclose(got[i], want[i], tolerance, tolerance)) << "gradient " << i << "\n"
-                                                                          << (got[i] - want[i]).abs().max();
+                                                                        << (got[i] - want[i]).abs().max();
   }
 }
 

@@ -72,18 +72,19 @@ TEST_F(FMTest, LogitIsBiasPlusLinearPlusPairwise) {
   torch::NoGradGuard no_grad;
   p["bias"].fill_(0.5f);
   // Field rows in the shared tables: user, item + 942, occupation + 2389, zip + 2410, year + 3205.
-  const torch::Tensor rows = torch::stack({batch.user_id, batch.item_id + 942, batch.user_categorical.select(1, 0) + 2389,
-                                           batch.user_categorical.select(1, 1) + 2410,
-                                           batch.item_categorical.select(1, 0) + 3205}, 1);
+  const torch::Tensor rows =
+      torch::stack({batch.user_id, batch.item_id + 942, batch.user_categorical.select(1, 0) + 2389,
+                    batch.user_categorical.select(1, 1) + 2410, batch.item_categorical.select(1, 0) + 3205},
+                   1);
   const torch::Tensor x = torch::cat({batch.user_continuous, batch.item_continuous}, 1);  // [4, 21]
-  const torch::Tensor v = torch::cat({p["factors.table.weight"].index({rows}),
-                                      x.unsqueeze(2) * p["continuous_factors"]}, 1);  // [4, 26, 3]
+  const torch::Tensor v =
+      torch::cat({p["factors.table.weight"].index({rows}), x.unsqueeze(2) * p["continuous_factors"]}, 1);  // [4, 26, 3]
   torch::Tensor pairs = torch::zeros({4});
   for (int i = 0; i < 26; ++i) {
     for (int j = i + 1; j < 26; ++j) pairs += (v.select(1, i) * v.select(1, j)).sum(1);
   }
-  const torch::Tensor linear = p["linear.table.weight"].squeeze(1).index({rows}).sum(1) +
-                               x.matmul(p["continuous_linear.weight"].squeeze(0));
+  const torch::Tensor linear =
+      p["linear.table.weight"].squeeze(1).index({rows}).sum(1) + x.matmul(p["continuous_linear.weight"].squeeze(0));
   EXPECT_TRUE(torch::allclose(model->forward(batch), 0.5f + linear + pairs, 1e-5, 1e-6));
 }
 

@@ -3,8 +3,8 @@
 
 #include <torch/torch.h>
 
-#include "recsys/errors.hpp"
 #include "model_checks.hpp"
+#include "recsys/errors.hpp"
 
 namespace recsys {
 namespace {
@@ -36,7 +36,8 @@ Batch small_batch(const FeatureSchema& s, std::int64_t b) {
   batch.item_id = torch::randint(s.item.num_ids, {b}, torch::kInt64);
   batch.label = torch::randint(2, {b}).to(torch::kFloat32);
   batch.user_continuous = torch::rand({b, s.user.continuous_dim});
-  batch.user_categorical = torch::stack({torch::randint(5, {b}, torch::kInt64), torch::randint(2, {b}, torch::kInt64)}, 1);
+  batch.user_categorical =
+      torch::stack({torch::randint(5, {b}, torch::kInt64), torch::randint(2, {b}, torch::kInt64)}, 1);
   batch.item_continuous = torch::rand({b, s.item.continuous_dim});
   batch.item_categorical = torch::randint(3, {b, 1}, torch::kInt64);
   return batch;

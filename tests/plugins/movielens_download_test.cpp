@@ -102,7 +102,8 @@ std::string fixture_zip() {
   test::TempDir source;
   test::write_movielens_fixture("100k", source.path());
   std::map<std::string, std::string> files;
-  for (const char* name : {"u.data", "u.user", "u.item"}) files[std::string("ml-100k/") + name] = test::read_file(source.path() / name);
+  for (const char* name : {"u.data", "u.user", "u.item"})
+    files[std::string("ml-100k/") + name] = test::read_file(source.path() / name);
   return make_zip(files);
 }
 

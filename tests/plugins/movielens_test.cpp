@@ -4,9 +4,9 @@
 
 #include <torch/torch.h>
 
-#include "recsys/errors.hpp"
-#include "recsys/conformance_gtest.hpp"
 #include "movielens_fixtures.hpp"
+#include "recsys/conformance_gtest.hpp"
+#include "recsys/errors.hpp"
 #include "test_support.hpp"
 
 namespace recsys {
@@ -44,10 +44,9 @@ TEST_F(MovieLensFixture, KeepsPositivesWithContiguousIds) {
 TEST_F(MovieLensFixture, UserFeaturesKeepZipCodesAsText) {
   InteractionData d = load();
   // Occupations sorted: artist, other, scientist, technician; zips: 00000, 85711, 94043, T8H1N.
-  EXPECT_TRUE(torch::allclose(d.user_features.continuous,
-                              torch::tensor({0.24f, 0.0f, 0.53f, 1.0f, 0.39f, 0.0f}).view({3, 2})));
-  EXPECT_TRUE(torch::equal(d.user_features.categorical,
-                           torch::tensor({3, 1, 1, 2, 2, 3}, torch::kInt64).view({3, 2})));
+  EXPECT_TRUE(
+      torch::allclose(d.user_features.continuous, torch::tensor({0.24f, 0.0f, 0.53f, 1.0f, 0.39f, 0.0f}).view({3, 2})));
+  EXPECT_TRUE(torch::equal(d.user_features.categorical, torch::tensor({3, 1, 1, 2, 2, 3}, torch::kInt64).view({3, 2})));
   ASSERT_EQ(d.schema.user.categorical.size(), 2u);
   EXPECT_EQ(d.schema.user.categorical[0].name, "occupation");
   EXPECT_EQ(d.schema.user.categorical[0].cardinality, 4);
@@ -95,8 +94,7 @@ TEST_F(MovieLensFixture, MalformedLineNamesFileAndLine) {
     FAIL() << "expected DataError";
   } catch (const DataError& e) {
     EXPECT_EQ(e.line(), 2u);
-    EXPECT_NE(std::string(e.what()).find("u.data:2: rating: expected an integer, found 'five'"),
-              std::string::npos)
+    EXPECT_NE(std::string(e.what()).find("u.data:2: rating: expected an integer, found 'five'"), std::string::npos)
         << e.what();
   }
 }
@@ -118,11 +116,12 @@ TEST_F(MovieLensFixture, UnsupportedVariantIsAConfigError) {
 }
 
 /// Loads a fixture of another version through the plugin.
-InteractionData load_version(const std::string& variant, const std::filesystem::path& dir, const std::string& extra = "") {
+InteractionData load_version(const std::string& variant, const std::filesystem::path& dir,
+                             const std::string& extra = "") {
   test::write_movielens_fixture(variant, dir);
   core::PluginRegistry registry = test::registry_with("dataset_movielens");
-  const auto config = test::parse_config("[dataset]\nvariant = \"" + variant + "\"\ndata_dir = \"" +
-                                         dir.string() + "\"\n" + extra);
+  const auto config =
+      test::parse_config("[dataset]\nvariant = \"" + variant + "\"\ndata_dir = \"" + dir.string() + "\"\n" + extra);
   return registry.create<PluginKind::dataset>("movielens", config.section("dataset"))->load();
 }
 
@@ -134,7 +133,8 @@ TEST(MovieLens1mTest, CountsFeaturesAndTitlesOfTheFixture) {
   EXPECT_EQ(d.schema.user.num_ids, 3);
   EXPECT_EQ(d.schema.item.num_ids, 3);
   // Age is the bucket code / 100; occupations "10", "15", "16" sorted; zips 48067, 70072, T8H1N.
-  EXPECT_TRUE(torch::allclose(d.user_features.continuous, torch::tensor({0.01f, 1.f, 0.56f, 0.f, 0.25f, 0.f}).view({3, 2})));
+  EXPECT_TRUE(
+      torch::allclose(d.user_features.continuous, torch::tensor({0.01f, 1.f, 0.56f, 0.f, 0.25f, 0.f}).view({3, 2})));
   EXPECT_TRUE(torch::equal(d.user_features.categorical, torch::tensor({0, 0, 2, 1, 1, 2}, torch::kInt64).view({3, 2})));
   EXPECT_EQ(d.schema.user.categorical.at(0).cardinality, 3);
   // Genres alphabetical: Animation, Children's, Comedy, Drama.
@@ -171,10 +171,12 @@ TEST(MovieLensCsvTest, CountsFeaturesAndQuotingOfTheFixture) {
 TEST(MovieLensCsvTest, BadLinesNameTheLineOrAreSkipped) {
   test::TempDir dir;
   test::write_movielens_fixture("latest-small", dir.path());
-  dir.write("ratings.csv", "userId,movieId,rating,timestamp\r\n1,1,4.0,964982703\r\n1,2,four,964981247\r\n"
-                           "2,2,4.5\r\n2,3,5.0,964983815\r\n");
+  dir.write("ratings.csv",
+            "userId,movieId,rating,timestamp\r\n1,1,4.0,964982703\r\n1,2,four,964981247\r\n"
+            "2,2,4.5\r\n2,3,5.0,964983815\r\n");
   core::PluginRegistry registry = test::registry_with("dataset_movielens");
-  const auto strict = test::parse_config("[d]\nvariant = \"latest-small\"\ndata_dir = \"" + dir.path().string() + "\"\n");
+  const auto strict =
+      test::parse_config("[d]\nvariant = \"latest-small\"\ndata_dir = \"" + dir.path().string() + "\"\n");
   try {
     registry.create<PluginKind::dataset>("movielens", strict.section("d"))->load();
     FAIL() << "expected DataError";
@@ -192,20 +194,22 @@ TEST(MovieLensTitleTest, YearIsTheLastFourDigitGroup) {
   // plain cases of the rule, via a one-movie CSV.
   test::TempDir dir;
   test::write_movielens_fixture("latest-small", dir.path());
-  dir.write("movies.csv", "movieId,title,genres\n1,A (B) (2001),Drama\n2,\"(1999) Start, no end\",Drama\n3,C (12345),Drama\n");
+  dir.write("movies.csv",
+            "movieId,title,genres\n1,A (B) (2001),Drama\n2,\"(1999) Start, no end\",Drama\n3,C (12345),Drama\n");
   dir.write("ratings.csv", "userId,movieId,rating,timestamp\n1,1,5,1\n1,2,5,1\n1,3,5,1\n");
   core::PluginRegistry registry = test::registry_with("dataset_movielens");
-  const auto config = test::parse_config("[d]\nvariant = \"latest-small\"\ndata_dir = \"" + dir.path().string() + "\"\n");
+  const auto config =
+      test::parse_config("[d]\nvariant = \"latest-small\"\ndata_dir = \"" + dir.path().string() + "\"\n");
   InteractionData d = registry.create<PluginKind::dataset>("movielens", config.section("d"))->load();
   // Known years 1999, 2001 (the parenthesis need not end the title); "(12345)" is no year.
   EXPECT_TRUE(torch::equal(d.item_features.categorical, torch::tensor({1, 0, 2}, torch::kInt64).view({3, 1})));
 }
 
 TEST(MovieLens100kTest, CountsAndSchemaOnTheRealData) {
-  if (!test::have_movielens_100k()) GTEST_SKIP() << "ml-100k not found under " << test::data_root();
+  RECSYS_REQUIRE_MOVIELENS_100K();
   core::PluginRegistry registry = test::registry_with("dataset_movielens");
-  const auto config = test::parse_config("[dataset]\ndata_dir = \"" +
-                                         (test::data_root() / "ml-100k").string() + "\"\n");
+  const auto config =
+      test::parse_config("[dataset]\ndata_dir = \"" + (test::data_root() / "ml-100k").string() + "\"\n");
   InteractionData d = registry.create<PluginKind::dataset>("movielens", config.section("dataset"))->load();
   EXPECT_EQ(d.schema.user.num_ids, 942);
   EXPECT_EQ(d.schema.item.num_ids, 1447);
@@ -224,10 +228,10 @@ TEST_F(MovieLensFixture, ConformsOnTheFixture) {
 }
 
 TEST(MovieLens100kTest, ConformsOnTheRealData) {
-  if (!test::have_movielens_100k()) GTEST_SKIP() << "ml-100k not found under " << test::data_root();
+  RECSYS_REQUIRE_MOVIELENS_100K();
   core::PluginRegistry registry = test::registry_with("dataset_movielens");
-  const auto config = test::parse_config("[dataset]\ndata_dir = \"" +
-                                         (test::data_root() / "ml-100k").string() + "\"\n");
+  const auto config =
+      test::parse_config("[dataset]\ndata_dir = \"" + (test::data_root() / "ml-100k").string() + "\"\n");
   RECSYS_EXPECT_CONFORMS(
       conformance::check_dataset(*registry.create<PluginKind::dataset>("movielens", config.section("dataset"))));
 }
@@ -240,7 +244,8 @@ TEST(MovieLensCacheTest, ASecondLoadComesFromTheCacheUntilASourceChanges) {
   const auto config = test::parse_config("[d]\nvariant = \"1m\"\ndata_dir = \"" + data.path().string() + "\"\n");
   const InteractionData first = registry.create<PluginKind::dataset>("movielens", config.section("d"))->load();
   ASSERT_EQ(std::distance(std::filesystem::directory_iterator(cache.path() / "recsys" / "parsed"),
-                          std::filesystem::directory_iterator()), 1);
+                          std::filesystem::directory_iterator()),
+            1);
   const InteractionData second = registry.create<PluginKind::dataset>("movielens", config.section("d"))->load();
   EXPECT_TRUE(torch::equal(first.user_id, second.user_id));
   EXPECT_TRUE(torch::equal(first.item_features.continuous, second.item_features.continuous));
@@ -248,8 +253,9 @@ TEST(MovieLensCacheTest, ASecondLoadComesFromTheCacheUntilASourceChanges) {
   EXPECT_EQ(first.schema.item.continuous_names, second.schema.item.continuous_names);
   EXPECT_EQ(first.schema.user.categorical.at(1).cardinality, second.schema.user.categorical.at(1).cardinality);
   // A changed source file is parsed again (one more positive: user 1 now likes movie 2).
-  data.write("ratings.dat", "1::1::5::978300760\n1::2::4::978302109\n2::1::4::978301968\n2::3::5::978300275\n"
-                            "3::4::4::978824291\n3::2::2::978300000\n");
+  data.write("ratings.dat",
+             "1::1::5::978300760\n1::2::4::978302109\n2::1::4::978301968\n2::3::5::978300275\n"
+             "3::4::4::978824291\n3::2::2::978300000\n");
   EXPECT_EQ(registry.create<PluginKind::dataset>("movielens", config.section("d"))->load().num_interactions(), 5);
   unsetenv("XDG_CACHE_HOME");
 }

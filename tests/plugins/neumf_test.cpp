@@ -31,7 +31,8 @@ TEST_F(NeuMFTest, OutputLayerConcatenatesGmfThenMlp) {
   const torch::Tensor gmf =
       p["gmf_user.id.weight"].index_select(0, batch.user_id) * p["gmf_item.id.weight"].index_select(0, batch.item_id);
   const torch::Tensor mlp_in = torch::cat(
-      {p["mlp_user.id.weight"].index_select(0, batch.user_id), p["mlp_item.id.weight"].index_select(0, batch.item_id)}, 1);
+      {p["mlp_user.id.weight"].index_select(0, batch.user_id), p["mlp_item.id.weight"].index_select(0, batch.item_id)},
+      1);
   const torch::Tensor hidden = torch::relu(torch::addmm(p["mlp.0.bias"], mlp_in, p["mlp.0.weight"].t()));
   ASSERT_EQ(p["out.weight"].sizes(), torch::IntArrayRef({1, 2 + 4}));
   p["out.bias"].zero_();

@@ -100,8 +100,8 @@ TEST_F(PointwiseMetricTest, GaucMatchesScikitLearnOnARandomCase) {
 TEST_F(PointwiseMetricTest, GaucWeightsUsersByTheirExamplesAndSkipsOneClassUsers) {
   // User 0: AUC 1 over 2 examples; user 1: AUC 0.5 (a tie) over 4; user 2: one class, skipped.
   auto m = make("gauc");
-  m->update(torch::tensor({0.9f, 0.1f, 0.5f, 0.5f, 0.2f, 0.8f, 0.3f}), torch::tensor({1.f, 0.f, 1.f, 0.f, 0.f, 1.f, 1.f}),
-            torch::tensor({0, 0, 1, 1, 1, 1, 2}, torch::kInt64));
+  m->update(torch::tensor({0.9f, 0.1f, 0.5f, 0.5f, 0.2f, 0.8f, 0.3f}),
+            torch::tensor({1.f, 0.f, 1.f, 0.f, 0.f, 1.f, 1.f}), torch::tensor({0, 0, 1, 1, 1, 1, 2}, torch::kInt64));
   // User 1: positives 0.5, 0.8; negatives 0.5, 0.2: pairs (0.5,0.5)=1/2, (0.5,0.2)=1, (0.8,*)=2: 3.5/4.
   EXPECT_NEAR(m->compute(), (1.0 * 2 + 0.875 * 4) / 6.0, 1e-12);
 }
@@ -125,8 +125,8 @@ TEST_F(PointwiseMetricTest, EveryMetricConforms) {
     RECSYS_EXPECT_CONFORMS(conformance::check_metric(*make(name)));
   }
   // The worked example, through the suite's known-value check.
-  RECSYS_EXPECT_CONFORMS(conformance::check_metric_value(*make("roc_auc"), {0.8f, 0.8f, 0.3f, 0.3f}, {1, 0, 1, 0},
-                                                         {0, 0, 0, 0}, 0.5));
+  RECSYS_EXPECT_CONFORMS(
+      conformance::check_metric_value(*make("roc_auc"), {0.8f, 0.8f, 0.3f, 0.3f}, {1, 0, 1, 0}, {0, 0, 0, 0}, 0.5));
 }
 
 }  // namespace

@@ -7,8 +7,8 @@
 #include <torch/torch.h>
 
 #include "oracle.hpp"
-#include "recsys/errors.hpp"
 #include "recsys/conformance_gtest.hpp"
+#include "recsys/errors.hpp"
 #include "test_support.hpp"
 
 namespace recsys {
@@ -42,8 +42,8 @@ TEST_F(RankingMetricTest, NdcgAtThreeWithThreeRelevantItems) {
 
 TEST_F(RankingMetricTest, NdcgOfTwoUsersAveragesTheLists) {
   // A: scores [0.9, 0.2, 0.4], relevant the third: rank 2, 1/log2(3) = 0.63093. B: rank 1, 1.0.
-  EXPECT_NEAR(value("ndcg", 3, {0.9f, 0.2f, 0.4f, 0.3f, 0.1f, 0.2f}, {0, 0, 1, 1, 0, 0}, {0, 0, 0, 1, 1, 1}),
-              0.81546, 1e-5);
+  EXPECT_NEAR(value("ndcg", 3, {0.9f, 0.2f, 0.4f, 0.3f, 0.1f, 0.2f}, {0, 0, 1, 1, 0, 0}, {0, 0, 0, 1, 1, 1}), 0.81546,
+              1e-5);
 }
 
 TEST_F(RankingMetricTest, TiesArePessimistic) {
@@ -81,7 +81,9 @@ TEST_F(RankingMetricTest, ListsMaySpanSeveralUpdatesAndResetForgets) {
   EXPECT_EQ(m->compute(), 1.0);
 }
 
-TEST_F(RankingMetricTest, KMustBePositive) { EXPECT_THROW(make("hr", 0), ConfigError); }
+TEST_F(RankingMetricTest, KMustBePositive) {
+  EXPECT_THROW(make("hr", 0), ConfigError);
+}
 
 TEST_F(RankingMetricTest, MatchesScikitLearnAndTextbookDefinitionsOnARandomCase) {
   const test::RankingOracle oracle = test::load_ranking_oracle();

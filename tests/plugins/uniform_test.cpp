@@ -3,9 +3,9 @@
 
 #include <torch/torch.h>
 
+#include "recsys/conformance_gtest.hpp"
 #include "recsys/core/seed.hpp"
 #include "recsys/errors.hpp"
-#include "recsys/conformance_gtest.hpp"
 #include "test_support.hpp"
 
 namespace recsys {
@@ -74,21 +74,24 @@ TEST_F(UniformSamplerTest, AUserWithEveryItemIsAnError) {
   PositiveSet full(torch::arange(6, torch::kInt64).mul(0), torch::arange(6, torch::kInt64), 1, 6);
   auto sampler = make(1);
   at::Generator g = core::make_generator(1, core::SeedStream::train_epoch);
-  EXPECT_THROW(sampler->sample(torch::zeros({1}, torch::kInt64), torch::zeros({1}, torch::kInt64), full, g),
-               Error);
+  EXPECT_THROW(sampler->sample(torch::zeros({1}, torch::kInt64), torch::zeros({1}, torch::kInt64), full, g), Error);
 }
 
-TEST_F(UniformSamplerTest, NegativeCountIsRangeChecked) { EXPECT_THROW(make(-1), ConfigError); }
+TEST_F(UniformSamplerTest, NegativeCountIsRangeChecked) {
+  EXPECT_THROW(make(-1), ConfigError);
+}
 
 TEST(PositiveSetTest, MembershipAndCounts) {
   PositiveSet set(torch::tensor({1, 0, 1, 1}, torch::kInt64), torch::tensor({2, 0, 2, 3}, torch::kInt64), 3, 4);
-  EXPECT_TRUE(torch::equal(set.contains(torch::tensor({1, 1, 0, 2}, torch::kInt64),
-                                        torch::tensor({2, 1, 0, 3}, torch::kInt64)),
-                           torch::tensor({true, false, true, false})));
+  EXPECT_TRUE(
+      torch::equal(set.contains(torch::tensor({1, 1, 0, 2}, torch::kInt64), torch::tensor({2, 1, 0, 3}, torch::kInt64)),
+                   torch::tensor({true, false, true, false})));
   EXPECT_TRUE(torch::equal(set.positives_per_user(), torch::tensor({1, 2, 0}, torch::kInt64)));
 }
 
-TEST_F(UniformSamplerTest, Conforms) { RECSYS_EXPECT_CONFORMS(conformance::check_sampler(*make(4))); }
+TEST_F(UniformSamplerTest, Conforms) {
+  RECSYS_EXPECT_CONFORMS(conformance::check_sampler(*make(4)));
+}
 
 }  // namespace
 }  // namespace recsys

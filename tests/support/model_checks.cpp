@@ -16,9 +16,9 @@ FeatureSchema movielens_100k_schema() {
   s.user.categorical = {{"occupation", 21}, {"zip_code", 795}};
   s.item.num_ids = 1447;
   s.item.continuous_dim = 19;
-  s.item.continuous_names = {"unknown", "action", "adventure", "animation", "childrens", "comedy", "crime",
-                             "documentary", "drama", "fantasy", "film_noir", "horror", "musical", "mystery",
-                             "romance", "sci_fi", "thriller", "war", "western"};
+  s.item.continuous_names = {"unknown",     "action", "adventure", "animation", "childrens", "comedy",  "crime",
+                             "documentary", "drama",  "fantasy",   "film_noir", "horror",    "musical", "mystery",
+                             "romance",     "sci_fi", "thriller",  "war",       "western"};
   s.item.categorical = {{"year", 72}};
   return s;
 }

@@ -42,20 +42,18 @@ class ModelFactory {
 /// schema) and the SDK's conformance suite for the model with its default options (logits
 /// [B] finite in train and eval mode, a gradient for every parameter, a save/load round trip),
 /// on the ml-100k schema and on the suite's synthetic one.
-#define RECSYS_MODEL_BASIC_TESTS(Suite, target, name)                                        \
-  class Suite : public ::testing::Test {                                                     \
-   protected:                                                                                \
-    std::shared_ptr<::recsys::Model> make(const std::string& table = "") {                   \
-      return factory.make(name, table, schema);                                              \
-    }                                                                                        \
-    ::recsys::test::ModelFactory factory{target};                                            \
-    ::recsys::FeatureSchema schema = ::recsys::test::movielens_100k_schema();                \
-  };                                                                                         \
-  TEST_F(Suite, ConformsOnTheMovieLensSchema) {                                              \
-    RECSYS_EXPECT_CONFORMS(::recsys::conformance::check_model([&] { return make(); }, schema)); \
-  }                                                                                          \
-  TEST_F(Suite, ConformsOnTheSyntheticSchema) {                                              \
-    const auto synthetic = ::recsys::conformance::synthetic_schema();                        \
-    RECSYS_EXPECT_CONFORMS(::recsys::conformance::check_model(                               \
-        [&] { return factory.make(name, "", synthetic); }, synthetic));                      \
+#define RECSYS_MODEL_BASIC_TESTS(Suite, target, name)                                                                  \
+  class Suite : public ::testing::Test {                                                                               \
+   protected:                                                                                                          \
+    std::shared_ptr<::recsys::Model> make(const std::string& table = "") { return factory.make(name, table, schema); } \
+    ::recsys::test::ModelFactory factory{target};                                                                      \
+    ::recsys::FeatureSchema schema = ::recsys::test::movielens_100k_schema();                                          \
+  };                                                                                                                   \
+  TEST_F(Suite, ConformsOnTheMovieLensSchema) {                                                                        \
+    RECSYS_EXPECT_CONFORMS(::recsys::conformance::check_model([&] { return make(); }, schema));                        \
+  }                                                                                                                    \
+  TEST_F(Suite, ConformsOnTheSyntheticSchema) {                                                                        \
+    const auto synthetic = ::recsys::conformance::synthetic_schema();                                                  \
+    RECSYS_EXPECT_CONFORMS(                                                                                            \
+        ::recsys::conformance::check_model([&] { return factory.make(name, "", synthetic); }, synthetic));             \
   }

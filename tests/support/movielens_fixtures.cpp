@@ -27,9 +27,8 @@ void write_movielens_fixture(const std::string& variant, const std::filesystem::
     write(d / "u.data", "1\t10\t5\t100\n1\t20\t3\t101\n2\t20\t4\t102\n2\t10\t2\t104\n74\t267\t4\t103\r\n");
     write(d / "u.user", "1|24|M|technician|85711\n2|53|F|other|94043\n74|39|M|scientist|T8H1N\n4|30|F|artist|00000\n");
     write(d / "u.item", "10|Caf\xe9 Test (1995)|01-Jan-1995||http://x" + genres(0) + "\n" +
-                            "20|Toy (1993)|01-Jan-1993||http://x" + genres(18) + "\n" +
-                            "267|unknown|||" + genres(0) + "\n" +
-                            "40|Other (1995)|01-Jan-1995||http://x" + genres(-1) + "\n");
+                            "20|Toy (1993)|01-Jan-1993||http://x" + genres(18) + "\n" + "267|unknown|||" + genres(0) +
+                            "\n" + "40|Other (1995)|01-Jan-1995||http://x" + genres(-1) + "\n");
   } else if (variant == "1m") {
     // Positives: (1,1), (2,1), (2,3), (3,4): 3 users, 3 items. Titles hold the year in the last
     // "(dddd)" group, one a literal '"'; movie 4 has no year. One line ends with CRLF.

@@ -3,7 +3,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
+#include <cctype>
 #include <cstdio>
 
 #include <cstdlib>
@@ -15,9 +17,15 @@ namespace recsys::test {
 
 namespace fs = std::filesystem;
 
-fs::path plugin_dir() { return RECSYS_TEST_PLUGIN_DIR; }
-fs::path fixture_dir() { return RECSYS_TEST_FIXTURE_DIR; }
-fs::path plugin_file(const std::string& target) { return plugin_dir() / ("recsys_" + target + ".so"); }
+fs::path plugin_dir() {
+  return RECSYS_TEST_PLUGIN_DIR;
+}
+fs::path fixture_dir() {
+  return RECSYS_TEST_FIXTURE_DIR;
+}
+fs::path plugin_file(const std::string& target) {
+  return plugin_dir() / ("recsys_" + target + ".so");
+}
 
 core::PluginRegistry registry_with(const std::string& target) {
   core::PluginRegistry registry;
@@ -34,11 +42,59 @@ fs::path data_root() {
   return env && *env ? fs::path(env) : fs::path(RECSYS_TEST_DATA_ROOT);
 }
 
-bool have_movielens_100k() { return fs::is_regular_file(data_root() / "ml-100k" / "u.data"); }
+bool have_movielens_100k() {
+  return fs::is_regular_file(data_root() / "ml-100k" / "u.data");
+}
+
+namespace {
+
+/// Whether environment variable `name` is set to 1, true, yes or on (any case).
+bool env_flag(const char* name) {
+  const char* value = std::getenv(name);
+  if (!value) return false;
+  std::string flag(value);
+  std::transform(flag.begin(), flag.end(), flag.begin(), [](unsigned char c) { return std::tolower(c); });
+  return flag == "1" || flag == "true" || flag == "yes" || flag == "on";
+}
+
+int g_movielens_100k_skips = 0;
+
+/// Prints the line CTest's SKIP_REGULAR_EXPRESSION matches, once every test has run, and only
+/// when none failed: a skip must never hide a failure.
+class SkipReport : public ::testing::Environment {
+ public:
+  void TearDown() override {
+    if (g_movielens_100k_skips == 0 || ::testing::UnitTest::GetInstance()->failed_test_count() > 0) return;
+    std::printf("recsys-test: SKIPPED %d test(s): %s\n", g_movielens_100k_skips,
+                movielens_100k_missing_message().c_str());
+  }
+};
+
+// gtest owns and runs registered environments; registering at static initialisation is the
+// documented way when main() is gtest_main's.
+[[maybe_unused]] ::testing::Environment* const skip_report = ::testing::AddGlobalTestEnvironment(new SkipReport);
+
+}  // namespace
+
+bool test_data_required() {
+  return env_flag("CI") || env_flag("RECSYS_REQUIRE_TEST_DATA");
+}
+
+std::string movielens_100k_missing_message() {
+  return "ml-100k not found: no " + (data_root() / "ml-100k" / "u.data").string() +
+         "; point the tests at the folder holding ml-100k/ with RECSYS_DATA_DIR=<folder> or "
+         "-DRECSYS_TEST_DATA_ROOT=<folder>" +
+         (test_data_required() ? " (CI=true or RECSYS_REQUIRE_TEST_DATA=1: missing data fails the test, not skips it)"
+                               : "");
+}
+
+void note_movielens_100k_skip() {
+  ++g_movielens_100k_skips;
+}
 
 HostResult run_host(const std::string& arguments, const std::string& environment, bool with_stderr) {
-  const std::string command = environment + " '" + std::string(RECSYS_TEST_HOST) + "' " + arguments +
-                              (with_stderr ? " 2>&1" : " 2>/dev/null");
+  const std::string command =
+      environment + " '" + std::string(RECSYS_TEST_HOST) + "' " + arguments + (with_stderr ? " 2>&1" : " 2>/dev/null");
   HostResult result;
   FILE* pipe = popen(command.c_str(), "r");
   if (!pipe) return result;
@@ -49,7 +105,9 @@ HostResult run_host(const std::string& arguments, const std::string& environment
   return result;
 }
 
-std::string data_env() { return "RECSYS_DATA_DIR='" + data_root().string() + "'"; }
+std::string data_env() {
+  return "RECSYS_DATA_DIR='" + data_root().string() + "'";
+}
 
 int spawn_host(const std::string& arguments, const fs::path& log, const std::string& environment) {
   const std::string command = "exec env " + data_env() + " " + environment + " '" + std::string(RECSYS_TEST_HOST) +

@@ -2,6 +2,8 @@
 /// @file
 /// Helpers shared by the test binaries.
 
+#include <gtest/gtest.h>
+
 #include <filesystem>
 #include <memory>
 #include <string>
@@ -30,13 +32,37 @@ std::filesystem::path data_root();
 /// Whether data_root()/ml-100k/u.data exists.
 bool have_movielens_100k();
 
+/// Whether missing test data must fail the tests that need it instead of skipping them:
+/// under CI=true or RECSYS_REQUIRE_TEST_DATA=1 (a CI run must never pass without running).
+bool test_data_required();
+/// What is missing, the path searched and how to point the tests at the data.
+std::string movielens_100k_missing_message();
+/// Counts one test skipped for want of ml-100k. At the end of a test binary in which nothing
+/// failed and something was skipped, the line "recsys-test: SKIPPED ..." tells CTest to report
+/// the binary as skipped (SKIP_REGULAR_EXPRESSION in tests/CMakeLists.txt); gtest's own
+/// `[  SKIPPED ]` lines cannot do that, since CTest would then hide another case's failure.
+void note_movielens_100k_skip();
+
+/// Skips the calling test (or SetUp) when ml-100k is missing, or fails it when
+/// test_data_required(). Use it as a statement in a function returning void.
+#define RECSYS_REQUIRE_MOVIELENS_100K()                                 \
+  do {                                                                  \
+    if (!::recsys::test::have_movielens_100k()) {                       \
+      if (::recsys::test::test_data_required()) {                       \
+        FAIL() << ::recsys::test::movielens_100k_missing_message();     \
+      }                                                                 \
+      ::recsys::test::note_movielens_100k_skip();                       \
+      GTEST_SKIP() << ::recsys::test::movielens_100k_missing_message(); \
+    }                                                                   \
+  } while (false)
+
 /// The whole content of `file` ("" when it cannot be read).
 std::string read_file(const std::filesystem::path& file);
 
 /// Exit status and output of one recsys-host run.
 struct HostResult {
-  int status = -1;      ///< exit status; -1 when killed by a signal
-  std::string output;   ///< stdout, and stderr too when asked
+  int status = -1;     ///< exit status; -1 when killed by a signal
+  std::string output;  ///< stdout, and stderr too when asked
 };
 
 /// Runs the built recsys-host with `arguments` (shell words) under `environment`

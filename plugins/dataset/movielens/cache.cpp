@@ -38,7 +38,9 @@ std::vector<std::string> split(const std::string& text, std::size_t count) {
   return parts;
 }
 
-torch::Tensor ints(const std::vector<std::int64_t>& values) { return torch::tensor(values, torch::kInt64); }
+torch::Tensor ints(const std::vector<std::int64_t>& values) {
+  return torch::tensor(values, torch::kInt64);
+}
 
 std::vector<std::int64_t> to_vector(const torch::Tensor& t) {
   const torch::Tensor c = t.contiguous();

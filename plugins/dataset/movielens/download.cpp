@@ -76,7 +76,8 @@ void fetch(const DownloadRequest& r, const fs::path& file) {
     case CURLE_SSL_CACERT_BADFILE:
       throw Error("downloading " + r.url + " failed: TLS error (" + reason +
                   "). The site's certificate has been reported expired at times; TLS alone is not what makes "
-                  "the download trustworthy, the archive's checksum is. " + hand_placement(r));
+                  "the download trustworthy, the archive's checksum is. " +
+                  hand_placement(r));
     case CURLE_COULDNT_RESOLVE_HOST:
     case CURLE_COULDNT_CONNECT:
     case CURLE_OPERATION_TIMEDOUT:
@@ -173,8 +174,8 @@ void download_and_unpack(const DownloadRequest& r) {
 
   const std::string digest = file_digest(archive.path(), r.algorithm);
   if (digest != r.expected) {
-    const std::string message = r.url + ": " + r.algorithm + " checksum mismatch: expected " + r.expected + ", got " +
-                                digest;
+    const std::string message =
+        r.url + ": " + r.algorithm + " checksum mismatch: expected " + r.expected + ", got " + digest;
     if (r.strict) throw Error(message + " (the download is discarded; " + hand_placement(r) + ")");
     spdlog::warn("{} (a rolling release; set verify = \"strict\" to refuse it)", message);
   }

@@ -11,12 +11,12 @@
 namespace recsys::movielens {
 
 struct DownloadRequest {
-  std::string url;                     ///< the archive, e.g. <base_url>ml-100k.zip
-  std::filesystem::path parent;        ///< where the archive's top folder goes
-  std::string folder;                  ///< the archive's top folder, e.g. "ml-100k"
-  std::string algorithm;               ///< "md5" or "sha256"
-  std::string expected;                ///< hex digest
-  bool strict = true;                  ///< false: a mismatch is a warning (rolling releases)
+  std::string url;               ///< the archive, e.g. <base_url>ml-100k.zip
+  std::filesystem::path parent;  ///< where the archive's top folder goes
+  std::string folder;            ///< the archive's top folder, e.g. "ml-100k"
+  std::string algorithm;         ///< "md5" or "sha256"
+  std::string expected;          ///< hex digest
+  bool strict = true;            ///< false: a mismatch is a warning (rolling releases)
 };
 
 /// Downloads, verifies and unpacks; afterwards `parent/folder` holds the archive's files.

@@ -29,8 +29,8 @@ struct RawRating {
 
 struct RawUser {
   std::int64_t id;
-  float age;     ///< age / 100 (100k) or age bucket code / 100 (1m)
-  float female;  ///< 1 for F
+  float age;                    ///< age / 100 (100k) or age bucket code / 100 (1m)
+  float female;                 ///< 1 for F
   std::string occupation, zip;  ///< categorical values, kept as text ("T8H1N" is a zip)
 };
 

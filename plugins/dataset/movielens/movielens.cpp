@@ -10,10 +10,10 @@
 #include <spdlog/spdlog.h>
 #include <torch/torch.h>
 
-#include "recsys/errors.hpp"
 #include "cache.hpp"
 #include "download.hpp"
 #include "formats.hpp"
+#include "recsys/errors.hpp"
 #include "text_reader.hpp"
 
 namespace recsys::movielens {
@@ -53,7 +53,8 @@ MovieLensOptions MovieLensOptions::from_config(const Config& config) {
   bool known = false;
   for (const auto& c : kChecksums) known = known || o.variant == c.variant;
   if (!known) {
-    config.fail("variant", "unknown MovieLens version '" + o.variant + "' (available: 100k, 1m, latest-small, 25m, 32m)");
+    config.fail("variant",
+                "unknown MovieLens version '" + o.variant + "' (available: 100k, 1m, latest-small, 25m, 32m)");
   }
   o.data_dir = fs::path(config.get_string("data_dir", (default_data_root() / o.folder()).string())).lexically_normal();
   if (!o.data_dir.has_filename()) o.data_dir = o.data_dir.parent_path();  // "ml-100k/" -> "ml-100k"
@@ -83,7 +84,8 @@ MovieLensOptions MovieLensOptions::from_config(const Config& config) {
     if (!fs::is_directory(o.data_dir, ec)) {
       config.fail("data_dir", "data directory '" + o.data_dir.string() +
                                   "' does not exist (set dataset.data_dir, or RECSYS_DATA_DIR to the folder that "
-                                  "holds " + o.folder() + "/, or download = true to fetch it)");
+                                  "holds " +
+                                  o.folder() + "/, or download = true to fetch it)");
     }
     std::string files;
     for (const auto& f : required_files(o.variant)) files += (files.empty() ? "" : ", ") + f;
@@ -128,7 +130,9 @@ std::map<std::int64_t, std::size_t> row_of(const std::vector<std::int64_t>& ids)
 
 namespace {
 
-InteractionData build(const RawData& raw, double threshold, const std::string& ratings_file) {
+/// The positives (ratings >= threshold) with users and items encoded 0..n-1 in the order of
+/// their original ids. Throws DataError when no rating is a positive.
+InteractionData encode_positives(const RawData& raw, double threshold, const std::string& ratings_file) {
   std::vector<const RawRating*> positives;
   for (const auto& r : raw.ratings) {
     if (r.rating >= threshold) positives.push_back(&r);
@@ -136,80 +140,93 @@ InteractionData build(const RawData& raw, double threshold, const std::string& r
   if (positives.empty()) {
     throw DataError(ratings_file, 0, "no rating reaches positive_threshold " + std::to_string(threshold));
   }
-  InteractionData data;
-  std::vector<std::int64_t> user_raw, item_raw;
-  user_raw.reserve(positives.size());
-  item_raw.reserve(positives.size());
-  for (const auto* r : positives) {
-    user_raw.push_back(r->user);
-    item_raw.push_back(r->item);
+  const auto n = static_cast<std::int64_t>(positives.size());
+  std::vector<std::int64_t> user_raw(n), item_raw(n), timestamp(n);
+  std::vector<float> rating(n);
+  for (std::int64_t i = 0; i < n; ++i) {
+    user_raw[i] = positives[i]->user;
+    item_raw[i] = positives[i]->item;
+    rating[i] = positives[i]->rating;
+    timestamp[i] = positives[i]->timestamp;
   }
+  InteractionData data;
   std::int64_t num_users = 0, num_items = 0;
   const auto user_code = encode(user_raw, &num_users);
   const auto item_code = encode(item_raw, &num_items);
   data.user_original_id.assign(num_users, 0);
   data.item_original_id.assign(num_items, 0);
-  for (std::size_t i = 0; i < positives.size(); ++i) {
+  for (std::int64_t i = 0; i < n; ++i) {
     data.user_original_id[user_code[i]] = user_raw[i];
     data.item_original_id[item_code[i]] = item_raw[i];
-  }
-  const auto n = static_cast<std::int64_t>(positives.size());
-  std::vector<float> rating(n);
-  std::vector<std::int64_t> timestamp(n);
-  for (std::int64_t i = 0; i < n; ++i) {
-    rating[i] = positives[i]->rating;
-    timestamp[i] = positives[i]->timestamp;
   }
   data.user_id = torch::tensor(user_code, torch::kInt64);
   data.item_id = torch::tensor(item_code, torch::kInt64);
   data.rating = torch::tensor(rating, torch::kFloat32);
   data.timestamp = torch::tensor(timestamp, torch::kInt64);
+  data.schema.user.num_ids = num_users;
+  data.schema.item.num_ids = num_items;
+  return data;
+}
 
-  FeatureSchema& s = data.schema;
-  s.user.num_ids = num_users;
-  s.item.num_ids = num_items;
-  if (raw.has_users) {
-    // Encoders are fitted over every row of the users file, as the reference does.
-    std::vector<std::string> occupations, zips;
-    for (const auto& u : raw.users) {
-      occupations.push_back(u.occupation);
-      zips.push_back(u.zip);
-    }
-    std::int64_t occupation_card = 0, zip_card = 0;
-    const auto occupation = encode(occupations, &occupation_card);
-    const auto zip = encode(zips, &zip_card);
-    std::vector<std::int64_t> ids;
-    for (const auto& u : raw.users) ids.push_back(u.id);
-    const auto rows = row_of(ids);
-    data.user_features.continuous = torch::empty({num_users, 2}, torch::kFloat32);
-    data.user_features.categorical = torch::empty({num_users, 2}, torch::kInt64);
-    auto uc = data.user_features.continuous.accessor<float, 2>();
-    auto uk = data.user_features.categorical.accessor<std::int64_t, 2>();
-    for (std::int64_t u = 0; u < num_users; ++u) {
-      const std::size_t row = rows.at(data.user_original_id[u]);  // ratings of unknown users were refused
-      uc[u][0] = raw.users[row].age;
-      uc[u][1] = raw.users[row].female;
-      uk[u][0] = occupation[row];
-      uk[u][1] = zip[row];
-    }
-    s.user.continuous_dim = 2;
-    s.user.continuous_names = {"age", "gender"};
-    s.user.categorical = {{"occupation", occupation_card}, {"zip_code", zip_card}};
-  } else {
+/// The users' age and gender (continuous) and occupation and zip code (categorical), from the
+/// users file when the version has one; empty tables otherwise.
+void add_user_features(const RawData& raw, InteractionData& data) {
+  const std::int64_t num_users = data.schema.user.num_ids;
+  if (!raw.has_users) {
     data.user_features.continuous = torch::zeros({num_users, 0}, torch::kFloat32);
     data.user_features.categorical = torch::zeros({num_users, 0}, torch::kInt64);
+    return;
   }
+  // Encoders are fitted over every row of the users file, as the reference does.
+  std::vector<std::string> occupations, zips;
+  std::vector<std::int64_t> ids;
+  for (const auto& u : raw.users) {
+    occupations.push_back(u.occupation);
+    zips.push_back(u.zip);
+    ids.push_back(u.id);
+  }
+  std::int64_t occupation_card = 0, zip_card = 0;
+  const auto occupation = encode(occupations, &occupation_card);
+  const auto zip = encode(zips, &zip_card);
+  const auto rows = row_of(ids);
+  data.user_features.continuous = torch::empty({num_users, 2}, torch::kFloat32);
+  data.user_features.categorical = torch::empty({num_users, 2}, torch::kInt64);
+  auto uc = data.user_features.continuous.accessor<float, 2>();
+  auto uk = data.user_features.categorical.accessor<std::int64_t, 2>();
+  for (std::int64_t u = 0; u < num_users; ++u) {
+    const std::size_t row = rows.at(data.user_original_id[u]);  // ratings of unknown users were refused
+    uc[u][0] = raw.users[row].age;
+    uc[u][1] = raw.users[row].female;
+    uk[u][0] = occupation[row];
+    uk[u][1] = zip[row];
+  }
+  SideSchema& user = data.schema.user;
+  user.continuous_dim = 2;
+  user.continuous_names = {"age", "gender"};
+  user.categorical = {{"occupation", occupation_card}, {"zip_code", zip_card}};
+}
 
-  std::vector<std::int64_t> known_years, ids;
-  for (const auto& item : raw.items) {
-    ids.push_back(item.id);
-    if (item.year != kMissingYear) known_years.push_back(item.year);
+/// Sorted distinct release years of the items file (missing years left out).
+std::vector<std::int64_t> known_years(const std::vector<RawItem>& items) {
+  std::vector<std::int64_t> years;
+  for (const auto& item : items) {
+    if (item.year != kMissingYear) years.push_back(item.year);
   }
-  std::sort(known_years.begin(), known_years.end());
-  known_years.erase(std::unique(known_years.begin(), known_years.end()), known_years.end());
-  const auto year_card = static_cast<std::int64_t>(known_years.size());
-  const bool any_missing = std::any_of(raw.items.begin(), raw.items.end(),
-                                       [](const RawItem& i) { return i.year == kMissingYear; });
+  std::sort(years.begin(), years.end());
+  years.erase(std::unique(years.begin(), years.end()), years.end());
+  return years;
+}
+
+/// The items' genre flags (continuous), release year bucket (categorical; a missing year is
+/// the last bucket) and titles.
+void add_item_features(const RawData& raw, InteractionData& data) {
+  const std::int64_t num_items = data.schema.item.num_ids;
+  const std::vector<std::int64_t> years = known_years(raw.items);
+  const auto year_card = static_cast<std::int64_t>(years.size());
+  const bool any_missing =
+      std::any_of(raw.items.begin(), raw.items.end(), [](const RawItem& i) { return i.year == kMissingYear; });
+  std::vector<std::int64_t> ids;
+  for (const auto& item : raw.items) ids.push_back(item.id);
   const auto rows = row_of(ids);
   const auto genres = static_cast<std::int64_t>(raw.genre_names.size());
   data.item_features.continuous = torch::zeros({num_items, genres}, torch::kFloat32);
@@ -221,54 +238,66 @@ InteractionData build(const RawData& raw, double threshold, const std::string& r
     const std::size_t row = rows.at(data.item_original_id[i]);  // ratings of unknown items were refused
     for (std::int64_t g = 0; g < genres; ++g) ic[i][g] = raw.genre_flags[row * genres + g];
     const std::int64_t year = raw.items[row].year;
-    ik[i][0] = year == kMissingYear ? year_card  // the last bucket
-                                    : std::lower_bound(known_years.begin(), known_years.end(), year) - known_years.begin();
+    ik[i][0] = year == kMissingYear ? year_card : std::lower_bound(years.begin(), years.end(), year) - years.begin();
     data.item_title[i] = raw.items[row].title;
   }
-  s.item.continuous_dim = genres;
-  s.item.continuous_names = raw.genre_names;
-  s.item.categorical = {{"year", year_card + (any_missing ? 1 : 0)}};
+  SideSchema& item = data.schema.item;
+  item.continuous_dim = genres;
+  item.continuous_names = raw.genre_names;
+  item.categorical = {{"year", year_card + (any_missing ? 1 : 0)}};
+}
+
+InteractionData build(const RawData& raw, double threshold, const std::string& ratings_file) {
+  InteractionData data = encode_positives(raw, threshold, ratings_file);
+  add_user_features(raw, data);
+  add_item_features(raw, data);
   return data;
+}
+
+/// The archive to fetch and the checksum it must have: the published one of the version
+/// (a rolling release's only warns unless verify = "strict"), or `checksum` when given.
+DownloadRequest download_request(const MovieLensOptions& o) {
+  DownloadRequest request;
+  request.url = o.base_url + o.folder() + ".zip";
+  request.parent = o.data_dir.parent_path();
+  request.folder = o.folder();
+  bool rolling = false;
+  for (const auto& c : kChecksums) {
+    if (o.variant == c.variant) {
+      request.algorithm = c.algorithm;
+      request.expected = c.digest;
+      rolling = c.rolling;
+    }
+  }
+  if (!o.checksum.empty()) {
+    const auto colon = o.checksum.find(':');
+    request.algorithm = o.checksum.substr(0, colon);
+    request.expected = o.checksum.substr(colon + 1);
+    rolling = false;
+  }
+  request.strict = o.strict || !rolling;
+  return request;
+}
+
+/// The parsed-data cache file. Its key holds everything the parsed result depends on: the
+/// plugin's version (a parser change), the exact threshold, the bad-line policy and the
+/// sources' identity.
+fs::path cache_file(const MovieLensOptions& o, const std::vector<std::string>& files) {
+  char threshold[32];
+  std::snprintf(threshold, sizeof threshold, "%.17g", o.positive_threshold);
+  return cache_path(std::string(RECSYS_PLUGIN_VERSION) + "|" + o.variant + "|" + threshold + "|" +
+                    (o.on_bad_line == BadLinePolicy::skip ? "skip" : "error") + "|" +
+                    source_signature(o.data_dir, files));
 }
 
 }  // namespace
 
 InteractionData load_movielens(const MovieLensOptions& o) {
-  if (!o.files_present()) {
-    if (!o.download) throw Error(o.data_dir.string() + ": MovieLens " + o.variant + " files are missing");
-    DownloadRequest request;
-    request.url = o.base_url + o.folder() + ".zip";
-    request.parent = o.data_dir.parent_path();
-    request.folder = o.folder();
-    bool rolling = false;
-    for (const auto& c : kChecksums) {
-      if (o.variant == c.variant) {
-        request.algorithm = c.algorithm;
-        request.expected = c.digest;
-        rolling = c.rolling;
-      }
-    }
-    if (!o.checksum.empty()) {
-      const auto colon = o.checksum.find(':');
-      request.algorithm = o.checksum.substr(0, colon);
-      request.expected = o.checksum.substr(colon + 1);
-      rolling = false;
-    }
-    request.strict = o.strict || !rolling;
-    if (o.data_dir.filename() != o.folder()) {
-      throw ConfigError(o.data_dir.string() + ": to download, data_dir must end in the archive's folder '" +
-                        o.folder() + "'");
-    }
-    download_and_unpack(request);
-  }
+  // from_config has checked that the files are there, or that download is on with a
+  // data_dir that ends in the archive's folder.
+  if (!o.files_present()) download_and_unpack(download_request(o));
   const std::vector<std::string> files = required_files(o.variant);
-  // The key holds everything the parsed result depends on: the plugin's version (a parser
-  // change), the exact threshold, the bad-line policy and the sources' identity.
-  char threshold[32];
-  std::snprintf(threshold, sizeof threshold, "%.17g", o.positive_threshold);
-  const fs::path cache = cache_path(std::string(RECSYS_PLUGIN_VERSION) + "|" + o.variant + "|" + threshold + "|" +
-                                    (o.on_bad_line == BadLinePolicy::skip ? "skip" : "error") + "|" +
-                                    source_signature(o.data_dir, files));
+  const fs::path cache = cache_file(o, files);
   if (o.cache) {
     if (auto cached = read_cache(cache)) {
       spdlog::info("movielens: parsed data from the cache {}", cache.string());
@@ -284,11 +313,13 @@ InteractionData load_movielens(const MovieLensOptions& o) {
   return data;
 }
 
-MovieLensDataset::MovieLensDataset(const PluginArgs& args)
-    : options_(MovieLensOptions::from_config(args.config)) {}
+MovieLensDataset::MovieLensDataset(const PluginArgs& args) : options_(MovieLensOptions::from_config(args.config)) {}
 
-InteractionData MovieLensDataset::load() { return load_movielens(options_); }
+InteractionData MovieLensDataset::load() {
+  return load_movielens(options_);
+}
 
 }  // namespace recsys::movielens
 
-RECSYS_EXPORT_PLUGIN(recsys::movielens::MovieLensDataset, "MovieLens 100k, 1m, latest-small, 25m and 32m as implicit feedback", "");
+RECSYS_EXPORT_PLUGIN(recsys::movielens::MovieLensDataset,
+                     "MovieLens 100k, 1m, latest-small, 25m and 32m as implicit feedback", "");

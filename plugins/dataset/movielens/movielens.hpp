@@ -25,13 +25,13 @@ namespace recsys::movielens {
 
 /// `[dataset]` table of the movielens plugin.
 struct MovieLensOptions {
-  std::string variant = "100k";        ///< 100k, 1m, latest-small, 25m, 32m
-  std::filesystem::path data_dir;      ///< default $RECSYS_DATA_DIR/ml-<variant>
-  double positive_threshold = 4.0;     ///< rating >= threshold is a positive
-  bool download = false;               ///< fetch the archive when the files are missing
+  std::string variant = "100k";     ///< 100k, 1m, latest-small, 25m, 32m
+  std::filesystem::path data_dir;   ///< default $RECSYS_DATA_DIR/ml-<variant>
+  double positive_threshold = 4.0;  ///< rating >= threshold is a positive
+  bool download = false;            ///< fetch the archive when the files are missing
   std::string base_url = "https://files.grouplens.org/datasets/movielens/";
-  std::string checksum;                ///< "md5:<hex>" or "sha256:<hex>"; default: the published value
-  bool strict = false;                 ///< verify = "strict": a checksum mismatch is always an error
+  std::string checksum;  ///< "md5:<hex>" or "sha256:<hex>"; default: the published value
+  bool strict = false;   ///< verify = "strict": a checksum mismatch is always an error
   BadLinePolicy on_bad_line = BadLinePolicy::error;
   bool cache = true;  ///< keep the parsed data in ${XDG_CACHE_HOME:-~/.cache}/recsys/parsed
 

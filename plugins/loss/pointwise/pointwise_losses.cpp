@@ -27,8 +27,7 @@ class BinaryCrossEntropy final : public Loss {
 
 }  // namespace recsys::losses
 
-RECSYS_PLUGIN_LIBRARY(
-    RECSYS_PLUGIN(loss, "mse", recsys::losses::MeanSquaredError, RECSYS_PLUGIN_VERSION,
-                  "Mean squared error on the raw output", "MSE"),
-    RECSYS_PLUGIN(loss, "bce", recsys::losses::BinaryCrossEntropy, RECSYS_PLUGIN_VERSION,
-                  "Binary cross-entropy on logits (numerically stable)", "BCE,bce_with_logits"));
+RECSYS_PLUGIN_LIBRARY(RECSYS_PLUGIN(loss, "mse", recsys::losses::MeanSquaredError, RECSYS_PLUGIN_VERSION,
+                                    "Mean squared error on the raw output", "MSE"),
+                      RECSYS_PLUGIN(loss, "bce", recsys::losses::BinaryCrossEntropy, RECSYS_PLUGIN_VERSION,
+                                    "Binary cross-entropy on logits (numerically stable)", "BCE,bce_with_logits"));

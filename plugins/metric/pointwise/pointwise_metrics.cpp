@@ -24,8 +24,7 @@ constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 std::vector<std::size_t> descending_order(const std::vector<double>& scores) {
   std::vector<std::size_t> order(scores.size());
   std::iota(order.begin(), order.end(), 0);
-  std::stable_sort(order.begin(), order.end(),
-                   [&](std::size_t a, std::size_t b) { return scores[a] > scores[b]; });
+  std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return scores[a] > scores[b]; });
   return order;
 }
 
@@ -49,7 +48,8 @@ double roc_auc(const std::vector<double>& scores, const std::vector<float>& labe
     }
     negatives_above += group_neg;
     const std::int64_t negatives_below = negatives - negatives_above;
-    wins += static_cast<double>(group_pos) * (static_cast<double>(negatives_below) + 0.5 * static_cast<double>(group_neg));
+    wins +=
+        static_cast<double>(group_pos) * (static_cast<double>(negatives_below) + 0.5 * static_cast<double>(group_neg));
     begin = end;
   }
   return wins / (static_cast<double>(positives) * static_cast<double>(negatives));
@@ -79,8 +79,7 @@ namespace {
 /// Buffers a split's scores and labels; subclasses compute over the whole of it.
 class BufferedMetric : public Metric {
  public:
-  void update(const torch::Tensor& scores, const torch::Tensor& labels,
-              const torch::Tensor& group_id) override {
+  void update(const torch::Tensor& scores, const torch::Tensor& labels, const torch::Tensor& group_id) override {
     rows_.append(scores, labels, group_id);
   }
   void reset() override { rows_.clear(); }
@@ -88,8 +87,7 @@ class BufferedMetric : public Metric {
  protected:
   double checked(double value, const char* name) const {
     if (std::isnan(value)) {
-      spdlog::warn("{} is undefined on {} examples with one class only: reported as NaN", name,
-                   rows_.scores.size());
+      spdlog::warn("{} is undefined on {} examples with one class only: reported as NaN", name, rows_.scores.size());
     }
     return value;
   }
@@ -123,7 +121,8 @@ class GroupAuc final : public BufferedMetric {
   double compute() override {
     std::vector<std::size_t> order(rows_.groups.size());
     std::iota(order.begin(), order.end(), 0);
-    std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return rows_.groups[a] < rows_.groups[b]; });
+    std::stable_sort(order.begin(), order.end(),
+                     [&](std::size_t a, std::size_t b) { return rows_.groups[a] < rows_.groups[b]; });
     double weighted = 0.0, weights = 0.0;
     std::int64_t skipped = 0;
     std::vector<double> s;
@@ -164,7 +163,9 @@ class LogLoss final : public BufferedMetric {
 class RootMeanSquaredError final : public BufferedMetric {
  public:
   explicit RootMeanSquaredError(const PluginArgs&) {}
-  double compute() override { return std::sqrt(mean_of([](double s, float y) { return (s - y) * (s - y); })); }
+  double compute() override {
+    return std::sqrt(mean_of([](double s, float y) { return (s - y) * (s - y); }));
+  }
   bool higher_is_better() const override { return false; }
 };
 
@@ -172,7 +173,9 @@ class RootMeanSquaredError final : public BufferedMetric {
 class MeanAbsoluteError final : public BufferedMetric {
  public:
   explicit MeanAbsoluteError(const PluginArgs&) {}
-  double compute() override { return mean_of([](double s, float y) { return std::abs(s - y); }); }
+  double compute() override {
+    return mean_of([](double s, float y) { return std::abs(s - y); });
+  }
   bool higher_is_better() const override { return false; }
 };
 
@@ -180,17 +183,16 @@ class MeanAbsoluteError final : public BufferedMetric {
 
 }  // namespace recsys::metrics
 
-RECSYS_PLUGIN_LIBRARY(
-    RECSYS_PLUGIN(metric, "roc_auc", recsys::metrics::RocAuc, RECSYS_PLUGIN_VERSION,
-                  "Area under the ROC curve over the whole split (ties count 1/2)", "auc"),
-    RECSYS_PLUGIN(metric, "pr_auc", recsys::metrics::PrAuc, RECSYS_PLUGIN_VERSION,
-                  "Average precision (scikit-learn's definition) over the whole split",
-                  "average_precision"),
-    RECSYS_PLUGIN(metric, "gauc", recsys::metrics::GroupAuc, RECSYS_PLUGIN_VERSION,
-                  "Per-user ROC-AUC weighted by the user's number of examples", "group_auc"),
-    RECSYS_PLUGIN(metric, "log_loss", recsys::metrics::LogLoss, RECSYS_PLUGIN_VERSION,
-                  "Binary cross-entropy of sigmoid(logit)", "logloss"),
-    RECSYS_PLUGIN(metric, "rmse", recsys::metrics::RootMeanSquaredError, RECSYS_PLUGIN_VERSION,
-                  "Root mean squared error of the raw score", ""),
-    RECSYS_PLUGIN(metric, "mae", recsys::metrics::MeanAbsoluteError, RECSYS_PLUGIN_VERSION, "Mean absolute error of the raw score",
-                  ""));
+RECSYS_PLUGIN_LIBRARY(RECSYS_PLUGIN(metric, "roc_auc", recsys::metrics::RocAuc, RECSYS_PLUGIN_VERSION,
+                                    "Area under the ROC curve over the whole split (ties count 1/2)", "auc"),
+                      RECSYS_PLUGIN(metric, "pr_auc", recsys::metrics::PrAuc, RECSYS_PLUGIN_VERSION,
+                                    "Average precision (scikit-learn's definition) over the whole split",
+                                    "average_precision"),
+                      RECSYS_PLUGIN(metric, "gauc", recsys::metrics::GroupAuc, RECSYS_PLUGIN_VERSION,
+                                    "Per-user ROC-AUC weighted by the user's number of examples", "group_auc"),
+                      RECSYS_PLUGIN(metric, "log_loss", recsys::metrics::LogLoss, RECSYS_PLUGIN_VERSION,
+                                    "Binary cross-entropy of sigmoid(logit)", "logloss"),
+                      RECSYS_PLUGIN(metric, "rmse", recsys::metrics::RootMeanSquaredError, RECSYS_PLUGIN_VERSION,
+                                    "Root mean squared error of the raw score", ""),
+                      RECSYS_PLUGIN(metric, "mae", recsys::metrics::MeanAbsoluteError, RECSYS_PLUGIN_VERSION,
+                                    "Mean absolute error of the raw score", ""));

@@ -171,13 +171,15 @@ class AveragePrecision final : public RankingMetric {
 
 }  // namespace recsys::ranking
 
-RECSYS_PLUGIN_LIBRARY(
-    RECSYS_PLUGIN(metric, "hr@k", recsys::ranking::HitRate, RECSYS_PLUGIN_VERSION, "Hit rate at k (a relevant item in the top k)",
-                  "hit_rate@k"),
-    RECSYS_PLUGIN(metric, "ndcg@k", recsys::ranking::Ndcg, RECSYS_PLUGIN_VERSION,
-                  "Normalised discounted cumulative gain at k, binary gains", ""),
-    RECSYS_PLUGIN(metric, "recall@k", recsys::ranking::Recall, RECSYS_PLUGIN_VERSION, "Recall at k", ""),
-    RECSYS_PLUGIN(metric, "precision@k", recsys::ranking::Precision, RECSYS_PLUGIN_VERSION, "Precision at k", ""),
-    RECSYS_PLUGIN(metric, "mrr@k", recsys::ranking::ReciprocalRank, RECSYS_PLUGIN_VERSION, "Mean reciprocal rank, cut at k", ""),
-    RECSYS_PLUGIN(metric, "map@k", recsys::ranking::AveragePrecision, RECSYS_PLUGIN_VERSION,
-                  "Mean average precision at k, normalised by min(k, #relevant)", ""));
+RECSYS_PLUGIN_LIBRARY(RECSYS_PLUGIN(metric, "hr@k", recsys::ranking::HitRate, RECSYS_PLUGIN_VERSION,
+                                    "Hit rate at k (a relevant item in the top k)", "hit_rate@k"),
+                      RECSYS_PLUGIN(metric, "ndcg@k", recsys::ranking::Ndcg, RECSYS_PLUGIN_VERSION,
+                                    "Normalised discounted cumulative gain at k, binary gains", ""),
+                      RECSYS_PLUGIN(metric, "recall@k", recsys::ranking::Recall, RECSYS_PLUGIN_VERSION, "Recall at k",
+                                    ""),
+                      RECSYS_PLUGIN(metric, "precision@k", recsys::ranking::Precision, RECSYS_PLUGIN_VERSION,
+                                    "Precision at k", ""),
+                      RECSYS_PLUGIN(metric, "mrr@k", recsys::ranking::ReciprocalRank, RECSYS_PLUGIN_VERSION,
+                                    "Mean reciprocal rank, cut at k", ""),
+                      RECSYS_PLUGIN(metric, "map@k", recsys::ranking::AveragePrecision, RECSYS_PLUGIN_VERSION,
+                                    "Mean average precision at k, normalised by min(k, #relevant)", ""));

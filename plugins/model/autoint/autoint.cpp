@@ -3,8 +3,9 @@
 // linear projection, as the reference does). Stacked interacting layers (multi-head
 // self-attention with residual connections) mix the tokens; one linear unit reads them all.
 #include "interacting_layer.hpp"
+#include "recsys/models/field_model.hpp"
+#include "recsys/models/options.hpp"
 #include "recsys/nn/dropout.hpp"
-#include "recsys/nn/feature_fields.hpp"
 #include "recsys/nn/field_embedding.hpp"
 #include "recsys/plugin.hpp"
 
@@ -12,33 +13,24 @@ namespace recsys::autoint {
 
 /// `[model]` table of autoint.
 struct AutoIntOptions {
-  std::int64_t embedding_dim = 64;  ///< D, divisible by num_heads
+  models::EmbeddingOptions embedding{64};  ///< embedding_dim: D, divisible by num_heads; init_std
   std::int64_t num_heads = 8;
   std::int64_t num_layers = 3;
-  double dropout = 0.1;             ///< after each interacting layer
-  bool residual = true;             ///< W_res connections (eq. 8)
-  bool include_bias = true;         ///< bias of the output unit
-  double init_std = 0.01;
-  std::vector<std::string> exclude_fields;
+  double dropout = 0.1;      ///< after each interacting layer
+  bool residual = true;      ///< W_res connections (eq. 8)
+  bool include_bias = true;  ///< bias of the output unit
 
   static AutoIntOptions from_config(const Config& config) {
     AutoIntOptions o;
-    o.embedding_dim = config.get_int("embedding_dim", o.embedding_dim);
-    o.num_heads = config.get_int("num_heads", o.num_heads);
-    o.num_layers = config.get_int("num_layers", o.num_layers);
-    o.dropout = config.get_double("dropout", o.dropout);
+    o.embedding = models::EmbeddingOptions::from_config(config, o.embedding);
+    o.num_heads = config.get_int_at_least("num_heads", o.num_heads, 1);
+    if (o.embedding.dim % o.num_heads != 0) {
+      config.fail("num_heads", "must divide embedding_dim (" + std::to_string(o.embedding.dim) + ")");
+    }
+    o.num_layers = config.get_int_at_least("num_layers", o.num_layers, 0);
+    o.dropout = config.get_double_in("dropout", o.dropout, 0.0, 1.0);
     o.residual = config.get_bool("residual", o.residual);
     o.include_bias = config.get_bool("include_bias", o.include_bias);
-    o.init_std = config.get_double("init_std", o.init_std);
-    o.exclude_fields = config.get_string_list("exclude_fields", {});
-    if (o.embedding_dim < 1) config.fail("embedding_dim", "must be at least 1");
-    if (o.num_heads < 1) config.fail("num_heads", "must be at least 1");
-    if (o.embedding_dim % o.num_heads != 0) {
-      config.fail("num_heads", "must divide embedding_dim (" + std::to_string(o.embedding_dim) + ")");
-    }
-    if (o.num_layers < 0) config.fail("num_layers", "must not be negative");
-    if (!(o.dropout >= 0.0 && o.dropout < 1.0)) config.fail("dropout", "must be in [0, 1)");
-    if (!(o.init_std > 0.0)) config.fail("init_std", "must be positive");
     return o;
   }
 };
@@ -46,12 +38,12 @@ struct AutoIntOptions {
 /// forward(batch) -> logits float32 [B].
 /// Parameters: sum(card) * D + (Cu + 1) * D + (Ci + 1) * D + layers * 4 D^2 + T * D + 1,
 /// with T = F + (Cu > 0) + (Ci > 0) tokens.
-class AutoIntModel final : public Model {
+class AutoIntModel final : public models::FieldModel<AutoIntOptions> {
  public:
-  explicit AutoIntModel(const PluginArgs& args)
-      : options_(AutoIntOptions::from_config(args.config)), fields_(*args.schema, args.config) {
-    const std::int64_t d = options_.embedding_dim;
-    embedding_ = register_module("embedding", nn::FieldEmbedding(fields_.cardinalities(), d, options_.init_std));
+  explicit AutoIntModel(const PluginArgs& args) : FieldModel(args) {
+    const std::int64_t d = options_.embedding.dim;
+    embedding_ =
+        register_module("embedding", nn::FieldEmbedding(fields_.cardinalities(), d, options_.embedding.init_std));
     std::int64_t tokens = fields_.num_fields();
     if (fields_.user_continuous_dim() > 0) {
       user_continuous_ = register_module("user_continuous", torch::nn::Linear(fields_.user_continuous_dim(), d));
@@ -66,7 +58,8 @@ class AutoIntModel final : public Model {
     }
     register_module("layers", layers_);
     dropout_ = register_module("dropout", nn::Dropout(options_.dropout));
-    out_ = register_module("out", torch::nn::Linear(torch::nn::LinearOptions(tokens * d, 1).bias(options_.include_bias)));
+    out_ =
+        register_module("out", torch::nn::Linear(torch::nn::LinearOptions(tokens * d, 1).bias(options_.include_bias)));
   }
 
   torch::Tensor forward(const Batch& batch) override {
@@ -79,8 +72,6 @@ class AutoIntModel final : public Model {
   }
 
  private:
-  AutoIntOptions options_;
-  nn::FieldLayout fields_;
   nn::FieldEmbedding embedding_{nullptr};
   torch::nn::Linear user_continuous_{nullptr}, item_continuous_{nullptr}, out_{nullptr};
   torch::nn::ModuleList layers_;
@@ -89,4 +80,5 @@ class AutoIntModel final : public Model {
 
 }  // namespace recsys::autoint
 
-RECSYS_EXPORT_PLUGIN(recsys::autoint::AutoIntModel, "AutoInt: multi-head self-attention over field embeddings (Song et al. 2019)", "AutoInt");
+RECSYS_EXPORT_PLUGIN(recsys::autoint::AutoIntModel,
+                     "AutoInt: multi-head self-attention over field embeddings (Song et al. 2019)", "AutoInt");

@@ -76,9 +76,9 @@ void attention_forward(const scalar_t* q, const scalar_t* k, const scalar_t* v, 
 
 /// Backward of one example's heads, from the upstream gradient g [T, D] and the saved a.
 template <typename scalar_t>
-void attention_backward(const scalar_t* q, const scalar_t* k, const scalar_t* v, const scalar_t* a,
-                        const scalar_t* g, scalar_t* dq, scalar_t* dk, scalar_t* dv, scalar_t* ds,
-                        std::int64_t t, std::int64_t heads, std::int64_t dh, scalar_t scale) {
+void attention_backward(const scalar_t* q, const scalar_t* k, const scalar_t* v, const scalar_t* a, const scalar_t* g,
+                        scalar_t* dq, scalar_t* dk, scalar_t* dv, scalar_t* ds, std::int64_t t, std::int64_t heads,
+                        std::int64_t dh, scalar_t scale) {
   const std::int64_t d = heads * dh;
   for (std::int64_t x = 0; x < t * d; ++x) dq[x] = dk[x] = dv[x] = 0;
   for (std::int64_t h = 0; h < heads; ++h) {
@@ -152,8 +152,8 @@ class SmallAttention : public torch::autograd::Function<SmallAttention> {
         std::vector<scalar_t> ds(static_cast<std::size_t>(t * t));
         for (std::int64_t n = begin; n < end; ++n) {
           const std::int64_t o = n * t * d;
-          detail::attention_backward(pq + o, pk + o, pv + o, pa + n * heads * t * t, pg + o, pdq + o, pdk + o,
-                                     pdv + o, ds.data(), t, heads, dh, static_cast<scalar_t>(scale));
+          detail::attention_backward(pq + o, pk + o, pv + o, pa + n * heads * t * t, pg + o, pdq + o, pdk + o, pdv + o,
+                                     ds.data(), t, heads, dh, static_cast<scalar_t>(scale));
         }
       });
     });

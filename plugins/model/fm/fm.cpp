@@ -3,7 +3,8 @@
 // each continuous feature x_j contributes x_j * v_j. logit = b + sum of linear weights +
 // sum over pairs of <v_i x_i, v_j x_j>, the pairwise term in O(k n).
 #include "fm_interaction.hpp"
-#include "recsys/nn/feature_fields.hpp"
+#include "recsys/models/field_model.hpp"
+#include "recsys/models/options.hpp"
 #include "recsys/nn/field_embedding.hpp"
 #include "recsys/plugin.hpp"
 
@@ -11,34 +12,30 @@ namespace recsys::fm {
 
 /// `[model]` table of fm.
 struct FMOptions {
-  std::int64_t embedding_dim = 10;  ///< k, the factor dimension
-  bool include_bias = true;         ///< global bias w0
-  double init_std = 0.01;           ///< N(0, std^2) for every factor vector
-  std::vector<std::string> exclude_fields;
+  models::EmbeddingOptions factors{10};  ///< embedding_dim: k, the factor dimension; init_std for every factor
+  bool include_bias = true;              ///< global bias w0
 
   static FMOptions from_config(const Config& config) {
     FMOptions o;
-    o.embedding_dim = config.get_int("embedding_dim", o.embedding_dim);
+    o.factors = models::EmbeddingOptions::from_config(config, o.factors);
     o.include_bias = config.get_bool("include_bias", o.include_bias);
-    o.init_std = config.get_double("init_std", o.init_std);
-    o.exclude_fields = config.get_string_list("exclude_fields", {});
-    if (o.embedding_dim < 1) config.fail("embedding_dim", "must be at least 1");
-    if (!(o.init_std > 0.0)) config.fail("init_std", "must be positive");
     return o;
   }
 };
 
 /// forward(batch) -> logits float32 [B].
 /// Parameters: sum(card) * (k + 1) + C * (k + 1) + 1.
-class FMModel final : public Model {
+class FMModel final : public models::FieldModel<FMOptions> {
  public:
-  explicit FMModel(const PluginArgs& args) : options_(FMOptions::from_config(args.config)), fields_(*args.schema, args.config) {
-    const std::int64_t k = options_.embedding_dim, c = fields_.continuous_dim();
-    factors_ = register_module("factors", nn::FieldEmbedding(fields_.cardinalities(), k, options_.init_std));
-    linear_ = register_module("linear", nn::FieldEmbedding(fields_.cardinalities(), 1, options_.init_std));
+  explicit FMModel(const PluginArgs& args) : FieldModel(args) {
+    const std::int64_t k = options_.factors.dim, c = fields_.continuous_dim();
+    const double init_std = options_.factors.init_std;
+    factors_ = register_module("factors", nn::FieldEmbedding(fields_.cardinalities(), k, init_std));
+    linear_ = register_module("linear", nn::FieldEmbedding(fields_.cardinalities(), 1, init_std));
     if (c > 0) {
-      continuous_factors_ = register_parameter("continuous_factors", torch::randn({c, k}) * options_.init_std);
-      continuous_linear_ = register_module("continuous_linear", torch::nn::Linear(torch::nn::LinearOptions(c, 1).bias(false)));
+      continuous_factors_ = register_parameter("continuous_factors", torch::randn({c, k}) * init_std);
+      continuous_linear_ =
+          register_module("continuous_linear", torch::nn::Linear(torch::nn::LinearOptions(c, 1).bias(false)));
     }
     if (options_.include_bias) bias_ = register_parameter("bias", torch::zeros({1}));
   }
@@ -58,8 +55,6 @@ class FMModel final : public Model {
   }
 
  private:
-  FMOptions options_;
-  nn::FieldLayout fields_;
   nn::FieldEmbedding factors_{nullptr}, linear_{nullptr};
   torch::Tensor continuous_factors_, bias_;
   torch::nn::Linear continuous_linear_{nullptr};
@@ -67,4 +62,5 @@ class FMModel final : public Model {
 
 }  // namespace recsys::fm
 
-RECSYS_EXPORT_PLUGIN(recsys::fm::FMModel, "Second-order factorization machine, O(kn) pairwise term (Rendle 2010)", "FactorizationMachines,FM");
+RECSYS_EXPORT_PLUGIN(recsys::fm::FMModel, "Second-order factorization machine, O(kn) pairwise term (Rendle 2010)",
+                     "FactorizationMachines,FM");

@@ -45,8 +45,8 @@ class PairwiseInteraction : public torch::autograd::Function<PairwiseInteraction
     const torch::Tensor v = v_in.contiguous(), x = x_in.contiguous(), w = w_in.contiguous();
     TORCH_CHECK(v.dim() == 3 && x.dim() == 2 && w.dim() == 2 && x.size(0) == v.size(0) && w.size(0) == x.size(1) &&
                     w.size(1) == v.size(2),
-                "PairwiseInteraction: expected v [B, F, k], x [B, C], w [C, k]; got ", v.sizes(), ", ", x.sizes(),
-                ", ", w.sizes());
+                "PairwiseInteraction: expected v [B, F, k], x [B, C], w [C, k]; got ", v.sizes(), ", ", x.sizes(), ", ",
+                w.sizes());
     const std::int64_t batch = v.size(0), fields = v.size(1), k = v.size(2), c = x.size(1);
     const torch::Tensor w_norms = w.pow(2).sum(1);  // [C]
     torch::Tensor sum = x.mm(w);                    // [B, k]; the field vectors are added below
@@ -112,8 +112,8 @@ class PairwiseInteraction : public torch::autograd::Function<PairwiseInteraction
 };
 
 /// The pairwise term over [v_1..v_F, x_1 w_1, .., x_C w_C] (see pairwise_interaction_reference)
-/// through PairwiseInteraction on the CPU (the tensor form elsewhere). FM on ml-100k: F = 5 fields, C = 21 continuous features.
-/// `v`: float32 [B, F, k]; `x`: float32 [B, C]; `w`: float32 [C, k]. Returns float32 [B].
+/// through PairwiseInteraction on the CPU (the tensor form elsewhere). FM on ml-100k: F = 5 fields, C = 21 continuous
+/// features. `v`: float32 [B, F, k]; `x`: float32 [B, C]; `w`: float32 [C, k]. Returns float32 [B].
 inline torch::Tensor pairwise_interaction(const torch::Tensor& v, const torch::Tensor& x, const torch::Tensor& w) {
   if (!v.device().is_cpu()) return pairwise_interaction_reference(v, x, w);  // the node's loops are CPU code
   return PairwiseInteraction::apply(v, x, w);

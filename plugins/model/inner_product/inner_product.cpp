@@ -4,7 +4,7 @@
 // SideEncoder vectors (id embedding plus side-feature embeddings).
 #include <torch/torch.h>
 
-#include "recsys/nn/feature_fields.hpp"
+#include "recsys/models/options.hpp"
 #include "recsys/nn/side_encoder.hpp"
 #include "recsys/plugin.hpp"
 
@@ -12,21 +12,17 @@ namespace recsys::inner_product {
 
 /// `[model]` table of the inner_product model.
 struct InnerProductOptions {
-  std::int64_t embedding_dim = 10;
-  bool use_features = true;   ///< add side-feature embeddings to the id embeddings
-  bool include_bias = true;   ///< user, item and global biases
-  double init_std = 0.01;     ///< std of the N(0, std^2) embedding initialisation
-  std::vector<std::string> exclude_fields;  ///< side features to leave out
+  models::EmbeddingOptions embedding{10};   ///< embedding_dim 10; init_std of the N(0, std^2) initialisation
+  bool use_features = true;                 ///< add side-feature embeddings to the id embeddings
+  bool include_bias = true;                 ///< user, item and global biases
+  std::vector<std::string> exclude_fields;  ///< side features to leave out, checked against the schema
 
-  static InnerProductOptions from_config(const Config& config) {
+  static InnerProductOptions from_config(const Config& config, const FeatureSchema& schema) {
     InnerProductOptions o;
-    o.embedding_dim = config.get_int("embedding_dim", o.embedding_dim);
-    if (o.embedding_dim < 1) config.fail("embedding_dim", "must be at least 1");
+    o.embedding = models::EmbeddingOptions::from_config(config, o.embedding);
     o.use_features = config.get_bool("use_features", o.use_features);
     o.include_bias = config.get_bool("include_bias", o.include_bias);
-    o.init_std = config.get_double("init_std", o.init_std);
-    if (!(o.init_std > 0.0)) config.fail("init_std", "must be positive");
-    o.exclude_fields = config.get_string_list("exclude_fields", {});
+    o.exclude_fields = models::exclude_fields(config, schema);
     return o;
   }
 };
@@ -37,18 +33,17 @@ struct InnerProductOptions {
 class InnerProductModel final : public Model {
  public:
   explicit InnerProductModel(const PluginArgs& args)
-      : options_(InnerProductOptions::from_config(args.config)) {
+      : options_(InnerProductOptions::from_config(args.config, *args.schema)) {
     const FeatureSchema& schema = *args.schema;
-    nn::FieldLayout(schema, args.config);  // validates exclude_fields
-    user_ = register_module("user", nn::SideEncoder(schema.user, options_.embedding_dim, options_.use_features,
-                                                    options_.init_std, options_.exclude_fields));
-    item_ = register_module("item", nn::SideEncoder(schema.item, options_.embedding_dim, options_.use_features,
-                                                    options_.init_std, options_.exclude_fields));
+    const models::EmbeddingOptions& e = options_.embedding;
+    const std::vector<std::string>& exclude = options_.exclude_fields;
+    user_ = register_module("user", nn::SideEncoder(schema.user, e.dim, options_.use_features, e.init_std, exclude));
+    item_ = register_module("item", nn::SideEncoder(schema.item, e.dim, options_.use_features, e.init_std, exclude));
     if (options_.include_bias) {
       user_bias_ = register_module("user_bias", nn::Embedding(schema.user.num_ids, 1));
       item_bias_ = register_module("item_bias", nn::Embedding(schema.item.num_ids, 1));
-      nn::init_embedding(*user_bias_, options_.init_std);
-      nn::init_embedding(*item_bias_, options_.init_std);
+      nn::init_embedding(*user_bias_, e.init_std);
+      nn::init_embedding(*item_bias_, e.init_std);
       bias_ = register_parameter("bias", torch::zeros({1}));
     }
   }
@@ -58,8 +53,8 @@ class InnerProductModel final : public Model {
     torch::Tensor item = item_->forward(batch.item_id, batch.item_categorical, batch.item_continuous);
     torch::Tensor logits = (user * item).sum(1);
     if (options_.include_bias) {
-      logits = logits + user_bias_->forward(batch.user_id).squeeze(1) +
-               item_bias_->forward(batch.item_id).squeeze(1) + bias_;
+      logits = logits + user_bias_->forward(batch.user_id).squeeze(1) + item_bias_->forward(batch.item_id).squeeze(1) +
+               bias_;
     }
     return logits;
   }
@@ -73,4 +68,5 @@ class InnerProductModel final : public Model {
 
 }  // namespace recsys::inner_product
 
-RECSYS_EXPORT_PLUGIN(recsys::inner_product::InnerProductModel, "Biased matrix factorisation over side-aware embeddings", "NeuralInnerProduct,mf");
+RECSYS_EXPORT_PLUGIN(recsys::inner_product::InnerProductModel, "Biased matrix factorisation over side-aware embeddings",
+                     "NeuralInnerProduct,mf");

@@ -4,7 +4,7 @@
 // through ReLU layers) are concatenated, GMF first, into one linear output unit.
 #include <torch/torch.h>
 
-#include "recsys/nn/feature_fields.hpp"
+#include "recsys/models/options.hpp"
 #include "recsys/nn/mlp.hpp"
 #include "recsys/nn/side_encoder.hpp"
 #include "recsys/plugin.hpp"
@@ -21,23 +21,17 @@ struct NeuMFOptions {
   bool include_bias = true;  ///< user and item biases added to the output
   bool use_features = true;  ///< side-feature embeddings added to the id embeddings
   double init_std = 0.01;
-  std::vector<std::string> exclude_fields;
+  std::vector<std::string> exclude_fields;  ///< side features to leave out, checked against the schema
 
-  static NeuMFOptions from_config(const Config& config) {
+  static NeuMFOptions from_config(const Config& config, const FeatureSchema& schema) {
     NeuMFOptions o;
-    o.mf_dim = config.get_int("mf_dim", o.mf_dim);
-    o.mlp_dim = config.get_int("mlp_dim", o.mlp_dim);
-    o.layers = config.get_int_list("layers", o.layers);
+    o.mf_dim = config.get_int_at_least("mf_dim", o.mf_dim, 1);
+    o.mlp_dim = config.get_int_at_least("mlp_dim", o.mlp_dim, 1);
+    o.layers = config.get_int_list_at_least("layers", o.layers, 1);
     o.include_bias = config.get_bool("include_bias", o.include_bias);
     o.use_features = config.get_bool("use_features", o.use_features);
-    o.init_std = config.get_double("init_std", o.init_std);
-    o.exclude_fields = config.get_string_list("exclude_fields", {});
-    if (o.mf_dim < 1) config.fail("mf_dim", "must be at least 1");
-    if (o.mlp_dim < 1) config.fail("mlp_dim", "must be at least 1");
-    for (auto width : o.layers) {
-      if (width < 1) config.fail("layers", "every width must be at least 1");
-    }
-    if (!(o.init_std > 0.0)) config.fail("init_std", "must be positive");
+    o.init_std = config.get_positive_double("init_std", o.init_std);
+    o.exclude_fields = models::exclude_fields(config, schema);
     return o;
   }
 
@@ -51,9 +45,8 @@ struct NeuMFOptions {
 /// forward(batch) -> logits float32 [B] = out([gmf_u * gmf_i, mlp([mlp_u, mlp_i])]) (+ b_u + b_i).
 class NeuMFModel final : public Model {
  public:
-  explicit NeuMFModel(const PluginArgs& args) : options_(NeuMFOptions::from_config(args.config)) {
+  explicit NeuMFModel(const PluginArgs& args) : options_(NeuMFOptions::from_config(args.config, *args.schema)) {
     const FeatureSchema& schema = *args.schema;
-    nn::FieldLayout(schema, args.config);  // validates exclude_fields
     auto encoder = [&](const SideSchema& side, std::int64_t dim) {
       return nn::SideEncoder(side, dim, options_.use_features, options_.init_std, options_.exclude_fields);
     };
@@ -75,10 +68,9 @@ class NeuMFModel final : public Model {
   torch::Tensor forward(const Batch& b) override {
     torch::Tensor gmf = gmf_user_->forward(b.user_id, b.user_categorical, b.user_continuous) *
                         gmf_item_->forward(b.item_id, b.item_categorical, b.item_continuous);
-    torch::Tensor mlp = mlp_->forward(
-        torch::cat({mlp_user_->forward(b.user_id, b.user_categorical, b.user_continuous),
-                    mlp_item_->forward(b.item_id, b.item_categorical, b.item_continuous)},
-                   1));
+    torch::Tensor mlp = mlp_->forward(torch::cat({mlp_user_->forward(b.user_id, b.user_categorical, b.user_continuous),
+                                                  mlp_item_->forward(b.item_id, b.item_categorical, b.item_continuous)},
+                                                 1));
     torch::Tensor logits = out_->forward(torch::cat({gmf, mlp}, 1)).squeeze(1);
     if (options_.include_bias) {
       logits = logits + user_bias_->forward(b.user_id).squeeze(1) + item_bias_->forward(b.item_id).squeeze(1);
@@ -96,4 +88,5 @@ class NeuMFModel final : public Model {
 
 }  // namespace recsys::neumf
 
-RECSYS_EXPORT_PLUGIN(recsys::neumf::NeuMFModel, "Neural Matrix Factorization: GMF and MLP branches (He et al. 2017)", "NeuralColabFilter,NeuMF");
+RECSYS_EXPORT_PLUGIN(recsys::neumf::NeuMFModel, "Neural Matrix Factorization: GMF and MLP branches (He et al. 2017)",
+                     "NeuralColabFilter,NeuMF");

@@ -23,17 +23,15 @@ struct UniformSamplerOptions {
 
 class UniformSampler final : public Sampler {
  public:
-  explicit UniformSampler(const PluginArgs& args)
-      : options_(UniformSamplerOptions::from_config(args.config)) {}
+  explicit UniformSampler(const PluginArgs& args) : options_(UniformSamplerOptions::from_config(args.config)) {}
 
-  Examples sample(const torch::Tensor& user_id, const torch::Tensor& item_id,
-                  const PositiveSet& positives, at::Generator& generator) override {
+  Examples sample(const torch::Tensor& user_id, const torch::Tensor& item_id, const PositiveSet& positives,
+                  at::Generator& generator) override {
     const std::int64_t k = options_.num_negatives;
     const std::int64_t p = user_id.size(0);
     const std::int64_t num_items = positives.num_items();
     if (p > 0 && k > 0) {
-      const torch::Tensor full =
-          positives.positives_per_user().index_select(0, user_id).ge(num_items).any();
+      const torch::Tensor full = positives.positives_per_user().index_select(0, user_id).ge(num_items).any();
       if (full.item<bool>()) {
         throw Error("uniform sampler: a user has a positive with every item, so no negative can be drawn");
       }
@@ -63,4 +61,5 @@ class UniformSampler final : public Sampler {
 
 }  // namespace recsys::uniform
 
-RECSYS_EXPORT_PLUGIN(recsys::uniform::UniformSampler, "Uniform negative sampling over the user's non-positive items", "");
+RECSYS_EXPORT_PLUGIN(recsys::uniform::UniformSampler, "Uniform negative sampling over the user's non-positive items",
+                     "");

@@ -46,7 +46,8 @@ Batch random_batch(const FeatureSchema& s, std::int64_t size, std::uint64_t seed
   auto g = at::make_generator<at::CPUGeneratorImpl>(seed);
   auto codes = [&](const SideSchema& side) {
     std::vector<torch::Tensor> columns;
-    for (const auto& field : side.categorical) columns.push_back(torch::randint(field.cardinality, {size}, g, torch::kInt64));
+    for (const auto& field : side.categorical)
+      columns.push_back(torch::randint(field.cardinality, {size}, g, torch::kInt64));
     return columns.empty() ? torch::zeros({size, 0}, torch::kInt64) : torch::stack(columns, 1);
   };
   Batch b;
@@ -192,8 +193,10 @@ Failures check_sampler(Sampler& sampler) {
     }
     const torch::Tensor positive = a.label.eq(1), negative = a.label.eq(0);
     if (!(positive | negative).all().item<bool>()) failures.push_back("a label is neither 0 nor 1");
-    if (positive.sum().item<std::int64_t>() != users.size(0)) failures.push_back("not every positive is kept with label 1");
-    const torch::Tensor leaked = positives.contains(a.user_id.masked_select(negative), a.item_id.masked_select(negative));
+    if (positive.sum().item<std::int64_t>() != users.size(0))
+      failures.push_back("not every positive is kept with label 1");
+    const torch::Tensor leaked =
+        positives.contains(a.user_id.masked_select(negative), a.item_id.masked_select(negative));
     if (leaked.any().item<bool>()) failures.push_back("a positive of the user is labelled 0");
   });
   return failures;

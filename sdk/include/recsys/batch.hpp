@@ -41,7 +41,7 @@ struct Batch {
 
 /// Gathers the examples listed in `rows` (int64 [B]) with their side features.
 /// No per-sample work: one index_select per tensor.
-RECSYS_API Batch make_batch(const Examples& examples, const torch::Tensor& rows,
-                            const SideFeatures& users, const SideFeatures& items);
+RECSYS_API Batch make_batch(const Examples& examples, const torch::Tensor& rows, const SideFeatures& users,
+                            const SideFeatures& items);
 
 }  // namespace recsys

@@ -24,7 +24,7 @@ namespace recsys {
 
 class RECSYS_API Config {
  public:
-  struct Impl;  // wraps a toml++ table; see core's config loader
+  struct Impl;  // wraps a toml++ table; defined in recsys/config_toml.hpp
 
   /// An empty table named `path` (used for sections absent from the file).
   static Config empty(std::string path, std::string source = "");
@@ -55,10 +55,25 @@ class RECSYS_API Config {
   double get_double(std::string_view key, double fallback) const;
   bool get_bool(std::string_view key, bool fallback) const;
   std::string get_string(std::string_view key, const std::string& fallback) const;
-  std::vector<std::int64_t> get_int_list(std::string_view key,
-                                         const std::vector<std::int64_t>& fallback) const;
-  std::vector<std::string> get_string_list(std::string_view key,
-                                           const std::vector<std::string>& fallback) const;
+  std::vector<std::int64_t> get_int_list(std::string_view key, const std::vector<std::int64_t>& fallback) const;
+  std::vector<std::string> get_string_list(std::string_view key, const std::vector<std::string>& fallback) const;
+
+  // Optional values with a range check (since plugin API 1.2): `fallback` when the key is
+  // absent; ConfigError when of the wrong type, as above, or when the value (the fallback
+  // included) is out of range, "`where(key)`: must ...". One call states a key once.
+
+  /// An integer of at least `minimum`. Out of range: "must be at least <minimum>", or
+  /// "must not be negative" when `minimum` is 0.
+  std::int64_t get_int_at_least(std::string_view key, std::int64_t fallback, std::int64_t minimum) const;
+  /// A number greater than 0. Out of range (NaN included): "must be positive".
+  double get_positive_double(std::string_view key, double fallback) const;
+  /// A number in the half-open range [low, high), e.g. a dropout probability in [0, 1).
+  /// Out of range (NaN included): "must be in [<low>, <high>)", e.g. "must be in [0, 1)".
+  double get_double_in(std::string_view key, double fallback, double low, double high) const;
+  /// A list of integers, each at least `minimum` (an empty list passes). Out of range, at the
+  /// key: "every entry must be at least <minimum>" ("every entry must not be negative" for 0).
+  std::vector<std::int64_t> get_int_list_at_least(std::string_view key, const std::vector<std::int64_t>& fallback,
+                                                  std::int64_t minimum) const;
 
   /// Marks `key` as known without reading it (keys consumed by the host, e.g. `plugin`).
   void mark_known(std::string_view key) const;
@@ -86,7 +101,6 @@ RECSYS_API std::size_t edit_distance(std::string_view a, std::string_view b);
 
 /// The candidate closest to `word`, or nothing when none is within a third of its length
 /// (at least 2 edits).
-RECSYS_API std::optional<std::string> closest_match(std::string_view word,
-                                                   const std::vector<std::string>& candidates);
+RECSYS_API std::optional<std::string> closest_match(std::string_view word, const std::vector<std::string>& candidates);
 
 }  // namespace recsys

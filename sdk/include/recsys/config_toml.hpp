@@ -13,20 +13,20 @@
 namespace recsys {
 
 struct Config::Impl {
-  std::shared_ptr<toml::table> document;  ///< keeps the parsed document alive
-  const toml::table* table = nullptr;     ///< this table inside `document`; null when absent
-  std::string path;                       ///< key path of the table, "" for the root
-  std::string source;                     ///< file name for messages
+  std::shared_ptr<toml::table> document;             ///< keeps the parsed document alive
+  const toml::table* table = nullptr;                ///< this table inside `document`; null when absent
+  std::string path;                                  ///< key path of the table, "" for the root
+  std::string source;                                ///< file name for messages
   mutable std::set<std::string, std::less<>> known;  ///< keys read or marked known
-  mutable toml::table resolved;  ///< every value read, defaults included (the resolved config)
+  mutable toml::table resolved;                      ///< every value read, defaults included (the resolved config)
 };
 
 /// The source path of values set with `--set` (Config::where reports them as such).
 inline constexpr const char* kOverrideSource = "--set";
 
 /// A view of `table` (inside `document`) at key path `path`, read from `source`.
-RECSYS_API Config make_config(std::shared_ptr<toml::table> document, const toml::table* table,
-                              std::string path, std::string source);
+RECSYS_API Config make_config(std::shared_ptr<toml::table> document, const toml::table* table, std::string path,
+                              std::string source);
 
 /// Human name of a TOML node type ("integer", "float", "string", ...).
 RECSYS_API const char* toml_type_name(toml::node_type type);

@@ -43,15 +43,19 @@ class RECSYS_API DataError : public Error {
   std::size_t line_;
 };
 
-/// Base of the plugin loading errors; the message always names the library file.
+/// Base of the plugin loading errors; the message always names the library file:
+/// what() is "<path>: <reason>".
 class RECSYS_API PluginError : public Error {
  public:
-  PluginError(const std::string& path, const std::string& message);
+  PluginError(const std::string& path, const std::string& reason);
   ~PluginError() override;
   const std::string& path() const noexcept { return path_; }
+  /// Why the library was refused, without the path (e.g. "not a recsys plugin (...)").
+  const std::string& reason() const noexcept { return reason_; }
 
  private:
   std::string path_;
+  std::string reason_;
 };
 
 /// The dynamic loader refused the file (not an ELF shared object, unresolved symbol, ...);

@@ -19,8 +19,7 @@ class RECSYS_API Metric {
   /// {0, 1}; `group_id`: int64 [B], the evaluation list each row belongs to: the user id
   /// under the pointwise protocol (GAUC groups by it), the ranking list id under the sampled
   /// and full protocols. The rows of one list may arrive over several batches.
-  virtual void update(const torch::Tensor& scores, const torch::Tensor& labels,
-                      const torch::Tensor& group_id) = 0;
+  virtual void update(const torch::Tensor& scores, const torch::Tensor& labels, const torch::Tensor& group_id) = 0;
   /// The metric over everything added since the last reset. NaN when undefined
   /// (for example ROC-AUC of a split with one class only).
   virtual double compute() = 0;

@@ -31,8 +31,8 @@ template <typename F>
 void parallel_for(std::int64_t begin, std::int64_t end, std::int64_t grain, const F& f) {
   const std::int64_t n = end - begin;
   if (n <= 0) return;
-  const std::int64_t parts = std::max<std::int64_t>(
-      1, std::min<std::int64_t>(compute_threads(), n / std::max<std::int64_t>(grain, 1)));
+  const std::int64_t parts =
+      std::max<std::int64_t>(1, std::min<std::int64_t>(compute_threads(), n / std::max<std::int64_t>(grain, 1)));
   if (parts == 1) {
     f(begin, end);
     return;

@@ -35,7 +35,7 @@
 /// plugin's. Bump the major for any change to the layout of PluginManifest, PluginEntry,
 /// PluginArgs or the interfaces' virtual functions.
 #define RECSYS_PLUGIN_API_MAJOR 1
-#define RECSYS_PLUGIN_API_MINOR 1
+#define RECSYS_PLUGIN_API_MINOR 2
 
 namespace recsys {
 
@@ -46,9 +46,9 @@ RECSYS_API const char* to_string(PluginKind kind);
 
 /// What a factory receives.
 struct PluginArgs {
-  const Config& config;          ///< the plugin's TOML table (e.g. `[model]`)
-  const FeatureSchema* schema;   ///< the dataset's schema for models; null for other kinds
-  const char* requested_name;    ///< the name the config used (may be an alias)
+  const Config& config;         ///< the plugin's TOML table (e.g. `[model]`)
+  const FeatureSchema* schema;  ///< the dataset's schema for models; null for other kinds
+  const char* requested_name;   ///< the name the config used (may be an alias)
 };
 
 /// Creates the plugin; returns a pointer to its kind's interface (Dataset, Model, ...)
@@ -85,10 +85,10 @@ struct PluginBuildInfo {
 #define RECSYS_BUILD_COMPILER "unknown"
 #define RECSYS_BUILD_COMPILER_MAJOR 0
 #endif
-#define RECSYS_BUILD_INFO                                                                    \
-  ::recsys::PluginBuildInfo {                                                                \
+#define RECSYS_BUILD_INFO                                                                            \
+  ::recsys::PluginBuildInfo {                                                                        \
     RECSYS_BUILD_COMPILER, RECSYS_BUILD_COMPILER_MAJOR, _GLIBCXX_USE_CXX11_ABI, TORCH_VERSION_MAJOR, \
-        TORCH_VERSION_MINOR                                                                  \
+        TORCH_VERSION_MINOR                                                                          \
   }
 
 /// The one thing a plugin library exports. Its first two fields never move, so any host can
@@ -102,12 +102,28 @@ struct PluginManifest {
 };
 
 /// The interface type of each kind.
-template <PluginKind K> struct PluginInterface;
-template <> struct PluginInterface<PluginKind::dataset> { using type = Dataset; };
-template <> struct PluginInterface<PluginKind::sampler> { using type = Sampler; };
-template <> struct PluginInterface<PluginKind::model> { using type = Model; };
-template <> struct PluginInterface<PluginKind::loss> { using type = Loss; };
-template <> struct PluginInterface<PluginKind::metric> { using type = Metric; };
+template <PluginKind K>
+struct PluginInterface;
+template <>
+struct PluginInterface<PluginKind::dataset> {
+  using type = Dataset;
+};
+template <>
+struct PluginInterface<PluginKind::sampler> {
+  using type = Sampler;
+};
+template <>
+struct PluginInterface<PluginKind::model> {
+  using type = Model;
+};
+template <>
+struct PluginInterface<PluginKind::loss> {
+  using type = Loss;
+};
+template <>
+struct PluginInterface<PluginKind::metric> {
+  using type = Metric;
+};
 
 namespace detail {
 template <PluginKind K, typename Class>
@@ -122,30 +138,30 @@ std::shared_ptr<void> create_plugin(const PluginArgs& args) {
 
 /// One plugin entry: kind (dataset, sampler, model, loss, metric), name, class, version,
 /// description, comma-separated aliases ("" for none).
-#define RECSYS_PLUGIN(kind, name, Class, version, description, aliases)                       \
-  ::recsys::PluginEntry {                                                                    \
-    ::recsys::PluginKind::kind, name, version, description, aliases,                         \
-        &::recsys::detail::create_plugin<::recsys::PluginKind::kind, Class>                  \
+#define RECSYS_PLUGIN(kind, name, Class, version, description, aliases)     \
+  ::recsys::PluginEntry {                                                   \
+    ::recsys::PluginKind::kind, name, version, description, aliases,        \
+        &::recsys::detail::create_plugin<::recsys::PluginKind::kind, Class> \
   }
 
 /// Exports the library's manifest. Use once per plugin library, at namespace scope.
-#define RECSYS_PLUGIN_LIBRARY(...)                                                            \
-  namespace recsys_plugin_manifest_detail {                                                   \
-  constexpr ::recsys::PluginEntry entries[] = {__VA_ARGS__};                                  \
-  constexpr ::recsys::PluginManifest manifest{                                                \
-      RECSYS_PLUGIN_API_MAJOR, RECSYS_PLUGIN_API_MINOR,                                       \
-      static_cast<std::uint32_t>(sizeof(entries) / sizeof(entries[0])), entries,              \
-      RECSYS_BUILD_INFO};                                                                     \
-  inline const ::recsys::PluginManifest* get_manifest() { return &manifest; }                 \
-  }                                                                                           \
-  BOOST_DLL_ALIAS_SECTIONED(recsys_plugin_manifest_detail::get_manifest,                      \
-                            recsys_plugin_manifest, recsys)
+#define RECSYS_PLUGIN_LIBRARY(...)                                                                              \
+  namespace recsys_plugin_manifest_detail {                                                                     \
+  constexpr ::recsys::PluginEntry entries[] = {__VA_ARGS__};                                                    \
+  constexpr ::recsys::PluginManifest manifest{RECSYS_PLUGIN_API_MAJOR, RECSYS_PLUGIN_API_MINOR,                 \
+                                              static_cast<std::uint32_t>(sizeof(entries) / sizeof(entries[0])), \
+                                              entries, RECSYS_BUILD_INFO};                                      \
+  inline const ::recsys::PluginManifest* get_manifest() {                                                       \
+    return &manifest;                                                                                           \
+  }                                                                                                             \
+  }                                                                                                             \
+  BOOST_DLL_ALIAS_SECTIONED(recsys_plugin_manifest_detail::get_manifest, recsys_plugin_manifest, recsys)
 
 /// The plugin of a single-plugin library, named by the compile definitions that
 /// recsys_add_plugin() sets: RECSYS_PLUGIN_KIND (a token: dataset, sampler, model, loss,
 /// metric), RECSYS_PLUGIN_NAME and RECSYS_PLUGIN_VERSION (strings). Use once, at namespace scope:
 ///
 ///     RECSYS_EXPORT_PLUGIN(MyModel, "What it does (Author et al. 2020)", "MyModelAlias")
-#define RECSYS_EXPORT_PLUGIN(Class, description, aliases)                                     \
-  RECSYS_PLUGIN_LIBRARY(RECSYS_PLUGIN(RECSYS_PLUGIN_KIND, RECSYS_PLUGIN_NAME, Class,            \
-                                      RECSYS_PLUGIN_VERSION, description, aliases))
+#define RECSYS_EXPORT_PLUGIN(Class, description, aliases) \
+  RECSYS_PLUGIN_LIBRARY(                                  \
+      RECSYS_PLUGIN(RECSYS_PLUGIN_KIND, RECSYS_PLUGIN_NAME, Class, RECSYS_PLUGIN_VERSION, description, aliases))

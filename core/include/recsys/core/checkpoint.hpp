@@ -6,12 +6,12 @@
 /// completed epoch, the early-stopping state (best epoch, best value, evaluations without
 /// improvement), torch's default CPU generator state (dropout), and the resolved config.
 /// The training negatives of epoch e come from a stream derived from (seed, e), so they need
-/// no saved state. Files are written atomically (write_file_atomically): a run killed at any
-/// moment leaves the previous checkpoint intact.
+/// no saved state. The trainer saves and loads itself through these (Trainer::save, load);
+/// the run's records write the bytes atomically, so a run killed at any moment leaves the
+/// previous checkpoint intact.
 
 #include <cstdint>
 #include <filesystem>
-#include <map>
 #include <string>
 
 #include <torch/nn/module.h>
@@ -30,24 +30,15 @@ class CheckpointError : public Error {
 
 /// The training state besides the tensors.
 struct TrainingProgress {
-  std::int64_t epoch = 0;        ///< last completed epoch (1-based; 0 = none)
-  std::int64_t best_epoch = 0;   ///< 0 = none validated yet
-  double best_value = 0.0;       ///< the monitored validation figure at best_epoch
+  std::int64_t epoch = 0;       ///< last completed epoch (1-based; 0 = none)
+  std::int64_t best_epoch = 0;  ///< 0 = none validated yet
+  double best_value = 0.0;      ///< the monitored validation figure at best_epoch
   std::int64_t without_improvement = 0;
 };
 
 /// The bytes of a checkpoint of `model` (and `optimizer` when not null).
 std::string serialize_checkpoint(const torch::nn::Module& model, const torch::optim::Optimizer* optimizer,
                                  const TrainingProgress& progress, const std::string& resolved_config);
-
-/// Writes serialize_checkpoint(...) to `file`, atomically.
-void save_checkpoint(const std::filesystem::path& file, const torch::nn::Module& model,
-                     const torch::optim::Optimizer* optimizer, const TrainingProgress& progress,
-                     const std::string& resolved_config);
-
-/// The model weights a checkpoint holds, by parameter or buffer name ("user.id.weight"),
-/// without building the model (to inspect or compare checkpoints). Throws CheckpointError.
-std::map<std::string, torch::Tensor> read_checkpoint_weights(const std::filesystem::path& file);
 
 /// Reads `file` into `model` (and `optimizer` when not null); returns the progress and sets
 /// `resolved_config` when not null. Restores torch's default CPU generator when

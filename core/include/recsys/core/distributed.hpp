@@ -68,8 +68,7 @@ class ProcessGroup {
  public:
   /// Rendezvous through the TCPStore and connects the backend. Throws ConfigError for an
   /// unknown or unavailable backend, DistributedError when the rendezvous fails or times out.
-  static std::shared_ptr<ProcessGroup> connect(const LaunchEnvironment& environment,
-                                               const DistributedOptions& options);
+  static std::shared_ptr<ProcessGroup> connect(const LaunchEnvironment& environment, const DistributedOptions& options);
   ~ProcessGroup();
 
   int rank() const { return rank_; }
@@ -87,15 +86,9 @@ class ProcessGroup {
   /// sum_r weight_r * value_r, the global batch's mean loss.
   double all_reduce_gradients(const std::vector<torch::Tensor>& parameters, double weight, double value);
 
-  /// Element-wise sum over ranks of a small float64 or float32 tensor (in place).
-  void all_reduce_sum(torch::Tensor& tensor);
-
   /// Concatenation over ranks of `local` (float32 [n_r], n_r may differ by rank): returns
   /// float32 [sum_r n_r], rank 0's rows first. `counts[r]` = n_r, known to every rank.
   torch::Tensor all_gather(const torch::Tensor& local, const std::vector<std::int64_t>& counts);
-
-  /// Waits until every rank got here.
-  void barrier();
 
  private:
   struct Impl;

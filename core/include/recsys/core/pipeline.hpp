@@ -14,6 +14,7 @@
 #include "recsys/core/pipeline_config.hpp"
 #include "recsys/core/plugin_registry.hpp"
 #include "recsys/core/run_directory.hpp"
+#include "recsys/core/run_records.hpp"
 #include "recsys/core/split.hpp"
 #include "recsys/core/trainer.hpp"
 
@@ -32,8 +33,8 @@ struct Pipeline {
   std::shared_ptr<Sampler> sampler;
   std::shared_ptr<Loss> loss;
   std::vector<NamedMetric> metrics;
-  std::vector<PluginRecord> plugins;  ///< every plugin used (for the run's records)
-  std::string protocol;               ///< one line: protocol, split, negatives, candidates, ties
+  std::vector<PluginUse> plugins;  ///< every plugin used, the model last (for the run's records)
+  std::string protocol;            ///< one line: protocol, split, negatives, candidates, ties
 };
 
 /// Builds every plugin but the model and checks every section and key but the model's
@@ -48,7 +49,7 @@ struct LoadedPipeline {
 
 /// Loads the dataset, splits it, draws the evaluation sets and builds the model (seeded),
 /// then checks the model's keys. Logs the counts.
-LoadedPipeline load_pipeline(Pipeline& pipeline, const PipelineConfig& config, const PluginRegistry& registry);
+LoadedPipeline load_pipeline(const Pipeline& pipeline, const PipelineConfig& config, const PluginRegistry& registry);
 
 /// Scans the default plugin directories and the config's `[plugins] paths` into `registry`.
 void discover_plugins(PluginRegistry& registry, const PipelineConfig& config);

@@ -21,8 +21,7 @@ class PipelineConfig {
   /// Parses `file` and applies `overrides` ("section.key=value", the value read as a TOML
   /// value, a bare word that is not one taken as a string). Throws ConfigError naming the
   /// file, line and column of a syntax error, or the override at fault.
-  static PipelineConfig load(const std::filesystem::path& file,
-                             const std::vector<std::string>& overrides = {});
+  static PipelineConfig load(const std::filesystem::path& file, const std::vector<std::string>& overrides = {});
   /// The same from TOML text (`source` names it in messages).
   static PipelineConfig parse(std::string_view text, const std::string& source,
                               const std::vector<std::string>& overrides = {});
@@ -35,8 +34,6 @@ class PipelineConfig {
   /// checked per section, once its consumer has read it: Config::check_unknown_keys.)
   void check_unknown_sections() const;
 
-  /// The configuration after overrides, as TOML text.
-  std::string to_toml() const;
   /// The resolved configuration: after overrides, plus every default that was read (so the
   /// file alone reproduces the run), as TOML text.
   std::string resolved_toml() const;

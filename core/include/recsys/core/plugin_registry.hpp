@@ -1,8 +1,9 @@
 #pragma once
 /// @file
-/// Discovers plugin libraries, checks their manifests and creates plugins by kind and name.
+/// Discovers plugin libraries, registers the plugins of those that open and validate
+/// (PluginLibrary, plugin_library.hpp) and creates plugins by kind and name.
 ///
-/// Loading policy (see docs/architecture.md and ../shared/docs/platform-notes.md):
+/// Loading policy (see docs/architecture.md):
 /// - files are deduplicated by canonical path before dlopen, so a library reached through
 ///   two search paths is loaded once;
 /// - the manifest's API version is checked before any factory is called;
@@ -20,32 +21,24 @@
 #include <utility>
 #include <vector>
 
+#include "recsys/core/plugin_library.hpp"
 #include "recsys/errors.hpp"
 #include "recsys/plugin.hpp"
 
 namespace recsys::core {
 
 /// The first line of `text` (c10::Error messages carry a backtrace after it).
-inline std::string first_line(const std::string& text) { return text.substr(0, text.find('\n')); }
+inline std::string first_line(const std::string& text) {
+  return text.substr(0, text.find('\n'));
+}
 
 /// One library file the registry looked at.
 struct LibraryRecord {
-  std::string path;          ///< canonical path
-  bool ok = false;           ///< loaded and accepted
-  std::string error;         ///< why it was refused (empty when ok)
+  std::string path;   ///< canonical path
+  bool ok = false;    ///< loaded and accepted
+  std::string error;  ///< why it was refused (empty when ok)
   std::uint32_t api_major = 0;
   std::uint32_t api_minor = 0;
-};
-
-/// One plugin a loaded library provides.
-struct PluginRecord {
-  PluginKind kind;
-  std::string name;
-  std::string version;
-  std::string description;
-  std::vector<std::string> aliases;
-  std::string path;  ///< the library file
-  PluginFactory factory = nullptr;
 };
 
 class PluginRegistry {
@@ -54,10 +47,11 @@ class PluginRegistry {
   /// directories are ignored; failures are recorded in libraries(), not thrown.
   void scan_directory(const std::filesystem::path& directory);
 
-  /// Loads one library. Throws PluginLoadError, NotAPluginError, PluginApiVersionError,
-  /// PluginAbiError or InvalidManifestError (also recorded in libraries()). A file already
-  /// loaded (same canonical path) is a no-op; one refused before is refused again, alike. A name that another file registers already is recorded in
-  /// the library's error and refused when used (find throws DuplicatePluginError).
+  /// Opens and validates one library (PluginLibrary), then registers its plugins. Throws
+  /// what PluginLibrary::open or validate throws (also recorded in libraries(), with the
+  /// error's reason). A file already loaded (same canonical path) is a no-op; one refused
+  /// before is refused again, alike. A name that another file registers already is recorded
+  /// in the library's note and refused when used (find throws DuplicatePluginError).
   void load_library(const std::filesystem::path& file);
 
   const std::vector<LibraryRecord>& libraries() const { return libraries_; }
@@ -70,8 +64,7 @@ class PluginRegistry {
 
   /// Creates the plugin; the returned object is typed by its kind's interface.
   template <PluginKind K>
-  std::shared_ptr<typename PluginInterface<K>::type> create(std::string_view name,
-                                                            const Config& config,
+  std::shared_ptr<typename PluginInterface<K>::type> create(std::string_view name, const Config& config,
                                                             const FeatureSchema* schema = nullptr) const {
     const PluginRecord& record = find(K, name);
     const std::string requested(name);
@@ -88,21 +81,18 @@ class PluginRegistry {
 
  private:
   using Key = std::pair<PluginKind, std::string>;
+  /// Registers each plugin's name and aliases; returns a note naming those that another
+  /// file registers already ("" when none).
+  std::string register_plugins(const std::vector<PluginRecord>& plugins, const std::string& path);
   std::vector<LibraryRecord> libraries_;
   std::map<std::string, std::exception_ptr> refusals_;  // by path: the error, to throw it again
-  std::map<Key, PluginRecord> by_name_;            // names and aliases
-  std::map<Key, std::vector<std::string>> clashes_;  // name -> every file that registers it
+  std::map<Key, PluginRecord> by_name_;                 // names and aliases
+  std::map<Key, std::vector<std::string>> clashes_;     // name -> every file that registers it
 };
 
 /// The directories searched by default, in order: `lib/recsys/plugins` relative to the
 /// running executable (`<exe dir>/../lib/recsys/plugins`), then each entry of the
 /// colon-separated RECSYS_PLUGIN_PATH.
 std::vector<std::filesystem::path> default_plugin_directories();
-
-/// This host's build (compiler, C++11 ABI, libtorch), compared with each plugin's.
-PluginBuildInfo host_build_info();
-
-/// PluginKind from "dataset", "model", ...; throws ConfigError for another word.
-PluginKind parse_plugin_kind(std::string_view word);
 
 }  // namespace recsys::core

@@ -1,12 +1,16 @@
 #pragma once
 /// @file
 /// The run directory `<output_dir>/<experiment_name>/<run_name>/`: the resolved config,
-/// metrics per epoch and the test summary. Every file is written to a temporary file,
-/// flushed and renamed, so a run killed at any moment never leaves a truncated file.
+/// run.json, metrics per epoch, checkpoints, candidates and the test summary. Every file is
+/// written to a temporary file, flushed and renamed (write_file_atomically), so a run killed
+/// at any moment never leaves a truncated file. RunRecords (run_records.hpp) decides what is
+/// written when; this class knows the files.
 
 #include <filesystem>
 #include <string>
 #include <string_view>
+
+#include <nlohmann/json_fwd.hpp>
 
 #include "recsys/config.hpp"
 #include "recsys/core/evaluation.hpp"
@@ -27,16 +31,6 @@ struct LoggingOptions {
 /// so a name cannot escape its parent directory.
 std::string sanitize_name(std::string_view name);
 
-/// Writes `content` to `path` atomically (unique temp file in the same directory, fsync,
-/// rename, fsync of the directory).
-/// Throws Error naming the path on failure.
-void write_file_atomically(const std::filesystem::path& path, std::string_view content);
-
-/// Escapes `text` as a JSON string literal (quotes included).
-std::string json_string(const std::string& text);
-/// A double as JSON: the shortest text that reads back bit for bit; null when not finite.
-std::string json_number(double value);
-
 class RunDirectory {
  public:
   /// Creates the directory; `default_run_name` is used when options.run_name is empty.
@@ -45,14 +39,22 @@ class RunDirectory {
   /// An existing run directory (for --resume, evaluate, recommend). Throws ConfigError
   /// when it holds no run.
   static RunDirectory open(const std::filesystem::path& path);
+  /// An existing run directory that can be resumed: open() plus a checkpoints/last.pt.
+  /// Throws ConfigError naming what is missing.
+  static RunDirectory open_to_resume(const std::filesystem::path& path);
 
   const std::filesystem::path& path() const { return path_; }
   std::filesystem::path checkpoint(const std::string& which) const { return path_ / "checkpoints" / (which + ".pt"); }
   std::filesystem::path config_file() const { return path_ / "config.toml"; }
 
+  /// Writes config.toml (and creates checkpoints/).
   void write_config(const std::string& resolved_toml) const;
-  /// Writes run.json: `fields` is the body of a JSON object (already formatted members).
-  void write_run_info(const std::string& fields) const;
+  /// Writes run.json.
+  void write_run_info(const nlohmann::ordered_json& info) const;
+  /// Reads run.json back. Throws Error naming the file when it is missing or not JSON.
+  nlohmann::ordered_json read_run_info() const;
+  /// Writes `bytes` to checkpoints/<which>.pt.
+  void write_checkpoint(const std::string& which, const std::string& bytes) const;
 
   /// Starts metrics.csv (header: epoch, split, loss, the metric names, samples_per_second);
   /// with `keep_until_epoch` >= 0 the existing rows up to that epoch are kept (resume).

@@ -9,9 +9,9 @@
 namespace recsys::core {
 
 struct BlasInfo {
-  std::string library;   ///< path of the mapped BLAS shared object, or "" if none found
-  std::string family;    ///< "openblas", "reference", "mkl", "blis" or "unknown"
-  int threads = -1;      ///< OpenBLAS's own thread count, -1 when not OpenBLAS
+  std::string library;  ///< path of the mapped BLAS shared object, or "" if none found
+  std::string family;   ///< "openblas", "reference", "mkl", "blis" or "unknown"
+  int threads = -1;     ///< OpenBLAS's own thread count, -1 when not OpenBLAS
   /// Whether the BLAS runs its own pthread pool (openblas-pthread) rather than OpenMP's or
   /// none: its workers and torch's OpenMP workers then busy-wait against each other.
   bool own_thread_pool = false;
@@ -48,9 +48,9 @@ void configure_allocator();
 
 /// How the process's cores are shared between torch's OpenMP pool and the BLAS.
 struct ThreadPlan {
-  int cores = 1;     ///< the budget: `[training] threads`, or cores / ranks on this machine
-  int intra_op = 1;  ///< torch's intra-op (OpenMP) threads
-  int blas = -1;     ///< OpenBLAS threads (-1: not OpenBLAS, left alone)
+  int cores = 1;       ///< the budget: `[training] threads`, or cores / ranks on this machine
+  int intra_op = 1;    ///< torch's intra-op (OpenMP) threads
+  int blas = -1;       ///< OpenBLAS threads (-1: not OpenBLAS, left alone)
   BlasInfo blas_info;  ///< the BLAS the plan was made for (`threads`: as the plan set them)
 };
 

@@ -6,6 +6,7 @@
 /// the best epoch's weights.
 
 #include <cstdint>
+#include <filesystem>
 #include <functional>
 #include <future>
 #include <memory>
@@ -15,13 +16,13 @@
 #include <torch/optim/optimizer.h>
 
 #include "recsys/config.hpp"
+#include "recsys/core/checkpoint.hpp"
+#include "recsys/core/distributed.hpp"
+#include "recsys/core/training_data.hpp"
 #include "recsys/loss.hpp"
 #include "recsys/metric.hpp"
 #include "recsys/model.hpp"
 #include "recsys/sampler.hpp"
-#include "recsys/core/checkpoint.hpp"
-#include "recsys/core/distributed.hpp"
-#include "recsys/core/training_data.hpp"
 
 namespace recsys::core {
 
@@ -38,10 +39,10 @@ struct TrainerOptions {
   double weight_decay = 0.0;
   std::uint64_t seed = 42;
   std::string device = "cpu";  ///< "cpu", "cuda" or "cuda:N"; checked at start (ConfigError without CUDA)
-  std::int64_t threads = 0;  ///< torch intra-op threads; 0 = one per core
+  std::int64_t threads = 0;    ///< torch intra-op threads; 0 = one per core
   std::int64_t eval_batch_size = 16384;
   std::int64_t eval_every = 1;  ///< epochs between validations (the last epoch always validates)
-  bool prefetch = true;  ///< draw the next epoch's negatives in a background thread
+  bool prefetch = true;         ///< draw the next epoch's negatives in a background thread
 
   /// Reads and range-checks `[training]`; throws ConfigError.
   static TrainerOptions from_config(const Config& config);
@@ -49,10 +50,10 @@ struct TrainerOptions {
 
 /// `[early_stopping]` options: which validation figure selects the best epoch, and when to stop.
 struct EarlyStoppingOptions {
-  std::string monitor;      ///< a name of `[evaluation] metrics`, or "loss"
-  bool maximize = true;     ///< direction = "max" | "min"
+  std::string monitor;        ///< a name of `[evaluation] metrics`, or "loss"
+  bool maximize = true;       ///< direction = "max" | "min"
   std::int64_t patience = 0;  ///< stop after this many validations without improvement; 0 = never
-  double min_delta = 0.0;   ///< an improvement must exceed this
+  double min_delta = 0.0;     ///< an improvement must exceed this
 
   /// `metric_names`: the configured metrics; `higher_is_better(name)` gives a metric's
   /// natural direction (the default of `direction`). Throws ConfigError.
@@ -70,16 +71,16 @@ struct NamedMetric {
 struct Evaluation {
   double loss = 0.0;
   std::vector<std::pair<std::string, double>> metrics;  ///< in config order
-  double metric(const std::string& name) const;          ///< NaN when absent
+  double metric(const std::string& name) const;         ///< NaN when absent
 };
 
 struct EpochResult {
-  std::int64_t epoch = 0;       ///< 1-based
-  double train_loss = 0.0;      ///< mean over the epoch's examples
-  bool validated = false;       ///< whether `validation` holds this epoch's figures
+  std::int64_t epoch = 0;   ///< 1-based
+  double train_loss = 0.0;  ///< mean over the epoch's examples
+  bool validated = false;   ///< whether `validation` holds this epoch's figures
   Evaluation validation;
-  std::int64_t samples = 0;     ///< training examples seen
-  double train_seconds = 0.0;   ///< the pass over the batches, sampling included, validation not
+  std::int64_t samples = 0;        ///< training examples seen
+  double train_seconds = 0.0;      ///< the pass over the batches, sampling included, validation not
   double data_wait_seconds = 0.0;  ///< of train_seconds, time the loop waited for its examples
   double samples_per_second = 0.0;
 };
@@ -111,16 +112,22 @@ class Trainer {
   ~Trainer();
   Trainer(Trainer&&) = delete;  // the background draw holds `this`
 
-  /// Trains (from the epoch after progress().epoch), validates and tests. `on_epoch` runs
+  /// Trains (from the epoch after epoch()), validates and tests. `on_epoch` runs
   /// after each epoch. Throws Error naming the epoch and batch when the loss is not finite.
   TrainResult fit(const TrainingData& data, const EpochCallback& on_epoch = {});
 
-  /// Continues from a checkpoint: the model and optimizer hold the last epoch's state
-  /// already; `best_state` is the best epoch's snapshot_state.
-  void resume(const TrainingProgress& progress, std::vector<torch::Tensor> best_state);
-  /// Where training stands (saved in checkpoints).
-  const TrainingProgress& progress() const { return progress_; }
-  torch::optim::Optimizer& optimizer() { return *optimizer_; }
+  /// The trainer's state as checkpoint bytes (checkpoint.hpp): the model's parameters and
+  /// buffers, the optimizer state, the progress (last epoch, early-stopping state), torch's
+  /// default CPU generator and `resolved_config`, the pipeline it trains.
+  std::string save(const std::string& resolved_config) const;
+  /// Continues from a run's checkpoints, as if the run had never stopped: the best epoch's
+  /// weights from `best` when that file exists (kept for the final test), then the model,
+  /// optimizer, progress and generator from `last`. Returns the resolved config `last` was
+  /// written with. Throws CheckpointError naming the file.
+  std::string load(const std::filesystem::path& last, const std::filesystem::path& best);
+  /// The last completed epoch and the best one so far (0 = none).
+  std::int64_t epoch() const { return progress_.epoch; }
+  std::int64_t best_epoch() const { return progress_.best_epoch; }
 
   /// One training pass of epoch `epoch` (1-based): takes the epoch's negatives and order (drawn
   /// in a background thread during the previous epoch), steps the optimizer once per batch,
@@ -148,6 +155,13 @@ class Trainer {
     torch::Tensor order;  ///< int64 [N], a permutation
   };
   EpochData draw_epoch(const TrainingData& data, std::int64_t epoch) const;
+  /// The epoch's examples and order on the training device: the background draw's when it
+  /// holds this epoch, drawn now otherwise; starts drawing the next epoch's.
+  EpochData take_epoch(const TrainingData& data, std::int64_t epoch);
+  /// Forward and backward passes of this rank's share of the global batch [begin, end) of
+  /// `epoch`'s order, gradients reduced over ranks; returns the global batch's mean loss.
+  /// The caller steps the optimizer.
+  double train_batch(const EpochData& epoch, const TrainingData& data, std::int64_t begin, std::int64_t end);
   /// The side-feature tables on the training device (copied once per TrainingData).
   const SideFeatures& user_features(const TrainingData& data);
   const SideFeatures& item_features(const TrainingData& data);

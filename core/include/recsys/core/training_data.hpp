@@ -7,19 +7,19 @@
 #include <memory>
 
 #include "recsys/batch.hpp"
-#include "recsys/dataset.hpp"
-#include "recsys/sampler.hpp"
 #include "recsys/core/evaluation.hpp"
 #include "recsys/core/split.hpp"
+#include "recsys/dataset.hpp"
+#include "recsys/sampler.hpp"
 
 namespace recsys::core {
 
 struct TrainingData {
-  InteractionData interactions;  ///< what the dataset loaded
-  PositiveSet positives;         ///< all positives, every split: never drawn as negatives
-  SplitIndices split;            ///< row indices into interactions
-  torch::Tensor train_user_id;   ///< int64 [N_train] positives of the training split
-  torch::Tensor train_item_id;   ///< int64 [N_train]
+  InteractionData interactions;               ///< what the dataset loaded
+  PositiveSet positives;                      ///< all positives, every split: never drawn as negatives
+  SplitIndices split;                         ///< row indices into interactions
+  torch::Tensor train_user_id;                ///< int64 [N_train] positives of the training split
+  torch::Tensor train_item_id;                ///< int64 [N_train]
   std::shared_ptr<EvaluationSet> validation;  ///< drawn once per seed
   std::shared_ptr<EvaluationSet> test;        ///< drawn once per seed
 };

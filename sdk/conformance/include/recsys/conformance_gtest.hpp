@@ -13,7 +13,7 @@
 
 #include "recsys/conformance.hpp"
 
-#define RECSYS_EXPECT_CONFORMS(failures)                    \
-  do {                                                      \
+#define RECSYS_EXPECT_CONFORMS(failures)                               \
+  do {                                                                 \
     for (const auto& failure_ : (failures)) ADD_FAILURE() << failure_; \
   } while (false)

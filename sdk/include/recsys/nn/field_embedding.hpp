@@ -33,8 +33,6 @@ class FieldEmbeddingImpl : public torch::nn::Module {
 
   torch::Tensor forward(const torch::Tensor& codes) { return table_->forward(codes + offsets_); }
 
-  std::int64_t num_fields() const { return offsets_.size(1); }
-
  private:
   torch::Tensor offsets_;  // int64 [1, F]
   Embedding table_{nullptr};

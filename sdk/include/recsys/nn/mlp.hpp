@@ -5,8 +5,8 @@
 #include <cstdint>
 #include <vector>
 
-#include <torch/nn/modules/container/sequential.h>
 #include <torch/nn/modules/activation.h>
+#include <torch/nn/modules/container/sequential.h>
 #include <torch/nn/modules/linear.h>
 
 #include "recsys/nn/aligned_linear.hpp"
@@ -20,8 +20,8 @@ namespace recsys::nn {
 /// `out_dim` to the last width (`in_dim`, and the identity, when `layers` is empty).
 /// forward: float32 [B, in_dim] -> float32 [B, out_dim].
 /// Parameters: sum over layers of (in + 1) * out.
-inline torch::nn::Sequential make_mlp(std::int64_t in_dim, const std::vector<std::int64_t>& layers,
-                                      double dropout, std::int64_t* out_dim) {
+inline torch::nn::Sequential make_mlp(std::int64_t in_dim, const std::vector<std::int64_t>& layers, double dropout,
+                                      std::int64_t* out_dim) {
   torch::nn::Sequential mlp;
   for (std::int64_t width : layers) {
     mlp->push_back(AlignedLinear(in_dim, width));

@@ -2,18 +2,18 @@
 /// @file
 /// Building blocks shared by model plugins (header-only, compiled into each plugin).
 
-#include <algorithm>
 #include <cstdint>
 #include <string>
 #include <vector>
 
+#include <torch/nn/init.h>
 #include <torch/nn/module.h>
 #include <torch/nn/modules/container/modulelist.h>
 #include <torch/nn/modules/embedding.h>
 #include <torch/nn/modules/linear.h>
-#include <torch/nn/init.h>
 
 #include "recsys/nn/embedding.hpp"
+#include "recsys/nn/feature_fields.hpp"
 #include "recsys/schema.hpp"
 
 namespace recsys::nn {
@@ -32,8 +32,9 @@ void init_embedding(torch::nn::ModuleHolder<Impl>& embedding, double std) {
 
 /// One side's vector (user or item): its id embedding plus, when `use_features`, the
 /// embeddings of its categorical fields and a bias-free linear projection of its continuous
-/// block, all summed (the reference's "Tower"). Fields and continuous columns named in
-/// `exclude` are left out.
+/// block, all summed (the reference's "Tower"). Only the fields and continuous columns that
+/// `kept_columns(side, exclude)` keeps are used; `exclude` is not checked here
+/// (`recsys::models::exclude_fields` reads and checks the key).
 ///
 /// forward(ids int64 [B], categorical int64 [B, K], continuous float32 [B, C]) -> float32 [B, dim]
 /// Parameters: (num_ids + sum of kept cardinalities + kept continuous columns) * dim.
@@ -41,44 +42,32 @@ class SideEncoderImpl : public torch::nn::Module {
  public:
   SideEncoderImpl(const SideSchema& side, std::int64_t dim, bool use_features, double init_std,
                   const std::vector<std::string>& exclude = {}) {
-    auto excluded = [&](const std::string& name) {
-      return std::find(exclude.begin(), exclude.end(), name) != exclude.end();
-    };
     id_ = register_module("id", Embedding(side.num_ids, dim));
     init_embedding(*id_, init_std);
     if (!use_features) return;
-    for (std::size_t k = 0; k < side.categorical.size(); ++k) {
-      if (excluded(side.categorical[k].name)) continue;
+    const SideColumns kept = kept_columns(side, exclude);
+    for (const std::int64_t k : kept.categorical) {
       Embedding embedding(side.categorical[k].cardinality, dim);
       init_embedding(*embedding, init_std);
       categorical_->push_back(embedding);
-      categorical_columns_.push_back(static_cast<std::int64_t>(k));
     }
+    categorical_columns_ = kept.categorical;
     register_module("categorical", categorical_);
-    std::vector<std::int64_t> kept;
-    for (std::int64_t c = 0; c < side.continuous_dim; ++c) {
-      const bool named = c < static_cast<std::int64_t>(side.continuous_names.size());
-      if (!(named && excluded(side.continuous_names[c]))) kept.push_back(c);
-    }
-    if (!kept.empty()) {
-      const auto width = static_cast<std::int64_t>(kept.size());
-      if (width < side.continuous_dim) continuous_columns_ = torch::tensor(kept, torch::kInt64);
-      continuous_ = register_module(
-          "continuous", torch::nn::Linear(torch::nn::LinearOptions(width, dim).bias(false)));
+    if (!kept.continuous.empty()) {
+      const auto width = static_cast<std::int64_t>(kept.continuous.size());
+      if (width < side.continuous_dim) continuous_columns_ = torch::tensor(kept.continuous, torch::kInt64);
+      continuous_ = register_module("continuous", torch::nn::Linear(torch::nn::LinearOptions(width, dim).bias(false)));
     }
   }
 
-  torch::Tensor forward(const torch::Tensor& ids, const torch::Tensor& categorical,
-                        const torch::Tensor& continuous) {
+  torch::Tensor forward(const torch::Tensor& ids, const torch::Tensor& categorical, const torch::Tensor& continuous) {
     torch::Tensor out = id_->forward(ids);
     for (std::size_t k = 0; k < categorical_->size(); ++k) {
-      out = out + categorical_[k]->as<Embedding>()->forward(
-                      categorical.select(1, categorical_columns_[k]));
+      out = out + categorical_[k]->as<Embedding>()->forward(categorical.select(1, categorical_columns_[k]));
     }
     if (continuous_) {
-      out = out + continuous_->forward(continuous_columns_.defined()
-                                           ? continuous.index_select(1, continuous_columns_)
-                                           : continuous);
+      out = out + continuous_->forward(continuous_columns_.defined() ? continuous.index_select(1, continuous_columns_)
+                                                                     : continuous);
     }
     return out;
   }
