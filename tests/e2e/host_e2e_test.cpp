@@ -81,12 +81,14 @@ class BadConfigTest : public ::testing::Test {
 };
 
 TEST_F(BadConfigTest, MisspelledPluginName) {
+  RECSYS_REQUIRE_MOVIELENS_100K();  // the data folder is checked before the model's keys
   expect_config_error(run(pipeline("architecture = \"inner_prodct\"\n")),
                       "pipeline.toml:5:16: model.architecture: no model plugin named 'inner_prodct'; "
                       "did you mean 'inner_product'?");
 }
 
 TEST_F(BadConfigTest, UnknownKey) {
+  RECSYS_REQUIRE_MOVIELENS_100K();  // the data folder is checked before the model's keys
   expect_config_error(run(pipeline("architecture = \"mf\"\nembeding_dim = 4\n")),
                       "model.embeding_dim: unknown key 'embeding_dim'; did you mean 'embedding_dim'?");
   expect_config_error(run(pipeline("architecture = \"mf\"\n", "epoch = 3\n")),
@@ -94,6 +96,7 @@ TEST_F(BadConfigTest, UnknownKey) {
 }
 
 TEST_F(BadConfigTest, WrongValueType) {
+  RECSYS_REQUIRE_MOVIELENS_100K();  // the data folder is checked before the model's keys
   expect_config_error(run(pipeline("architecture = \"mf\"\nembedding_dim = \"ten\"\n")),
                       "model.embedding_dim: expected integer, found string");
   expect_config_error(run(pipeline("architecture = \"mf\"\n", "learning_rate = \"fast\"\n")),
