@@ -1,7 +1,14 @@
 #include "commands.hpp"
 
+#include <sys/prctl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
 #include <cmath>
+#include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <iostream>
 #include <map>
 
@@ -12,7 +19,11 @@
 #include "recsys/conformance.hpp"
 #include "recsys/core/pipeline.hpp"
 #include "recsys/core/plugin_registry.hpp"
+#include "recsys/core/progress.hpp"
+#include "recsys/core/run_directory.hpp"
+#include "recsys/core/stop.hpp"
 #include "recsys/errors.hpp"
+#include "text_width.hpp"
 
 namespace recsys::host {
 
@@ -28,29 +39,89 @@ void print_metrics(const core::Evaluation& evaluation) {
   }
 }
 
-void print_summary(const core::RunOutcome& outcome) {
-  std::cout << "\nTest metrics (best validation epoch " << outcome.result.best_epoch << "; "
-            << outcome.result.epochs.size() << " epochs trained in this process; " << outcome.num_users << " users, "
-            << outcome.num_items << " items, " << outcome.num_positives << " positives)\n";
+std::string epochs_text(std::int64_t n) {
+  return std::to_string(n) + (n == 1 ? " epoch" : " epochs");
+}
+
+void print_summary(const core::RunOutcome& outcome, double seconds) {
+  const core::TrainResult& result = outcome.result;
+  std::string trained = epochs_text(result.last_epoch);
+  if (static_cast<std::int64_t>(result.epochs.size()) != result.last_epoch) {
+    trained += ", " + std::to_string(result.epochs.size()) + " of them in this process";
+  }
+  std::cout << "\nTest metrics (best validation epoch " << result.best_epoch << " of " << trained << "; "
+            << outcome.num_users << " users, " << outcome.num_items << " items, " << outcome.num_positives
+            << " positives)\n";
   print_metrics(outcome.result.test);
   std::cout << "Protocol: " << outcome.protocol << "\n";
   if (outcome.result.stopped_early) std::cout << "Stopped early (see [early_stopping]).\n";
   std::cout << "Run directory: " << outcome.run_directory.string() << "\n";
+  std::cout << "Run time: " << core::format_duration(seconds) << "\n";
+}
+
+/// Under `launch`, a rank's environment names the launch (RECSYS_LAUNCH_NPROC, and the
+/// launcher's pid): a rank ends with its launcher, and its resume hint is a launch command.
+int launched_ranks() {
+  const char* parent = std::getenv("RECSYS_LAUNCH_PARENT");
+  if (parent && *parent) {
+    // A rank must not outlive a launcher killed without the chance to stop it (SIGKILL).
+    prctl(PR_SET_PDEATHSIG, SIGTERM);
+    if (std::to_string(getppid()) != parent) std::exit(kRuntimeFailure);
+  }
+  const char* nproc = std::getenv("RECSYS_LAUNCH_NPROC");
+  return nproc && *nproc ? std::atoi(nproc) : 0;
+}
+
+bool is_rank_zero() {
+  const char* rank = std::getenv("RANK");
+  return !rank || !*rank || std::string(rank) == "0";
 }
 
 }  // namespace
 
-int run_command(const std::string& pipeline, const std::vector<std::string>& overrides,
+int run_command(const std::optional<std::string>& pipeline, const std::vector<std::string>& overrides,
                 const std::optional<std::string>& resume) {
-  const core::PipelineConfig config = core::PipelineConfig::load(pipeline, overrides);
+  const auto start = std::chrono::steady_clock::now();
+  launched_ranks();
+  core::install_stop_handlers(is_rank_zero());
+  // Without a pipeline file, a resumed run continues from its own resolved config.
+  const std::filesystem::path file =
+      pipeline ? std::filesystem::path(*pipeline) : core::RunDirectory::open(*resume).config_file();
+  const core::PipelineConfig config = core::PipelineConfig::load(file, overrides);
   core::PluginRegistry registry;
   core::discover_plugins(registry, config);
   std::optional<std::filesystem::path> resume_directory;
   if (resume) resume_directory = *resume;
   const core::RunOutcome outcome =
       core::run_pipeline(config, registry, resume_directory, core::LaunchEnvironment::from_environment());
-  if (outcome.rank == 0) print_summary(outcome);
+  if (outcome.already_finished > 0) {
+    if (outcome.rank == 0) {
+      std::cout << outcome.run_directory.string() << " is finished (" << epochs_text(outcome.already_finished)
+                << ", summary.json); nothing to do. To train it further, raise training.epochs: --set "
+                << "training.epochs=" << outcome.already_finished + 1 << "\n";
+    }
+    return kSuccess;
+  }
+  if (outcome.rank == 0) {
+    print_summary(outcome, std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+  }
   return kSuccess;
+}
+
+void exit_interrupted(const core::Interrupted& stop) {
+  const int nproc = launched_ranks();
+  if (is_rank_zero()) {
+    const std::string directory = stop.run_directory().string();
+    spdlog::warn("{}", stop.what());
+    if (directory.empty()) {
+      spdlog::warn("nothing to resume: the run had not started training");
+    } else {
+      const std::string command = nproc > 0 ? "recsys-host launch --nproc " + std::to_string(nproc) : "recsys-host run";
+      std::cerr << "The run is saved in " << directory << "; continue it with:\n  " << command << " --resume '"
+                << directory << "'\n";
+    }
+  }
+  core::exit_by_signal(stop.signal());
 }
 
 int evaluate_command(const std::string& run_directory, const std::string& split, const std::string& checkpoint) {
@@ -88,10 +159,16 @@ void print_recommendations_csv(const std::vector<core::Recommendation>& items) {
   }
 }
 
+/// The title column fits the longest title up to 60 columns; titles are measured and cut by
+/// display width (text_width.hpp), since fmt pads by bytes and "Amélie" would lose a column.
 void print_recommendations_table(const std::vector<core::Recommendation>& items) {
-  std::cout << fmt::format("{:>4}  {:>7}  {:<60}  {:>8}\n", "rank", "item", "title", "score");
+  constexpr std::size_t kMaxTitleWidth = 60;
+  std::size_t width = 5;  // "title"
+  for (const auto& item : items) width = std::max(width, std::min(kMaxTitleWidth, display_width(item.title)));
+  std::cout << fmt::format("{:>4}  {:>7}  {}  {:>8}\n", "rank", "item", fit_to_width("title", width), "score");
   for (std::size_t i = 0; i < items.size(); ++i) {
-    std::cout << fmt::format("{:>4}  {:>7}  {:<60}  {:>8.4f}\n", i + 1, items[i].item, items[i].title, items[i].score);
+    std::cout << fmt::format("{:>4}  {:>7}  {}  {:>8.4f}\n", i + 1, items[i].item, fit_to_width(items[i].title, width),
+                             items[i].score);
   }
 }
 
@@ -114,7 +191,14 @@ int recommend_command(const std::string& run_directory, std::int64_t user, std::
 
 int plugins_command(const std::vector<std::string>& extra_directories) {
   core::PluginRegistry registry;
-  for (const auto& directory : extra_directories) registry.scan_directory(directory);
+  for (const auto& directory : extra_directories) {
+    std::error_code ec;
+    if (!std::filesystem::is_directory(directory, ec)) {
+      throw ConfigError("--path " + directory + ": " +
+                        (std::filesystem::exists(directory, ec) ? "not a directory" : "no such directory"));
+    }
+    registry.scan_directory(directory);
+  }
   for (const auto& directory : core::default_plugin_directories()) registry.scan_directory(directory);
 
   const auto plugins = registry.plugins();

@@ -7,14 +7,22 @@
 #include <string>
 #include <vector>
 
+#include "recsys/core/stop.hpp"
+
 namespace recsys::host {
 
 /// Exit statuses: 0 success, 1 failure at run time, 2 bad usage or configuration.
 enum ExitStatus : int { kSuccess = 0, kRuntimeFailure = 1, kUsageError = 2 };
 
-/// `recsys-host run PIPELINE.toml [--set section.key=value ...] [--resume RUN_DIR]`
-int run_command(const std::string& pipeline, const std::vector<std::string>& overrides,
+/// `recsys-host run [PIPELINE.toml] [--set section.key=value ...] [--resume RUN_DIR]`; without a
+/// pipeline file, --resume continues from RUN_DIR/config.toml (with the --set overrides on top).
+/// SIGINT and SIGTERM stop it gracefully (stop.hpp): Interrupted reaches the caller.
+int run_command(const std::optional<std::string>& pipeline, const std::vector<std::string>& overrides,
                 const std::optional<std::string>& resume);
+
+/// After a graceful stop: prints how to resume the run (under `launch`, as a launch command;
+/// rank 0 only), then ends the process by the signal that stopped it. Never returns.
+[[noreturn]] void exit_interrupted(const core::Interrupted& stop);
 
 /// `recsys-host launch --nproc N PIPELINE.toml [run options]`: starts N local ranks of `run`
 /// with RANK, WORLD_SIZE, LOCAL_RANK, LOCAL_WORLD_SIZE, MASTER_ADDR=127.0.0.1 and MASTER_PORT

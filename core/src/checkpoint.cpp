@@ -44,6 +44,9 @@ std::string serialize_checkpoint(const torch::nn::Module& model, const torch::op
   archive.write("best_epoch", c10::IValue(progress.best_epoch));
   archive.write("best_value", c10::IValue(progress.best_value));
   archive.write("without_improvement", c10::IValue(progress.without_improvement));
+  archive.write("next_batch", c10::IValue(progress.next_batch));
+  archive.write("epoch_loss_sum", c10::IValue(progress.epoch_loss_sum));
+  archive.write("epoch_samples", c10::IValue(progress.epoch_samples));
   archive.write("rng_cpu", at::detail::getDefaultCPUGenerator().get_state());
   torch::serialize::OutputArchive weights;
   std::string names;
@@ -116,6 +119,13 @@ TrainingProgress read_progress(torch::serialize::InputArchive& archive, const st
   c10::IValue best;
   if (!archive.try_read("best_value", best) || !best.isDouble()) throw CheckpointError(where + ": no 'best_value'");
   progress.best_value = best.toDouble();
+  // The mid-epoch state: absent from checkpoints written at an epoch's end before it existed.
+  c10::IValue value;
+  if (archive.try_read("next_batch", value) && value.isInt()) progress.next_batch = value.toInt();
+  if (archive.try_read("epoch_loss_sum", value) && value.isDouble()) progress.epoch_loss_sum = value.toDouble();
+  if (archive.try_read("epoch_samples", value) && value.isInt()) progress.epoch_samples = value.toInt();
+  if (progress.next_batch < 0 || progress.epoch_samples < 0)
+    throw CheckpointError(where + ": negative mid-epoch state");
   return progress;
 }
 

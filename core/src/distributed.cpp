@@ -185,14 +185,16 @@ void ProcessGroup::broadcast_module(torch::nn::Module& module) {
   }
 }
 
-double ProcessGroup::all_reduce_gradients(const std::vector<torch::Tensor>& parameters, double weight, double value) {
+double ProcessGroup::all_reduce_gradients(const std::vector<torch::Tensor>& parameters, double weight, double value,
+                                          bool* stop) {
   torch::NoGradGuard no_grad;
-  // The weighted value rides in the first bucket's last element: no extra collective.
+  // The weighted value and the stop flag ride in the first bucket's last two elements: no
+  // extra collective.
   const auto groups = buckets(parameters, options_.bucket_mb * 1024.0 * 1024.0);
   std::vector<std::vector<torch::Tensor>> flats(std::max<std::size_t>(1, groups.size()));
   std::vector<c10::intrusive_ptr<c10d::Work>> works;
   for (std::size_t b = 0; b < flats.size(); ++b) {
-    std::int64_t numel = b == 0 ? 1 : 0;
+    std::int64_t numel = b == 0 ? 2 : 0;
     if (b < groups.size()) {
       for (std::size_t i = groups[b].first; i < groups[b].second; ++i) numel += parameters[i].numel();
     }
@@ -210,8 +212,9 @@ double ProcessGroup::all_reduce_gradients(const std::vector<torch::Tensor>& para
         offset += p.numel();
       }
     }
-    if (b == 0) flat[numel - 1] = value;
+    if (b == 0) flat[numel - 2] = value;
     flat.mul_(weight);
+    if (b == 0) flat[numel - 1] = stop != nullptr && *stop ? 1.0f : 0.0f;
     flats[b] = {flat};
   }
   guarded(rank_, world_size_, options_.timeout, "gradient all-reduce", [&] {
@@ -234,7 +237,8 @@ double ProcessGroup::all_reduce_gradients(const std::vector<torch::Tensor>& para
     }
   }
   const torch::Tensor& first = flats[0][0];
-  return first[first.numel() - 1].item<double>();
+  if (stop != nullptr) *stop = first[first.numel() - 1].item<float>() > 0.0f;
+  return first[first.numel() - 2].item<double>();
 }
 
 torch::Tensor ProcessGroup::all_gather(const torch::Tensor& local, const std::vector<std::int64_t>& counts) {

@@ -1,8 +1,10 @@
 #include "recsys/core/mlflow_store.hpp"
 
+#include <pwd.h>
 #include <unistd.h>
 
 #include <cctype>
+#include <cerrno>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -10,6 +12,7 @@
 #include <fstream>
 #include <random>
 #include <sstream>
+#include <vector>
 
 #include "recsys/core/files.hpp"
 #include "recsys/errors.hpp"
@@ -94,10 +97,20 @@ std::string random_experiment_id() {
   return id;
 }
 
+/// MLflow's own rule (USER, then LOGNAME), then the account's name: under cron, systemd or a
+/// container neither variable is set, yet the process still runs as a named user.
 std::string current_user() {
   for (const char* var : {"USER", "LOGNAME"}) {
     if (const char* value = std::getenv(var); value && *value) return value;
   }
+  const long suggested = sysconf(_SC_GETPW_R_SIZE_MAX);
+  std::vector<char> buffer(suggested > 0 ? static_cast<std::size_t>(suggested) : 16384);
+  passwd entry{};
+  passwd* found = nullptr;
+  while (getpwuid_r(geteuid(), &entry, buffer.data(), buffer.size(), &found) == ERANGE && buffer.size() < (1u << 20)) {
+    buffer.resize(buffer.size() * 2);
+  }
+  if (found && found->pw_name && *found->pw_name) return found->pw_name;
   return "unknown";
 }
 

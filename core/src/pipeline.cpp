@@ -6,15 +6,20 @@
 #include <iomanip>
 #include <sstream>
 
+#include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
+#include <toml++/toml.h>
 #include <torch/torch.h>
 
 #include "recsys/config_toml.hpp"
 #include "recsys/core/checkpoint.hpp"
+#include "recsys/core/files.hpp"
 #include "recsys/core/model_summary.hpp"
+#include "recsys/core/resume_check.hpp"
 #include "recsys/core/run_records.hpp"
 #include "recsys/core/runtime_info.hpp"
 #include "recsys/core/seed.hpp"
+#include "recsys/core/stop.hpp"
 #include "recsys/errors.hpp"
 
 namespace recsys::core {
@@ -135,9 +140,10 @@ void configure_runtime(const TrainerOptions& training, const LaunchEnvironment& 
     const std::string faster = faster_openblas_core(blas.core, cpu_vector_support());
     if (!blas.core_from_environment.empty() && !faster.empty()) {
       spdlog::warn(
-          "BLAS: OPENBLAS_CORETYPE={} holds OpenBLAS to its AVX2 kernels on this AVX-512 CPU; unset it to let "
-          "OpenBLAS pick its {} kernels (2048^3 sgemm: 235 -> 451 GFLOP/s on this project's AMD machine)",
-          blas.core_from_environment, faster);
+          "BLAS: OPENBLAS_CORETYPE={} holds OpenBLAS to its AVX2 kernels on this AVX-512 CPU; `unset "
+          "OPENBLAS_CORETYPE` (or set it to {}) to let OpenBLAS use its {} kernels, about twice the GEMM "
+          "throughput on MLP models (bench/matmul_efficiency.sh measures it on your machine)",
+          blas.core_from_environment, faster, faster);
     }
   }
 }
@@ -203,9 +209,54 @@ std::shared_ptr<ProcessGroup> connect_ranks(const LaunchEnvironment& launch, con
   return group;
 }
 
+bool names_a_path(const std::string& key) {
+  const auto ends_with = [&](const char* suffix) {
+    const std::string tail(suffix);
+    return key.size() >= tail.size() && key.compare(key.size() - tail.size(), tail.size(), tail) == 0;
+  };
+  return ends_with("_dir") || ends_with("_path") || ends_with("_file") || ends_with(".paths");
+}
+
+std::string absolute_path_text(const std::string& path) {
+  return path.empty() ? path : fs::absolute(path).lexically_normal().string();
+}
+
+/// The resolved config with every path key (`*_dir`, `*_path`, `*_file`, `paths`) made
+/// absolute against the working directory, so the run's config.toml works from any folder;
+/// `written` gets the relative ones as the user wrote them (for run.json).
+std::string with_absolute_paths(const std::string& resolved,
+                                std::vector<std::pair<std::string, std::string>>& written) {
+  toml::table document = toml::parse(resolved);
+  for (auto& [section_name, section] : document) {
+    auto* table = section.as_table();
+    if (!table) continue;
+    for (auto& [key_name, node] : *table) {
+      const std::string key = std::string(section_name.str()) + "." + std::string(key_name.str());
+      if (!names_a_path(key)) continue;
+      if (auto* text = node.as_string(); text && fs::path(text->get()).is_relative() && !text->get().empty()) {
+        written.emplace_back(key, text->get());
+        *text = absolute_path_text(text->get());
+      } else if (auto* list = node.as_array()) {
+        for (auto& entry : *list) {
+          auto* item = entry.as_string();
+          if (item && fs::path(item->get()).is_relative() && !item->get().empty()) {
+            written.emplace_back(key, item->get());
+            *item = absolute_path_text(item->get());
+          }
+        }
+      }
+    }
+  }
+  std::ostringstream out;
+  out << document << "\n";
+  return out.str();
+}
+
 RunDescription describe_run(const Pipeline& p, const PipelineConfig& config) {
-  return {p.logging, default_run_name(p.model_name), config.resolved_toml(), p.evaluation.metrics, p.plugins,
-          p.protocol};
+  RunDescription run{p.logging, default_run_name(p.model_name), "", p.evaluation.metrics, p.plugins, p.protocol, {}};
+  run.resolved_config = with_absolute_paths(config.resolved_toml(), run.paths_as_written);
+  run.logging.output_dir = absolute_path_text(run.logging.output_dir);
+  return run;
 }
 
 /// The records of a new run, with the sampled protocol's candidate lists: they go with the
@@ -219,17 +270,47 @@ RunRecords start_records(const RunDescription& run, const Pipeline& p, const Tra
   return records;
 }
 
+/// Refuses a resume whose pipeline differs from the run's in a key that shapes the saved
+/// state, naming every such key; logs one line per allowed change.
+void check_resume_changes(const RunDirectory& directory, const std::string& resolved_config) {
+  const fs::path saved_file = directory.config_file();
+  std::string refused;
+  for (const ResumeChange& change : resume_changes(read_text_file(saved_file), resolved_config)) {
+    if (change.allowed) {
+      spdlog::info("resume: {} changes from {} to {}", change.key, change.saved, change.current);
+    } else {
+      refused += "\n  " + change.key + ": the run has " + change.saved + ", this pipeline " + change.current;
+    }
+  }
+  if (refused.empty()) return;
+  throw ConfigError("--resume " + directory.path().string() + ": the pipeline differs from the run's " +
+                    saved_file.string() + " in keys that its checkpoint depends on:" + refused +
+                    "\n(resume without a pipeline file, `recsys-host run --resume " + directory.path().string() +
+                    "`, to continue with the run's own config; training.epochs, eval_every, learning_rate, threads, "
+                    "prefetch, device, eval_batch_size, early_stopping.* and distributed.* may change)");
+}
+
 /// Continues from the checkpoints in `directory`: every rank reads them (the same files), so
 /// all continue from the same state; rank 0 reopens the records.
 RunRecords resume_records(const RunDirectory& directory, Trainer& trainer, const RunDescription& run, bool writer) {
-  const std::string saved_config = trainer.load(directory.checkpoint("last"), directory.checkpoint("best"));
-  if (saved_config != run.resolved_config) {
-    spdlog::warn("the pipeline differs from the one the checkpoint was written with; continuing with this one");
-  }
+  check_resume_changes(directory, run.resolved_config);
+  trainer.load(directory.checkpoint("last"), directory.checkpoint("best"));
   RunRecords records = RunRecords::reopen(directory.path(), run, trainer.epoch(), writer);
-  spdlog::info("resuming {} after epoch {} (best epoch {})", directory.path().string(), trainer.epoch(),
+  spdlog::info("resuming {} after epoch {}{} (best epoch {})", directory.path().string(), trainer.epoch(),
+               trainer.in_mid_epoch() ? " and batch " + std::to_string(trainer.next_batch()) + " of the next" : "",
                trainer.best_epoch());
   return records;
+}
+
+/// The epochs a finished run trained (its summary.json), or -1 when it has no summary.
+std::int64_t finished_epochs(const RunDirectory& directory) {
+  const fs::path file = directory.path() / "summary.json";
+  if (!fs::exists(file)) return -1;
+  try {
+    return nlohmann::json::parse(read_text_file(file)).at("epochs").get<std::int64_t>();
+  } catch (const nlohmann::json::exception& e) {
+    throw Error(file.string() + ": not a run summary: " + e.what());
+  }
 }
 
 void log_epoch(const EpochResult& epoch, std::int64_t epochs) {
@@ -256,7 +337,11 @@ RunOutcome describe_outcome(const TrainingData& data, const Pipeline& p, const L
 
 void discover_plugins(PluginRegistry& registry, const PipelineConfig& config) {
   const Config& plugins = config.section("plugins");
-  for (const auto& directory : plugins.get_string_list("paths", {})) registry.scan_directory(directory);
+  for (const auto& directory : plugins.get_string_list("paths", {})) {
+    std::error_code ec;
+    if (!fs::is_directory(directory, ec)) plugins.fail("paths", "'" + directory + "' is not a directory");
+    registry.scan_directory(directory);
+  }
   for (const auto& directory : default_plugin_directories()) registry.scan_directory(directory);
   for (const auto& library : registry.libraries()) {
     if (!library.ok)
@@ -308,6 +393,30 @@ LoadedPipeline load_pipeline(const Pipeline& p, const PipelineConfig& config, co
   return {std::move(data), std::move(model)};
 }
 
+namespace {
+
+/// Trains with the run's records: an epoch's rows and checkpoints after each, and on a
+/// graceful stop the mid-epoch checkpoint and MLflow KILLED before Interrupted goes on (with
+/// the run directory to resume).
+TrainResult fit_and_record(Trainer& trainer, const TrainingData& data, const Pipeline& p,
+                           const RunDescription& description, RunRecords& records) {
+  const auto checkpoint = [&] { return trainer.save(description.resolved_config); };
+  try {
+    return trainer.fit(data, [&](const EpochResult& epoch, bool improved) {
+      log_epoch(epoch, p.training.epochs);
+      records.after_epoch(epoch, improved, checkpoint);
+    });
+  } catch (const Interrupted& stop) {
+    records.interrupt(trainer.in_mid_epoch(), checkpoint);
+    throw Interrupted(stop.signal(), stop.where(), records.directory());
+  } catch (...) {
+    records.fail();
+    throw;
+  }
+}
+
+}  // namespace
+
 RunOutcome run_pipeline(const PipelineConfig& config, PluginRegistry& registry, const std::optional<fs::path>& resume,
                         const LaunchEnvironment& launch) {
   // Everything that does not need the data is built and checked first, so a bad config
@@ -315,12 +424,23 @@ RunOutcome run_pipeline(const PipelineConfig& config, PluginRegistry& registry, 
   const Pipeline p = build_pipeline(config, registry);
   std::optional<RunDirectory> resumed;
   if (resume) resumed = RunDirectory::open_to_resume(*resume);
+  if (resumed) {
+    if (const std::int64_t trained = finished_epochs(*resumed); trained >= p.training.epochs) {
+      RunOutcome finished;
+      finished.run_directory = resumed->path();
+      finished.already_finished = trained;
+      return finished;
+    }
+  }
   const std::shared_ptr<ProcessGroup> group = connect_ranks(launch, p.distributed);
   const bool writer = launch.rank == 0;  // only rank 0 writes the run's records
   configure_runtime(p.training, launch);
   const LoadedPipeline loaded = load_pipeline(p, config, registry);
   spdlog::info("model {}:\n{}", p.model_name, model_summary(*loaded.model, p.model_name));
-  spdlog::info("{}", p.protocol);
+  spdlog::info("protocol {} (described in full in the summary and summary.json)", p.evaluation.protocol_name());
+  if (const int signal = stop_signal()) {
+    throw Interrupted(signal, "while loading the data", resumed ? resumed->path() : fs::path());
+  }
 
   Trainer trainer(p.training, loaded.model, p.loss, p.sampler, p.metrics, p.early_stopping, group);
   const RunDescription description = describe_run(p, config);
@@ -328,15 +448,7 @@ RunOutcome run_pipeline(const PipelineConfig& config, PluginRegistry& registry, 
                                : start_records(description, p, loaded.data, writer);
   if (writer) spdlog::info("run directory {}", records.directory().string());
   RunOutcome outcome = describe_outcome(loaded.data, p, launch, records);
-  try {
-    outcome.result = trainer.fit(loaded.data, [&](const EpochResult& epoch, bool improved) {
-      log_epoch(epoch, p.training.epochs);
-      records.after_epoch(epoch, improved, [&] { return trainer.save(description.resolved_config); });
-    });
-  } catch (...) {
-    records.fail();
-    throw;
-  }
+  outcome.result = fit_and_record(trainer, loaded.data, p, description, records);
   spdlog::info("test (epoch {}): {}", outcome.result.best_epoch, metrics_line(outcome.result.test));
   records.finish(outcome.result);
   return outcome;
@@ -353,6 +465,26 @@ struct OpenedRun {
   RunDirectory directory;
 };
 
+/// Loads the libraries of the plugins run.json records that the search paths did not provide
+/// (a run trained with RECSYS_PLUGIN_PATH, evaluated without it).
+void load_recorded_plugins(PluginRegistry& registry, const RunDirectory& directory) {
+  const nlohmann::ordered_json info = directory.read_run_info();
+  const auto plugins = info.find("plugins");
+  if (plugins == info.end() || !plugins->is_array()) return;
+  for (const auto& plugin : *plugins) {
+    const std::string kind = plugin.value("kind", ""), name = plugin.value("name", ""), path = plugin.value("path", "");
+    bool found = false;
+    for (const auto& record : registry.plugins())
+      found = found || (to_string(record.kind) == kind && record.name == name);
+    if (found || path.empty()) continue;
+    try {
+      registry.load_library(path);
+    } catch (const PluginError& e) {
+      spdlog::warn("run.json's {} plugin {}: {}", kind, name, e.what());
+    }
+  }
+}
+
 OpenedRun open_run(const fs::path& run_directory, const std::string& checkpoint, std::int64_t* epoch) {
   RunDirectory directory = RunDirectory::open(run_directory);
   if (checkpoint != "best" && checkpoint != "last") {
@@ -364,6 +496,7 @@ OpenedRun open_run(const fs::path& run_directory, const std::string& checkpoint,
   auto config = std::make_unique<PipelineConfig>(PipelineConfig::load(directory.config_file()));
   PluginRegistry registry;
   discover_plugins(registry, *config);
+  load_recorded_plugins(registry, directory);
   Pipeline pipeline = build_pipeline(*config, registry);
   configure_threads(static_cast<int>(pipeline.training.threads));
   auto loaded = std::make_unique<LoadedPipeline>(load_pipeline(pipeline, *config, registry));

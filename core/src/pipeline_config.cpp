@@ -29,20 +29,55 @@ toml::table parse_override_value(const std::string& value) {
   }
 }
 
-void apply_override(toml::table& document, const std::string& assignment) {
-  const auto equals = assignment.find('=');
-  if (equals == std::string::npos || equals == 0) {
-    throw ConfigError("--set " + assignment + ": expected section.key=value");
+/// The sections of `document` that hold `key`, for "did you mean training.epochs?".
+std::vector<std::string> sections_holding(const toml::table& document, const std::string& key) {
+  std::vector<std::string> found;
+  for (const auto& [name, node] : document) {
+    if (node.is_table() && node.as_table()->contains(key)) found.emplace_back(name.str());
   }
-  const std::string key_path = assignment.substr(0, equals);
-  toml::table value = parse_override_value(assignment.substr(equals + 1));
+  return found;
+}
 
+/// An override names a known section and a key in it: `--set epochs=3` would otherwise become
+/// a top-level key that the file is then blamed for.
+void check_override_section(const toml::table& document, const std::string& assignment,
+                            const std::vector<std::string>& parts) {
+  const auto& known = pipeline_sections();
+  const std::string prefix = "--set " + assignment + ": ";
+  if (parts.size() == 1) {
+    std::string message = prefix + "expected section.key=value, got the bare key '" + parts[0] + "'";
+    const auto holders = sections_holding(document, parts[0]);
+    if (!holders.empty()) message += "; did you mean " + holders.front() + "." + parts[0] + "?";
+    throw ConfigError(message);
+  }
+  if (std::find(known.begin(), known.end(), parts[0]) != known.end()) return;
+  std::string message = prefix + "unknown section '" + parts[0] + "'";
+  if (auto suggestion = closest_match(parts[0], known)) message += "; did you mean '" + *suggestion + "'?";
+  throw ConfigError(message);
+}
+
+std::vector<std::string> split_key_path(const std::string& assignment, const std::string& key_path) {
   std::vector<std::string> parts;
   std::stringstream stream(key_path);
   for (std::string part; std::getline(stream, part, '.');) {
     if (part.empty()) throw ConfigError("--set " + assignment + ": empty key in '" + key_path + "'");
     parts.push_back(part);
   }
+  if (parts.empty() || key_path.back() == '.') {
+    throw ConfigError("--set " + assignment + ": empty key in '" + key_path + "'");
+  }
+  return parts;
+}
+
+void apply_override(toml::table& document, const std::string& assignment) {
+  const auto equals = assignment.find('=');
+  if (equals == std::string::npos || equals == 0) {
+    throw ConfigError("--set " + assignment + ": expected section.key=value");
+  }
+  const std::string key_path = assignment.substr(0, equals);
+  const std::vector<std::string> parts = split_key_path(assignment, key_path);
+  check_override_section(document, assignment, parts);
+  toml::table value = parse_override_value(assignment.substr(equals + 1));
   toml::table* table = &document;
   for (std::size_t i = 0; i + 1 < parts.size(); ++i) {
     toml::node* child = table->get(parts[i]);
@@ -56,6 +91,21 @@ void apply_override(toml::table& document, const std::string& assignment) {
   // The value's source path is kOverrideSource, which Config::where() reports as "(--set)".
   toml::node& node = *value.get("value");
   node.visit([&](auto& v) { table->insert_or_assign(parts.back(), std::move(v)); });
+}
+
+/// `run configs/`: name the pipeline files the folder holds instead of failing on an empty one.
+std::string directory_given_message(const std::filesystem::path& directory) {
+  std::vector<std::string> pipelines;
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(directory, ec)) {
+    if (entry.path().extension() == ".toml") pipelines.push_back(entry.path().string());
+  }
+  std::sort(pipelines.begin(), pipelines.end());
+  std::string message = directory.string() + ": is a directory, not a pipeline file";
+  if (pipelines.empty()) return message + " (it holds no .toml file)";
+  message += "; give one of its .toml files, e.g. " + pipelines.front();
+  if (pipelines.size() > 1) message += " (" + std::to_string(pipelines.size()) + " there)";
+  return message;
 }
 
 }  // namespace
@@ -76,6 +126,8 @@ PipelineConfig PipelineConfig::parse(std::string_view text, const std::string& s
 }
 
 PipelineConfig PipelineConfig::load(const std::filesystem::path& file, const std::vector<std::string>& overrides) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(file, ec)) throw ConfigError(directory_given_message(file));
   std::ifstream in(file, std::ios::binary);
   if (!in) throw ConfigError(file.string() + ": cannot open the pipeline file");
   std::stringstream text;

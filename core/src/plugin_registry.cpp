@@ -14,6 +14,7 @@ namespace recsys::core {
 namespace fs = std::filesystem;
 
 void PluginRegistry::scan_directory(const fs::path& directory) {
+  scanned_.push_back(directory);
   std::error_code ec;
   if (!fs::is_directory(directory, ec)) return;
   std::vector<fs::path> files;
@@ -115,7 +116,19 @@ const PluginRecord& PluginRegistry::find(PluginKind kind, std::string_view name)
   if (refused > 0) {
     message += "; " + std::to_string(refused) + " plugin libraries were refused, see `recsys-host plugins`";
   }
-  throw PluginNotFoundError(message);
+  throw PluginNotFoundError(message + search_note());
+}
+
+std::string PluginRegistry::search_note() const {
+  std::string searched;
+  for (const auto& directory : scanned_) {
+    std::error_code ec;
+    searched += (searched.empty() ? "" : ", ") + directory.string();
+    if (!fs::is_directory(directory, ec)) searched += " (no such directory)";
+  }
+  return "; searched: " + (searched.empty() ? std::string("no directory") : searched) +
+         ". To add a plugin, put its .so in one of these, or name its folder in RECSYS_PLUGIN_PATH "
+         "(colon-separated) or in the pipeline's [plugins] paths";
 }
 
 std::vector<fs::path> default_plugin_directories() {

@@ -1,11 +1,14 @@
 #include "recsys/core/run_directory.hpp"
 
+#include <unistd.h>
+
 #include <cctype>
 #include <cmath>
 #include <fstream>
 #include <sstream>
 
 #include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
 
 #include "recsys/core/files.hpp"
 #include "recsys/errors.hpp"
@@ -27,25 +30,68 @@ std::string sanitize_name(std::string_view name) {
   std::string out;
   for (char c : name) {
     const bool keep = std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.';
+    // Leading dots and separators go: "../../x" would otherwise become the hidden ".._.._x".
+    if (out.empty() && (c == '.' || !keep)) continue;
     out += keep ? c : '_';
   }
-  if (out.empty() || out.find_first_not_of('.') == std::string::npos) out = "_" + out;
-  return out;
+  return out.empty() ? "_" : out;
 }
+
+namespace {
+
+constexpr const char* kLatestLink = "latest";
+
+/// A changed name is said once, with the rule, so that the user can find the folder.
+void warn_if_renamed(const char* key, const std::string& given, const std::string& used) {
+  if (given == used) return;
+  spdlog::warn(
+      "logging.{} '{}' is used as '{}': names keep only letters, digits, '.', '-' and '_' (anything else becomes "
+      "'_') and lose their leading dots and separators, so that the folder is neither hidden nor outside output_dir",
+      key, given, used);
+}
+
+/// Points `<experiment>/latest` at `run_folder` (a relative link, so the tree can be moved):
+/// a temporary link renamed over the old one, so that readers never find it missing.
+void point_latest_at(const fs::path& experiment, const std::string& run_folder) {
+  const fs::path link = experiment / kLatestLink;
+  const fs::path temporary = experiment / (".latest." + std::to_string(getpid()) + ".tmp");
+  std::error_code ec, ignored;
+  fs::remove(temporary, ignored);
+  fs::create_directory_symlink(run_folder, temporary, ec);
+  if (!ec) fs::rename(temporary, link, ec);
+  if (ec) {
+    fs::remove(temporary, ignored);
+    spdlog::warn("{}: cannot point the link at {}: {}", link.string(), run_folder, ec.message());
+  }
+}
+
+}  // namespace
 
 RunDirectory::RunDirectory(const LoggingOptions& options, const std::string& default_run_name) {
   const std::string run = options.run_name.empty() ? default_run_name : options.run_name;
-  const fs::path experiment = fs::path(options.output_dir) / sanitize_name(options.experiment_name);
+  const std::string experiment_name = sanitize_name(options.experiment_name);
+  warn_if_renamed("experiment_name", options.experiment_name, experiment_name);
+  const fs::path experiment = fs::path(options.output_dir) / experiment_name;
   std::error_code ec;
   fs::create_directories(experiment, ec);
   if (ec) throw Error(experiment.string() + ": cannot create the experiment directory: " + ec.message());
-  // Never reuse a run directory: a second run with the same name gets "-2", "-3", ...
   const std::string base = sanitize_name(run);
-  for (int attempt = 1;; ++attempt) {
+  if (!options.run_name.empty()) warn_if_renamed("run_name", options.run_name, base);
+  // "latest" is the link to the newest run, never a run's own folder.
+  int attempt = 1;
+  if (base == kLatestLink) {
+    spdlog::warn(
+        "logging.run_name 'latest' names the link to the newest run; this run gets 'latest-2' or the "
+        "next free name");
+    attempt = 2;
+  }
+  // Never reuse a run directory: a second run with the same name gets "-2", "-3", ...
+  for (;; ++attempt) {
     path_ = experiment / (attempt == 1 ? base : base + "-" + std::to_string(attempt));
     if (fs::create_directory(path_, ec)) break;
     if (ec) throw Error(path_.string() + ": cannot create the run directory: " + ec.message());
   }
+  point_latest_at(experiment, path_.filename().string());
 }
 
 void RunDirectory::write_config(const std::string& resolved_toml) const {
@@ -65,9 +111,17 @@ std::string number(double value) {
 
 }  // namespace
 
-RunDirectory RunDirectory::open(const fs::path& path) {
+RunDirectory RunDirectory::open(const fs::path& given) {
+  fs::path path = given.has_filename() ? given : given.parent_path();  // "run/" -> "run"
+  // Through a link such as `latest`, the run's own folder: `latest` moves on when the next run
+  // starts, and what is recorded or printed about this run must keep naming this one.
+  std::error_code ec;
+  if (fs::is_symlink(path, ec)) {
+    const fs::path target = fs::read_symlink(path, ec);
+    if (!ec) path = target.is_absolute() ? target : path.parent_path() / target;
+  }
   if (!fs::is_regular_file(path / "config.toml")) {
-    throw ConfigError(path.string() + ": not a run directory (no config.toml)");
+    throw ConfigError(given.string() + ": not a run directory (no config.toml)");
   }
   return RunDirectory(path);
 }
@@ -133,7 +187,7 @@ void RunDirectory::write_summary(const TrainResult& result, const std::string& p
   nlohmann::ordered_json summary;
   summary["protocol"] = protocol;
   summary["best_epoch"] = result.best_epoch;
-  summary["epochs"] = result.epochs.size();
+  summary["epochs"] = result.last_epoch;  // the whole run, earlier processes included
   summary["stopped_early"] = result.stopped_early;
   summary["test"] = std::move(test);
   write_file_atomically(path_ / "summary.json", summary.dump(2) + "\n");

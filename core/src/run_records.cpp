@@ -1,10 +1,8 @@
 #include "recsys/core/run_records.hpp"
 
-#include <sstream>
-
 #include <nlohmann/json.hpp>
-#include <toml++/toml.h>
 
+#include "recsys/core/resume_check.hpp"
 #include "recsys/errors.hpp"
 #include "recsys/plugin.hpp"
 
@@ -21,23 +19,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-/// Every `section.key = value` of a TOML document, for MLflow params.
-void flatten(const toml::table& table, const std::string& prefix,
-             std::vector<std::pair<std::string, std::string>>& out) {
-  for (const auto& [key, node] : table) {
-    const std::string name = prefix.empty() ? std::string(key.str()) : prefix + "." + std::string(key.str());
-    if (const auto* sub = node.as_table()) {
-      flatten(*sub, name, out);
-    } else if (const auto* text = node.as_string()) {
-      out.emplace_back(name, text->get());
-    } else {
-      std::ostringstream value;
-      node.visit([&](const auto& v) { value << v; });
-      out.emplace_back(name, value.str());
-    }
-  }
-}
-
 std::string absolute_path(const fs::path& path) {
   return fs::absolute(path).lexically_normal().string();
 }
@@ -50,6 +31,8 @@ nlohmann::ordered_json run_info(const RunDescription& run, const MlflowRun& mlfl
   info["git_revision"] = revision.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(revision);
   info["plugin_api"] = std::to_string(RECSYS_PLUGIN_API_MAJOR) + "." + std::to_string(RECSYS_PLUGIN_API_MINOR);
   info["mlflow_run"] = absolute_path(mlflow.directory());
+  info["paths_as_written"] = nlohmann::ordered_json::object();
+  for (const auto& [key, path] : run.paths_as_written) info["paths_as_written"][key] = path;
   info["plugins"] = nlohmann::ordered_json::array();
   for (const PluginUse& plugin : run.plugins) {
     info["plugins"].push_back(
@@ -60,9 +43,7 @@ nlohmann::ordered_json run_info(const RunDescription& run, const MlflowRun& mlfl
 
 /// The run's parameters and tags in MLflow.
 void log_run_parameters(const MlflowRun& mlflow, const std::string& resolved_config, const fs::path& directory) {
-  std::vector<std::pair<std::string, std::string>> params;
-  flatten(toml::parse(resolved_config), "", params);
-  for (const auto& [key, value] : params) mlflow.log_param(key, value);
+  for (const auto& [key, value] : flatten_toml(resolved_config)) mlflow.log_param(key, value);
   if (!std::string(RECSYS_GIT_REVISION).empty()) mlflow.set_tag("mlflow.source.git.commit", RECSYS_GIT_REVISION);
   mlflow.set_tag("recsys.run_directory", absolute_path(directory));
 }
@@ -89,6 +70,7 @@ RunRecords RunRecords::reopen(const fs::path& directory, const RunDescription& r
   if (!writer) return records;
   RunDirectory& opened = records.directory_.emplace(RunDirectory::open(directory));
   opened.begin_metrics(run.metric_names, epoch);
+  opened.write_config(run.resolved_config);
   const nlohmann::ordered_json info = opened.read_run_info();
   const auto mlflow_run = info.find("mlflow_run");
   if (mlflow_run == info.end() || !mlflow_run->is_string()) {
@@ -128,6 +110,13 @@ void RunRecords::finish(const TrainResult& result) const {
   mlflow_->log_metric("test_loss", result.test.loss, result.best_epoch);
   mlflow_->set_status(MlflowStatus::finished);
   directory_->write_summary(result, protocol_);
+}
+
+void RunRecords::interrupt(bool mid_epoch, const std::function<std::string()>& checkpoint) const {
+  if (!directory_) return;
+  // At an epoch boundary the epoch-end last.pt is the state to resume from already.
+  if (mid_epoch) directory_->write_checkpoint("last", checkpoint());
+  mlflow_->set_status(MlflowStatus::killed);
 }
 
 void RunRecords::fail() const {

@@ -4,16 +4,19 @@
 #include <cctype>
 #include <chrono>
 #include <cmath>
+#include <csignal>
 #include <future>
 #include <limits>
 #include <optional>
 
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 #include <torch/cuda.h>
 #include <torch/torch.h>
 
 #include "recsys/core/progress.hpp"
 #include "recsys/core/seed.hpp"
+#include "recsys/core/stop.hpp"
 #include "recsys/errors.hpp"
 
 namespace recsys::core {
@@ -210,13 +213,14 @@ torch::Tensor Trainer::score(const EvaluationSet& set, const TrainingData& data)
   return ordered.empty() ? local : torch::cat(ordered);
 }
 
-Evaluation Trainer::evaluate(const EvaluationSet& set, const TrainingData& data) {
+Evaluation Trainer::evaluate(const EvaluationSet& set, const TrainingData& data, const std::string& label) {
   torch::NoGradGuard no_grad;
   const bool was_training = model_->is_training();
   model_->eval();
   for (auto& m : metrics_) m.metric->reset();
   double loss_sum = 0.0;
   std::int64_t rows = 0;
+  ProgressBar bar(label, set.num_rows(), !group_ || group_->rank() == 0 ? stderr : nullptr, 0, "rows");
   // Loss and metrics on the CPU, chunk by chunk in the set's order: the same sums in the
   // same order whether one process or several scored the rows.
   const auto consume = [&](const Examples& examples, const torch::Tensor& group, const torch::Tensor& logits) {
@@ -224,8 +228,10 @@ Evaluation Trainer::evaluate(const EvaluationSet& set, const TrainingData& data)
     loss_sum += loss_->forward(logits, examples.label).item<double>() * static_cast<double>(n);
     rows += n;
     for (auto& m : metrics_) m.metric->update(logits, examples.label, group);
+    bar.update(rows);
   };
   if (group_) {
+    // Ranks gather the scores together, so none may leave early: a stop waits for the next batch.
     const torch::Tensor scores = score(set, data);
     set.for_each_chunk(options_.eval_batch_size, [&](const Examples& examples, const torch::Tensor& group) {
       consume(examples, group, scores.slice(0, rows, rows + examples.size()));
@@ -233,9 +239,11 @@ Evaluation Trainer::evaluate(const EvaluationSet& set, const TrainingData& data)
   } else {
     // One process streams: no chunk's scores outlive it (the full protocol has users x items rows).
     set.for_each_chunk(options_.eval_batch_size, [&](const Examples& examples, const torch::Tensor& group) {
+      throw_if_stop_requested("during " + label);
       consume(examples, group, score_chunk(examples, data));
     });
   }
+  bar.finish();
   Evaluation evaluation;
   evaluation.loss = rows > 0 ? loss_sum / static_cast<double>(rows) : std::nan("");
   for (auto& m : metrics_) evaluation.metrics.emplace_back(m.name, m.metric->compute());
@@ -243,41 +251,64 @@ Evaluation Trainer::evaluate(const EvaluationSet& set, const TrainingData& data)
   return evaluation;
 }
 
-Trainer::EpochData Trainer::draw_epoch(const TrainingData& data, std::int64_t epoch) const {
-  // Fresh negatives every epoch, from the epoch's own stream: reproducible from the seed,
-  // whichever thread draws them.
-  at::Generator generator = make_generator(options_.seed, SeedStream::train_epoch, static_cast<std::uint64_t>(epoch));
-  EpochData drawn;
-  drawn.examples = sampler_->sample(data.train_user_id, data.train_item_id, data.positives, generator);
+namespace {
+
+/// One epoch's negatives and order, from the epoch's own stream: reproducible from the seed,
+/// whichever thread draws them. Takes its inputs by value, so a draw left running by a stop
+/// owns everything it reads.
+Trainer::EpochData draw_epoch(std::shared_ptr<Sampler> sampler, torch::Tensor user_id, torch::Tensor item_id,
+                              PositiveSet positives, std::uint64_t seed, std::int64_t epoch) {
+  at::Generator generator = make_generator(seed, SeedStream::train_epoch, static_cast<std::uint64_t>(epoch));
+  Trainer::EpochData drawn;
+  drawn.examples = sampler->sample(user_id, item_id, positives, generator);
   drawn.order = torch::randperm(drawn.examples.size(), generator, torch::kInt64);
   return drawn;
 }
 
+}  // namespace
+
+Trainer::EpochData Trainer::draw_epoch_now(const TrainingData& data, std::int64_t epoch) const {
+  return draw_epoch(sampler_, data.train_user_id, data.train_item_id, data.positives, options_.seed, epoch);
+}
+
+void Trainer::start_drawing(const TrainingData& data, std::int64_t epoch) {
+  std::packaged_task<EpochData()> task(
+      [sampler = sampler_, user_id = data.train_user_id, item_id = data.train_item_id, positives = data.positives,
+       seed = options_.seed, epoch] { return draw_epoch(sampler, user_id, item_id, positives, seed, epoch); });
+  next_epoch_ = epoch;
+  next_epoch_data_ = task.get_future();
+  drawer_ = std::thread(std::move(task));
+}
+
 Trainer::~Trainer() {
-  if (next_epoch_data_.valid()) next_epoch_data_.wait();
+  if (!drawer_.joinable()) return;
+  // A stop must not wait for the next epoch's draw (seconds on a large catalogue): the thread
+  // owns its inputs and the plugin libraries stay loaded, so it can be left to finish.
+  if (stop_requested()) {
+    drawer_.detach();
+  } else {
+    drawer_.join();
+  }
 }
 
 Trainer::EpochData Trainer::take_epoch(const TrainingData& data, std::int64_t epoch) {
   // The epoch's examples were drawn in the background while the previous epoch trained; only
   // the first epoch (or a skipped one) draws them here.
-  EpochData drawn = next_epoch_data_.valid() && next_epoch_ == epoch ? next_epoch_data_.get() : draw_epoch(data, epoch);
-  if (options_.prefetch && epoch < options_.epochs) {
-    next_epoch_ = epoch + 1;
-    next_epoch_data_ = std::async(std::launch::async, [this, &data, epoch] { return draw_epoch(data, epoch + 1); });
+  EpochData drawn;
+  if (drawer_.joinable()) {
+    drawer_.join();
+    drawn = next_epoch_ == epoch ? next_epoch_data_.get() : draw_epoch_now(data, epoch);
+  } else {
+    drawn = draw_epoch_now(data, epoch);
   }
-  if (group_ && group_->rank() > 0) {
-    // Rank 0 continues the process's generator (as one process would); the others draw
-    // their dropout masks from their own streams, so no two ranks share a mask.
-    torch::manual_seed(derive_seed(options_.seed, static_cast<std::uint64_t>(SeedStream::rank_epoch) +
-                                                      static_cast<std::uint64_t>(group_->rank()) * 1000000u +
-                                                      static_cast<std::uint64_t>(epoch)));
-  }
+  if (options_.prefetch && epoch < options_.epochs) start_drawing(data, epoch + 1);
   drawn.examples = to_device(drawn.examples, device_);
   drawn.order = drawn.order.to(device_);
   return drawn;
 }
 
-double Trainer::train_batch(const EpochData& epoch, const TrainingData& data, std::int64_t begin, std::int64_t end) {
+double Trainer::train_batch(const EpochData& epoch, const TrainingData& data, std::int64_t begin, std::int64_t end,
+                            bool& stop) {
   // Under data parallelism this rank trains its contiguous share of the global batch
   // [begin, end) (sizes differ by at most one row).
   const std::int64_t ranks = group_ ? group_->world_size() : 1, rank = group_ ? group_->rank() : 0;
@@ -300,45 +331,90 @@ double Trainer::train_batch(const EpochData& epoch, const TrainingData& data, st
     loss.backward();
   }
   if (group_) {
-    loss_value =
-        group_->all_reduce_gradients(model_->parameters(), static_cast<double>(share_rows) / global_rows, loss_value);
+    loss_value = group_->all_reduce_gradients(model_->parameters(), static_cast<double>(share_rows) / global_rows,
+                                              loss_value, &stop);
   }
   return loss_value;
 }
 
-EpochResult Trainer::train_epoch(const TrainingData& data, std::int64_t epoch, std::int64_t max_batches) {
-  model_->train();
+void Trainer::reseed_rank(std::int64_t epoch, std::int64_t batch) const {
+  // Rank 0 continues the process's generator (as one process would, and restored from the
+  // checkpoint); the others draw their dropout masks from their own stream per batch, so no
+  // two ranks share a mask and a run resumed in mid-epoch draws the same masks.
+  if (!group_ || group_->rank() == 0) return;
+  const std::uint64_t stream = static_cast<std::uint64_t>(SeedStream::rank_epoch) +
+                               static_cast<std::uint64_t>(group_->rank()) * 1000000u +
+                               static_cast<std::uint64_t>(epoch);
+  torch::manual_seed(derive_seed(derive_seed(options_.seed, stream), static_cast<std::uint64_t>(batch)));
+}
+
+std::string Trainer::batch_postfix(const std::chrono::steady_clock::time_point& start, std::int64_t samples) const {
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  const double loss =
+      progress_.epoch_loss_sum / static_cast<double>(std::max<std::int64_t>(1, progress_.epoch_samples));
+  return fmt::format("loss={:.5f}, {:.1f}k samples/s", loss,
+                     static_cast<double>(samples) / std::max(1e-9, seconds) / 1000.0);
+}
+
+std::int64_t Trainer::train_batches(const EpochData& drawn, const TrainingData& data, std::int64_t epoch,
+                                    std::int64_t num_batches) {
+  const std::int64_t n = drawn.examples.size(), first = progress_.next_batch;
   const auto start = std::chrono::steady_clock::now();
-  const EpochData drawn = take_epoch(data, epoch);
-  const double wait_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  const std::int64_t n = drawn.examples.size();
-  std::int64_t num_batches = (n + options_.batch_size - 1) / options_.batch_size;
-  if (max_batches > 0) num_batches = std::min(num_batches, max_batches);
-  ProgressBar progress("epoch " + std::to_string(epoch) + "/" + std::to_string(options_.epochs), num_batches,
-                       !group_ || group_->rank() == 0 ? stderr : nullptr);
-  double loss_sum = 0.0;
-  std::int64_t samples = 0;
-  for (std::int64_t b = 0; b < num_batches; ++b) {
+  ProgressBar bar("epoch " + std::to_string(epoch) + "/" + std::to_string(options_.epochs), num_batches,
+                  !group_ || group_->rank() == 0 ? stderr : nullptr, first);
+  std::int64_t samples = 0;  // in this process
+  for (std::int64_t b = first; b < num_batches; ++b) {
     const std::int64_t begin = b * options_.batch_size, end = std::min(n, (b + 1) * options_.batch_size);
-    const double loss_value = train_batch(drawn, data, begin, end);
+    reseed_rank(epoch, b);
+    bool stop = stop_requested();  // under data parallelism: whether any rank was asked
+    const double loss_value = train_batch(drawn, data, begin, end, stop);
     if (!std::isfinite(loss_value)) {
       throw Error("epoch " + std::to_string(epoch) + ", batch " + std::to_string(b + 1) + " of " +
                   std::to_string(num_batches) + ": the training loss is " + std::to_string(loss_value) +
                   "; stopping (the last checkpoint is the last good state; try a lower training.learning_rate)");
     }
     optimizer_->step();
-    loss_sum += loss_value * static_cast<double>(end - begin);
+    progress_.next_batch = b + 1;
+    progress_.epoch_loss_sum += loss_value * static_cast<double>(end - begin);
+    progress_.epoch_samples += end - begin;
     samples += end - begin;
-    progress.update(b + 1, samples, loss_sum / static_cast<double>(samples));
+    bar.update(b + 1, batch_postfix(start, samples));
+    if (stop) {
+      bar.finish();
+      // A rank told by another rank's request stops with the conventional SIGTERM.
+      throw Interrupted(stop_requested() ? stop_signal() : SIGTERM, "in epoch " + std::to_string(epoch) +
+                                                                        " after batch " + std::to_string(b + 1) +
+                                                                        " of " + std::to_string(num_batches));
+    }
   }
-  progress.finish();
+  bar.finish();
+  return samples;
+}
+
+EpochResult Trainer::train_epoch(const TrainingData& data, std::int64_t epoch, std::int64_t max_batches) {
+  model_->train();
+  if (!(resume_mid_epoch_ && epoch == progress_.epoch + 1)) {
+    progress_.next_batch = 0;
+    progress_.epoch_loss_sum = 0.0;
+    progress_.epoch_samples = 0;
+  }
+  resume_mid_epoch_ = false;
+  const auto start = std::chrono::steady_clock::now();
+  const EpochData drawn = take_epoch(data, epoch);
+  const double wait_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  const std::int64_t n = drawn.examples.size();
+  std::int64_t num_batches = (n + options_.batch_size - 1) / options_.batch_size;
+  if (max_batches > 0) num_batches = std::min(num_batches, max_batches);
+  const std::int64_t samples_here = train_batches(drawn, data, epoch, num_batches);
 
   EpochResult result;
   result.epoch = epoch;
-  result.samples = samples;
+  result.samples = progress_.epoch_samples;
   result.train_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  result.train_loss = loss_sum / static_cast<double>(std::max<std::int64_t>(1, samples));
-  result.samples_per_second = static_cast<double>(samples) / std::max(1e-9, result.train_seconds);
+  result.train_loss =
+      progress_.epoch_loss_sum / static_cast<double>(std::max<std::int64_t>(1, progress_.epoch_samples));
+  // Throughput of the batches this process trained (a resumed epoch counts only those).
+  result.samples_per_second = static_cast<double>(samples_here) / std::max(1e-9, result.train_seconds);
   result.data_wait_seconds = wait_seconds;
   return result;
 }
@@ -353,6 +429,9 @@ std::string Trainer::load(const std::filesystem::path& last, const std::filesyst
   best_state_ = snapshot_state(*model_);
   std::string saved_config;
   progress_ = load_checkpoint(last, *model_, optimizer_.get(), true, &saved_config);
+  // The optimizer's state carries the rate it was saved with; training.learning_rate may change on resume.
+  for (auto& group : optimizer_->param_groups()) group.options().set_lr(options_.learning_rate);
+  resume_mid_epoch_ = progress_.next_batch > 0;
   return saved_config;
 }
 
@@ -364,7 +443,7 @@ TrainResult Trainer::fit(const TrainingData& data, const EpochCallback& on_epoch
     bool improved = false;
     if (epoch % options_.eval_every == 0 || epoch == options_.epochs) {
       epoch_result.validated = true;
-      epoch_result.validation = evaluate(*data.validation, data);
+      epoch_result.validation = evaluate(*data.validation, data, "validation");
       const std::string& monitor = early_stopping_.monitor;
       const double value = monitor == "loss" ? epoch_result.validation.loss : epoch_result.validation.metric(monitor);
       const double best = progress_.best_value, delta = early_stopping_.min_delta;
@@ -381,6 +460,9 @@ TrainResult Trainer::fit(const TrainingData& data, const EpochCallback& on_epoch
       }
     }
     progress_.epoch = epoch;
+    progress_.next_batch = 0;
+    progress_.epoch_loss_sum = 0.0;
+    progress_.epoch_samples = 0;
     result.best_epoch = progress_.best_epoch;
     result.epochs.push_back(epoch_result);
     if (on_epoch) on_epoch(epoch_result, improved);
@@ -394,7 +476,8 @@ TrainResult Trainer::fit(const TrainingData& data, const EpochCallback& on_epoch
     }
   }
   if (!best_state_.empty()) restore(*model_, best_state_);
-  result.test = evaluate(*data.test, data);
+  result.last_epoch = progress_.epoch;
+  result.test = evaluate(*data.test, data, "test");
   return result;
 }
 

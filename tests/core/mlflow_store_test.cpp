@@ -1,8 +1,12 @@
 // The MLflow file-store layout, checked against the facts of MLflow 2.x's file_store.py as
 // listed in ../shared/docs/mlflow-file-store.md.
 #include <gtest/gtest.h>
+#include <pwd.h>
+#include <unistd.h>
 
+#include <cstdlib>
 #include <fstream>
+#include <optional>
 #include <regex>
 #include <sstream>
 
@@ -112,6 +116,35 @@ TEST(MlflowStoreTest, ReopenedRunIsRunningAgainAndKeepsItsIdentity) {
   const std::string meta = test::read_file(run.directory() / "meta.yaml");
   EXPECT_NE(meta.find("status: 1\n"), std::string::npos);
   EXPECT_NE(meta.find("run_name: 'r'\n"), std::string::npos);
+}
+
+/// Unsets an environment variable for one scope and restores it afterwards.
+class UnsetEnvironment {
+ public:
+  explicit UnsetEnvironment(const char* name) : name_(name) {
+    if (const char* value = std::getenv(name)) saved_ = value;
+    unsetenv(name);
+  }
+  ~UnsetEnvironment() {
+    if (saved_) setenv(name_, saved_->c_str(), 1);
+  }
+  UnsetEnvironment(const UnsetEnvironment&) = delete;
+  UnsetEnvironment& operator=(const UnsetEnvironment&) = delete;
+
+ private:
+  const char* name_;
+  std::optional<std::string> saved_;
+};
+
+TEST(MlflowStoreTest, UserIsTheAccountsNameWhenUserAndLognameAreUnset) {
+  const passwd* account = getpwuid(geteuid());
+  if (!account) GTEST_SKIP() << "this process's user id " << geteuid() << " has no account entry";
+  const std::string expected = account->pw_name;
+  test::TempDir dir;
+  const UnsetEnvironment user("USER"), logname("LOGNAME");
+  MlflowRun run = MlflowRun::create(dir.path() / "mlruns", "e", "r");
+  EXPECT_EQ(test::read_file(run.directory() / "tags" / "mlflow.user"), expected);
+  EXPECT_NE(test::read_file(run.directory() / "meta.yaml").find("user_id: '" + expected + "'\n"), std::string::npos);
 }
 
 TEST(MlflowKeyTest, KeysAreSanitised) {

@@ -1,8 +1,13 @@
-// The run directory: name sanitising, metrics.csv, resumable runs.
+// The run directory: name sanitising (and saying so), the latest link, metrics.csv, resumable runs.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <fstream>
+#include <memory>
 #include <sstream>
+
+#include <spdlog/sinks/ostream_sink.h>
+#include <spdlog/spdlog.h>
 
 #include "recsys/core/run_directory.hpp"
 #include "test_support.hpp"
@@ -12,22 +17,95 @@ namespace {
 
 namespace fs = std::filesystem;
 
-TEST(SanitizeNameTest, NamesCannotEscapeTheOutputDirectory) {
-  EXPECT_EQ(sanitize_name("../../x"), ".._.._x");
-  EXPECT_EQ(sanitize_name(".."), "_..");
+TEST(SanitizeNameTest, NamesCannotEscapeTheOutputDirectoryNorBeHidden) {
+  EXPECT_EQ(sanitize_name("../../escape"), "escape");
+  EXPECT_EQ(sanitize_name(".hidden"), "hidden");
+  EXPECT_EQ(sanitize_name("/abs/path"), "abs_path");
+  EXPECT_EQ(sanitize_name("a/../b"), "a_.._b");  // one folder, not a way out
+  EXPECT_EQ(sanitize_name(".."), "_");
   EXPECT_EQ(sanitize_name(""), "_");
   EXPECT_EQ(sanitize_name("run 1/a"), "run_1_a");
   EXPECT_EQ(sanitize_name("mf-2026.v1"), "mf-2026.v1");
 }
 
-TEST(RunDirectoryTest, WritesIntoOutputExperimentRun) {
+/// Collects what is logged while it lives (spdlog's default logger, restored afterwards).
+class CapturedLog {
+ public:
+  CapturedLog() : previous_(spdlog::default_logger()) {
+    spdlog::set_default_logger(
+        std::make_shared<spdlog::logger>("captured", std::make_shared<spdlog::sinks::ostream_sink_mt>(text_)));
+  }
+  ~CapturedLog() { spdlog::set_default_logger(previous_); }
+  CapturedLog(const CapturedLog&) = delete;
+  CapturedLog& operator=(const CapturedLog&) = delete;
+  std::string text() const { return text_.str(); }
+
+ private:
+  std::ostringstream text_;
+  std::shared_ptr<spdlog::logger> previous_;
+};
+
+TEST(RunDirectoryTest, WritesIntoOutputExperimentRunAndSaysWhenANameIsChanged) {
   test::TempDir dir;
   LoggingOptions options;
   options.output_dir = dir.path().string();
   options.experiment_name = "../exp";
-  RunDirectory run(options, "r1");
-  EXPECT_EQ(run.path(), dir.path() / ".._exp" / "r1");
+  options.run_name = "my run";
+  const CapturedLog log;
+  RunDirectory run(options, "unused");
+  EXPECT_EQ(run.path(), dir.path() / "exp" / "my_run");
   EXPECT_TRUE(fs::is_directory(run.path()));
+  EXPECT_NE(log.text().find("logging.experiment_name '../exp' is used as 'exp'"), std::string::npos) << log.text();
+  EXPECT_NE(log.text().find("logging.run_name 'my run' is used as 'my_run'"), std::string::npos) << log.text();
+  EXPECT_NE(log.text().find("neither hidden nor outside output_dir"), std::string::npos) << log.text();
+}
+
+TEST(RunDirectoryTest, ANameKeptAsGivenIsNotReported) {
+  test::TempDir dir;
+  LoggingOptions options;
+  options.output_dir = dir.path().string();
+  options.experiment_name = "exp";
+  const CapturedLog log;
+  RunDirectory run(options, "20260101-000000-mf");
+  EXPECT_EQ(run.path(), dir.path() / "exp" / "20260101-000000-mf");
+  EXPECT_EQ(log.text(), "");
+}
+
+TEST(RunDirectoryTest, LatestLinksToTheNewestRunAndOpensAsIt) {
+  test::TempDir dir;
+  LoggingOptions options;
+  options.output_dir = dir.path().string();
+  options.experiment_name = "exp";
+  const fs::path experiment = dir.path() / "exp";
+  const fs::path latest = experiment / "latest";
+  RunDirectory first(options, "r");
+  ASSERT_TRUE(fs::is_symlink(latest));
+  EXPECT_EQ(fs::read_symlink(latest), fs::path("r")) << "a relative link, so the tree can move";
+  RunDirectory second(options, "r");
+  EXPECT_EQ(second.path(), experiment / "r-2");
+  EXPECT_EQ(fs::read_symlink(latest), fs::path("r-2"));
+  std::vector<std::string> names;
+  for (const auto& entry : fs::directory_iterator(experiment)) names.push_back(entry.path().filename().string());
+  std::sort(names.begin(), names.end());
+  EXPECT_EQ(names, (std::vector<std::string>{"latest", "r", "r-2"})) << "no temporary link is left";
+
+  second.write_config("");
+  EXPECT_EQ(RunDirectory::open(latest).path(), experiment / "r-2");
+  EXPECT_EQ(RunDirectory::open(latest.string() + "/").path(), experiment / "r-2");
+}
+
+TEST(RunDirectoryTest, ARunIsNeverNamedLatest) {
+  test::TempDir dir;
+  LoggingOptions options;
+  options.output_dir = dir.path().string();
+  options.experiment_name = "exp";
+  options.run_name = "latest";
+  const CapturedLog log;
+  RunDirectory run(options, "unused");
+  EXPECT_EQ(run.path(), dir.path() / "exp" / "latest-2");
+  EXPECT_EQ(fs::read_symlink(dir.path() / "exp" / "latest"), fs::path("latest-2"));
+  EXPECT_NE(log.text().find("logging.run_name 'latest' names the link to the newest run"), std::string::npos)
+      << log.text();
 }
 
 TEST(RunDirectoryTest, MetricsCsvHasOneRowPerEpochAndSplit) {

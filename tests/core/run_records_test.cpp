@@ -63,7 +63,8 @@ TEST_F(RunRecordsTest, StartWritesConfigRunInfoAndMetricsHeader) {
   const nlohmann::ordered_json info = read_json(run / "run.json");
   std::vector<std::string> keys;
   for (const auto& item : info.items()) keys.push_back(item.key());
-  EXPECT_EQ(keys, (std::vector<std::string>{"recsys_version", "git_revision", "plugin_api", "mlflow_run", "plugins"}));
+  EXPECT_EQ(keys, (std::vector<std::string>{"recsys_version", "git_revision", "plugin_api", "mlflow_run",
+                                            "paths_as_written", "plugins"}));
   EXPECT_EQ(info["plugin_api"],
             std::to_string(RECSYS_PLUGIN_API_MAJOR) + "." + std::to_string(RECSYS_PLUGIN_API_MINOR));
   ASSERT_EQ(info["plugins"].size(), 2u);
@@ -97,6 +98,7 @@ TEST_F(RunRecordsTest, FinishWritesTheSummaryAndEndsTheMlflowRun) {
   RunRecords records = RunRecords::start(description(), true);
   TrainResult result;
   result.epochs = {epoch(1, 0.5, 0.75), epoch(2, 0.25, 0.5)};
+  result.last_epoch = 2;
   result.best_epoch = 1;
   result.test.loss = 0.375;
   result.test.metrics = {{"roc_auc", 0.8892576109302797}};

@@ -3,6 +3,9 @@
 
 #include <torch/torch.h>
 
+#include <csignal>
+
+#include "recsys/core/stop.hpp"
 #include "recsys/core/trainer.hpp"
 #include "recsys/errors.hpp"
 #include "test_support.hpp"
@@ -142,6 +145,47 @@ TEST_F(TrainerTest, MicroBatchesTrainLikeTheWholeBatch) {
   EXPECT_GT((whole - initial).abs().max().item<double>(), 1e-3);  // it trained
   EXPECT_TRUE(torch::allclose(micro, whole, /*rtol=*/1e-5, /*atol=*/1e-6));
   EXPECT_NEAR(micro_loss, whole_loss, 1e-6);
+}
+
+TEST_F(TrainerTest, AStopInMidEpochResumesToTheUninterruptedWeightsAndFigures) {
+  const std::string training = "epochs = 2\nlearning_rate = 0.05";
+  torch::manual_seed(0);
+  auto straight_model = std::make_shared<DotModel>(20, 30);
+  Trainer straight = make(straight_model, training, "");
+  const TrainResult expected = straight.fit(*data);
+
+  // A stop requested before the first batch ends the pass after it.
+  torch::manual_seed(0);
+  auto stopped_model = std::make_shared<DotModel>(20, 30);
+  Trainer stopped = make(stopped_model, training, "");
+  request_stop(SIGINT);
+  try {
+    stopped.fit(*data);
+    ADD_FAILURE() << "fit did not stop";
+  } catch (const Interrupted& stop) {
+    EXPECT_EQ(stop.signal(), SIGINT);
+    EXPECT_NE(std::string(stop.what()).find("in epoch 1 after batch 1 of"), std::string::npos) << stop.what();
+  }
+  clear_stop_request();
+  ASSERT_TRUE(stopped.in_mid_epoch());
+  test::TempDir dir;
+  const auto last = dir.write("last.pt", stopped.save("config"));
+
+  torch::manual_seed(7);  // other initial weights: the checkpoint must overwrite them all
+  auto resumed_model = std::make_shared<DotModel>(20, 30);
+  Trainer resumed = make(resumed_model, training, "");
+  resumed.load(last, dir.path() / "best.pt");
+  EXPECT_EQ(resumed.epoch(), 0);
+  EXPECT_EQ(resumed.next_batch(), 1);
+  const TrainResult result = resumed.fit(*data);
+  ASSERT_EQ(result.epochs.size(), 2u);
+  EXPECT_EQ(result.last_epoch, 2);
+  EXPECT_EQ(result.epochs[0].train_loss, expected.epochs[0].train_loss);
+  EXPECT_EQ(result.epochs[0].samples, expected.epochs[0].samples);
+  EXPECT_EQ(result.epochs[1].validation.metric("roc_auc"), expected.epochs[1].validation.metric("roc_auc"));
+  EXPECT_EQ(result.test.loss, expected.test.loss);
+  EXPECT_TRUE(torch::equal(torch::nn::utils::parameters_to_vector(resumed_model->parameters()),
+                           torch::nn::utils::parameters_to_vector(straight_model->parameters())));
 }
 
 TEST(TrainerOptionsTest, NegativeMicroBatchSizeNamesTheKey) {

@@ -9,6 +9,7 @@
 #include <array>
 #include <cstdio>
 #include <fstream>
+#include <map>
 #include <set>
 #include <sstream>
 
@@ -43,6 +44,71 @@ TEST(HostTest, BadUsageExitsWithTwo) {
   EXPECT_EQ(run_host("train x.toml").status, 2);
   EXPECT_EQ(run_host("run").status, 2);
   EXPECT_EQ(run_host("run /nonexistent.toml").status, 2);
+}
+
+/// Each command's --help: its own synopsis, only its own options, and an example.
+TEST(HostTest, EveryCommandHasItsOwnHelp) {
+  const std::map<std::string, std::pair<std::vector<std::string>, std::vector<std::string>>> expected = {
+      {"run", {{"--set", "--resume"}, {"--nproc", "--user", "--path"}}},
+      {"launch", {{"--nproc", "--master-port", "--set", "--resume"}, {"--user", "--path"}}},
+      {"evaluate", {{"--split", "--checkpoint"}, {"--set", "--user", "--nproc"}}},
+      {"recommend", {{"--user", "--k", "--format"}, {"--set", "--split", "--path"}}},
+      {"plugins", {{"--path", "--check"}, {"--set", "--user", "--split"}}},
+  };
+  for (const auto& [command, options] : expected) {
+    const HostResult r = run_host(command + " --help");
+    EXPECT_EQ(r.status, 0) << r.output;
+    EXPECT_NE(r.output.find("recsys-host " + command + " "), std::string::npos) << r.output;
+    EXPECT_NE(r.output.find("Examples:\n  recsys-host " + command), std::string::npos) << r.output;
+    for (const auto& option : options.first) EXPECT_NE(r.output.find(option), std::string::npos) << command << option;
+    for (const auto& option : options.second) EXPECT_EQ(r.output.find(option), std::string::npos) << command << option;
+  }
+  const HostResult global = run_host("--help");
+  for (const auto& [command, options] : expected) {
+    EXPECT_NE(global.output.find("\n  " + command + " "), std::string::npos) << global.output;
+  }
+}
+
+TEST(HostTest, UsageMistakesSayWhatIsWrong) {
+  test::TempDir dir;
+  const fs::path configs = dir.path() / "configs";
+  fs::create_directories(configs);
+  dir.write("configs/a.toml", "[dataset]\nplugin = \"movielens\"\n");
+  HostResult r = run_host("run '" + configs.string() + "'");
+  EXPECT_EQ(r.status, 2);
+  EXPECT_NE(r.output.find("is a directory, not a pipeline file; give one of its .toml files, e.g. " +
+                          (configs / "a.toml").string()),
+            std::string::npos)
+      << r.output;
+  r = run_host("run '" + (configs / "a.toml").string() + "' --set epochs=3");
+  EXPECT_EQ(r.status, 2);
+  EXPECT_NE(r.output.find("--set epochs=3: expected section.key=value, got the bare key 'epochs'"), std::string::npos)
+      << r.output;
+  r = run_host("run '" + (configs / "a.toml").string() + "' --set trainig.epochs=3");
+  EXPECT_NE(r.output.find("unknown section 'trainig'; did you mean 'training'?"), std::string::npos) << r.output;
+  r = run_host("plugins --path /nonexistent");
+  EXPECT_EQ(r.status, 2);
+  EXPECT_NE(r.output.find("--path /nonexistent: no such directory"), std::string::npos) << r.output;
+  r = run_host("run '" + (configs / "a.toml").string() + "' --path /tmp");
+  EXPECT_EQ(r.status, 2);
+  EXPECT_NE(r.output.find("--path is an option of plugins, not of run"), std::string::npos) << r.output;
+  r = run_host("evalute x");
+  EXPECT_NE(r.output.find("unknown command 'evalute'; did you mean 'evaluate'?"), std::string::npos) << r.output;
+}
+
+TEST(HostTest, AMissingPluginListsTheDirectoriesSearched) {
+  test::TempDir dir;
+  const fs::path file = dir.write("p.toml",
+                                  "[dataset]\nplugin = \"my_dataset\"\n[model]\narchitecture = \"mf\"\n"
+                                  "[plugins]\npaths = [\"" +
+                                      dir.path().string() + "\"]\n");
+  const HostResult r = run_host("run '" + file.string() + "'", "RECSYS_PLUGIN_PATH=/nonexistent/plugins");
+  EXPECT_EQ(r.status, 2) << r.output;
+  for (const std::string& fragment :
+       {std::string("no dataset plugin named 'my_dataset'"), "searched: " + dir.path().string(),
+        std::string("/nonexistent/plugins (no such directory)"), std::string("RECSYS_PLUGIN_PATH")}) {
+    EXPECT_NE(r.output.find(fragment), std::string::npos) << fragment << "\n" << r.output;
+  }
 }
 
 TEST(HostTest, PluginsListsEveryFirstPartyPlugin) {
@@ -146,14 +212,6 @@ TEST(HostRunTest, ShortRunOnMovieLens100k) {
   EXPECT_GT(run_shipped_mf("--set training.epochs=2", dir), 0.80);
 }
 
-/// metrics.csv without its last column (samples_per_second, a timing).
-std::string without_timing(const std::string& csv) {
-  std::stringstream in(csv);
-  std::string line, out;
-  while (std::getline(in, line)) out += line.substr(0, line.rfind(',')) + "\n";
-  return out;
-}
-
 TEST(HostRunTest, TwoRunsWithOneSeedAreBitIdenticalUnderEveryProtocol) {
   RECSYS_REQUIRE_MOVIELENS_100K();
   const std::string config = std::string(RECSYS_TEST_SOURCE_DIR) + "/configs/movielens_mf.toml";
@@ -173,8 +231,8 @@ TEST(HostRunTest, TwoRunsWithOneSeedAreBitIdenticalUnderEveryProtocol) {
     const std::string a = test::read_file(runs / "a" / "summary.json");
     EXPECT_NE(a.find("\"protocol\": \"protocol " + protocol), std::string::npos) << a;
     EXPECT_EQ(a, test::read_file(runs / "b" / "summary.json")) << protocol;
-    EXPECT_EQ(without_timing(test::read_file(runs / "a" / "metrics.csv")),
-              without_timing(test::read_file(runs / "b" / "metrics.csv")))
+    EXPECT_EQ(test::metrics_without_timing(test::read_file(runs / "a" / "metrics.csv")),
+              test::metrics_without_timing(test::read_file(runs / "b" / "metrics.csv")))
         << protocol;
     if (protocol == "sampled") {
       EXPECT_EQ(test::read_file(runs / "a" / "test_candidates.csv"),
@@ -225,8 +283,8 @@ TEST(HostRunTest, RunKilledMidEpochAndResumedMatchesAnUninterruptedRun) {
   const double expected = summary_roc_auc(dir.path() / "movielens_neumf" / "straight");
   ASSERT_GT(expected, 0.5);
   EXPECT_NEAR(summary_roc_auc(killed), expected, 1e-4);
-  EXPECT_EQ(without_timing(test::read_file(killed / "metrics.csv")),
-            without_timing(test::read_file(dir.path() / "movielens_neumf" / "straight" / "metrics.csv")));
+  EXPECT_EQ(test::metrics_without_timing(test::read_file(killed / "metrics.csv")),
+            test::metrics_without_timing(test::read_file(dir.path() / "movielens_neumf" / "straight" / "metrics.csv")));
 }
 
 /// One trained MF run shared by the evaluate and recommend tests.

@@ -196,6 +196,20 @@ TEST_F(MovieLensDownloadTest, AMissingArchiveOrServerSaysWhereToPutTheFiles) {
   EXPECT_TRUE(leftovers().empty());
 }
 
+TEST_F(MovieLensDownloadTest, AFailedDownloadRemovesTheFoldersItCreated) {
+  LoopbackServer server({});
+  const fs::path data_dir = root.path() / "shared" / "data" / "ml-100k";  // none of it exists
+  const auto config = test::parse_config("[d]\ndownload = true\nbase_url = \"" + server.base_url() +
+                                         "\"\ndata_dir = \"" + data_dir.string() + "\"\n");
+  try {
+    registry.create<PluginKind::dataset>("movielens", config.section("d"))->load();
+    FAIL() << "expected an error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("set RECSYS_DATA_DIR"), std::string::npos) << e.what();
+  }
+  EXPECT_TRUE(leftovers().empty()) << "shared/ was created for the download and must be gone";
+}
+
 TEST_F(MovieLensDownloadTest, WithoutDownloadMissingFilesAreAConfigError) {
   const auto config = test::parse_config("[d]\ndata_dir = \"" + (root.path() / "ml-100k").string() + "\"\n");
   EXPECT_THROW(registry.create<PluginKind::dataset>("movielens", config.section("d")), ConfigError);

@@ -120,6 +120,13 @@ int spawn_host(const std::string& arguments, const fs::path& log, const std::str
   return pid;
 }
 
+std::string metrics_without_timing(const std::string& csv) {
+  std::stringstream in(csv);
+  std::string line, out;
+  while (std::getline(in, line)) out += line.substr(0, line.rfind(',')) + "\n";
+  return out;
+}
+
 std::string read_file(const fs::path& file) {
   std::ifstream in(file, std::ios::binary);
   std::stringstream text;

@@ -59,6 +59,9 @@ void note_movielens_100k_skip();
 /// The whole content of `file` ("" when it cannot be read).
 std::string read_file(const std::filesystem::path& file);
 
+/// metrics.csv without its last column (samples_per_second, a timing), for comparing runs.
+std::string metrics_without_timing(const std::string& csv);
+
 /// Exit status and output of one recsys-host run.
 struct HostResult {
   int status = -1;     ///< exit status; -1 when killed by a signal

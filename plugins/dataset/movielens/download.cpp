@@ -35,9 +35,36 @@ class TemporaryPath {
 };
 
 std::string hand_placement(const DownloadRequest& r) {
-  return "to place the files by hand, download " + r.url + " by other means, check its " + r.algorithm + " (" +
+  return "if the files are already on this machine, set RECSYS_DATA_DIR (or dataset.data_dir) to the folder that "
+         "holds " +
+         r.folder + "/; to place them by hand, download " + r.url + " by other means, check its " + r.algorithm + " (" +
          r.expected + "), and unzip it into " + r.parent.string() + " (giving " + (r.parent / r.folder).string() + ")";
 }
+
+/// Creates a folder and its missing parents, and removes the ones it created unless kept: a
+/// failed download must not leave `/shared/data` or `/nonexistent` behind.
+class CreatedFolders {
+ public:
+  explicit CreatedFolders(const fs::path& folder) {
+    for (fs::path p = folder; !p.empty() && !fs::exists(p); p = p.parent_path()) {
+      top_ = p;
+      if (p == p.parent_path()) break;
+    }
+    std::error_code ec;
+    fs::create_directories(folder, ec);
+    if (ec) throw Error(folder.string() + ": cannot create the data folder: " + ec.message());
+  }
+  ~CreatedFolders() {
+    std::error_code ec;
+    if (!top_.empty()) fs::remove_all(top_, ec);
+  }
+  CreatedFolders(const CreatedFolders&) = delete;
+  CreatedFolders& operator=(const CreatedFolders&) = delete;
+  void keep() { top_.clear(); }
+
+ private:
+  fs::path top_;  // the highest folder this object created; empty when none or kept
+};
 
 int progress(void* data, curl_off_t total, curl_off_t now, curl_off_t, curl_off_t) {
   auto* last = static_cast<int*>(data);
@@ -162,8 +189,7 @@ std::string file_digest(const fs::path& file, const std::string& algorithm) {
 
 void download_and_unpack(const DownloadRequest& r) {
   std::error_code ec;
-  fs::create_directories(r.parent, ec);
-  if (ec) throw Error(r.parent.string() + ": cannot create the data folder: " + ec.message());
+  CreatedFolders parent(r.parent);
   std::string archive_name = (r.parent / ("." + r.folder + ".zip.XXXXXX")).string();
   const int fd = mkstemp(archive_name.data());
   if (fd < 0) throw Error(archive_name + ": cannot create a temporary file");
@@ -187,6 +213,7 @@ void download_and_unpack(const DownloadRequest& r) {
   if (!fs::is_directory(unpacked.path() / r.folder)) {
     throw Error(r.url + ": the archive has no top folder '" + r.folder + "'");
   }
+  parent.keep();  // verified and unpacked: what follows moves files into place
   const fs::path target = r.parent / r.folder;
   if (fs::is_directory(target, ec)) {
     // A folder with some of the files (an interrupted copy by hand): complete it file by file,

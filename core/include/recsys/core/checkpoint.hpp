@@ -3,7 +3,8 @@
 /// Checkpoints: everything needed to continue a run as if it had never stopped.
 ///
 /// A checkpoint holds the model's parameters and buffers, the optimizer state, the last
-/// completed epoch, the early-stopping state (best epoch, best value, evaluations without
+/// completed epoch (and, after a graceful stop in mid-epoch, the next batch and the epoch's
+/// running loss and sample count), the early-stopping state (best epoch, best value, evaluations without
 /// improvement), torch's default CPU generator state (dropout), and the resolved config.
 /// The training negatives of epoch e come from a stream derived from (seed, e), so they need
 /// no saved state. The trainer saves and loads itself through these (Trainer::save, load);
@@ -34,6 +35,12 @@ struct TrainingProgress {
   std::int64_t best_epoch = 0;  ///< 0 = none validated yet
   double best_value = 0.0;      ///< the monitored validation figure at best_epoch
   std::int64_t without_improvement = 0;
+  /// A run stopped in mid-epoch (SIGINT, SIGTERM) continues epoch `epoch + 1` at this 0-based
+  /// batch; 0 = at an epoch boundary. Equal to the epoch's batch count when the stop came
+  /// during its validation (the batches are done, the validation is not).
+  std::int64_t next_batch = 0;
+  double epoch_loss_sum = 0.0;     ///< the batches done: sum of batch mean loss x batch rows
+  std::int64_t epoch_samples = 0;  ///< the batches done: training examples seen
 };
 
 /// The bytes of a checkpoint of `model` (and `optimizer` when not null).

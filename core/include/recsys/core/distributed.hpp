@@ -83,8 +83,11 @@ class ProcessGroup {
   /// and a loss that is the mean over its batch, that is exactly the gradient of the
   /// global batch's mean loss. Missing gradients count as zeros; float32 parameters.
   /// `value` (this rank's loss) is reduced in the same collective: returns
-  /// sum_r weight_r * value_r, the global batch's mean loss.
-  double all_reduce_gradients(const std::vector<torch::Tensor>& parameters, double weight, double value);
+  /// sum_r weight_r * value_r, the global batch's mean loss. `stop` (when not null): in, this
+  /// rank's stop request; out, whether any rank requested one (the same answer on every
+  /// rank, so all stop after the same batch).
+  double all_reduce_gradients(const std::vector<torch::Tensor>& parameters, double weight, double value,
+                              bool* stop = nullptr);
 
   /// Concatenation over ranks of `local` (float32 [n_r], n_r may differ by rank): returns
   /// float32 [sum_r n_r], rank 0's rows first. `counts[r]` = n_r, known to every rank.

@@ -64,10 +64,16 @@ struct RunOutcome {
   std::string protocol;
   int rank = 0;        ///< this process's rank (0 without data parallelism)
   int world_size = 1;  ///< ranks that trained together
+  /// > 0: resuming found the run finished (its summary.json) after this many epochs, with
+  /// training.epochs not raised; nothing was trained and `result` is empty.
+  std::int64_t already_finished = 0;
 };
 
 /// Runs the pipeline; with `resume`, continues the run in that directory from its last
-/// checkpoint. With a `launch` environment of several ranks, trains data-parallel over c10d
+/// checkpoint (refusing, key by key, a pipeline that differs from the run's config.toml in a
+/// key the checkpoint depends on: resume_check.hpp). SIGINT or SIGTERM (after
+/// install_stop_handlers) stops it at the next safe point with Interrupted, the mid-epoch
+/// state saved and the MLflow run KILLED. With a `launch` environment of several ranks, trains data-parallel over c10d
 /// ([distributed]); only rank 0 writes the run directory. Throws ConfigError (exit 2),
 /// DistributedError when a rank fails, or another Error (exit 1).
 RunOutcome run_pipeline(const PipelineConfig& config, PluginRegistry& registry,

@@ -55,6 +55,9 @@ class PluginRegistry {
   void load_library(const std::filesystem::path& file);
 
   const std::vector<LibraryRecord>& libraries() const { return libraries_; }
+  /// Every directory scan_directory() was given, in order, whether or not it exists: a
+  /// missing plugin's error lists them.
+  const std::vector<std::filesystem::path>& scanned_directories() const { return scanned_; }
   /// Every accepted plugin, sorted by kind then name.
   std::vector<PluginRecord> plugins() const;
 
@@ -84,7 +87,10 @@ class PluginRegistry {
   /// Registers each plugin's name and aliases; returns a note naming those that another
   /// file registers already ("" when none).
   std::string register_plugins(const std::vector<PluginRecord>& plugins, const std::string& path);
+  /// "searched: A, B (no such directory); ..." and how to add a plugin, for find()'s error.
+  std::string search_note() const;
   std::vector<LibraryRecord> libraries_;
+  std::vector<std::filesystem::path> scanned_;
   std::map<std::string, std::exception_ptr> refusals_;  // by path: the error, to throw it again
   std::map<Key, PluginRecord> by_name_;                 // names and aliases
   std::map<Key, std::vector<std::string>> clashes_;     // name -> every file that registers it

@@ -27,17 +27,22 @@ struct LoggingOptions {
   static LoggingOptions from_config(const Config& config);
 };
 
-/// Keeps [A-Za-z0-9._-], replaces anything else by '_', and never returns "", "." or "..",
-/// so a name cannot escape its parent directory.
+/// Keeps [A-Za-z0-9._-], replaces anything else by '_' and drops the leading dots and
+/// separators ("../../x" -> "x"), so a name can neither escape its parent directory nor be a
+/// hidden folder; never returns "" ("_" instead).
 std::string sanitize_name(std::string_view name);
 
 class RunDirectory {
  public:
   /// Creates the directory; `default_run_name` is used when options.run_name is empty.
   /// An existing run directory is never reused: the name gets a suffix "-2", "-3", ...
+  /// A name that sanitize_name changes is logged as a warning. `<experiment>/latest` then
+  /// links to the new folder (relative link, replaced atomically; "latest" is never a run's
+  /// own name).
   RunDirectory(const LoggingOptions& options, const std::string& default_run_name);
-  /// An existing run directory (for --resume, evaluate, recommend). Throws ConfigError
-  /// when it holds no run.
+  /// An existing run directory (for --resume, evaluate, recommend); a symbolic link such as
+  /// `latest` is followed, so path() names the run's own folder. Throws ConfigError when it
+  /// holds no run.
   static RunDirectory open(const std::filesystem::path& path);
   /// An existing run directory that can be resumed: open() plus a checkpoints/last.pt.
   /// Throws ConfigError naming what is missing.

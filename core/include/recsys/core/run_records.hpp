@@ -36,6 +36,8 @@ struct RunDescription {
   std::vector<std::string> metric_names;  ///< the metrics.csv columns, in config order
   std::vector<PluginUse> plugins;         ///< run.json's plugins, in pipeline order
   std::string protocol;                   ///< summary.json's one-line protocol
+  /// Path keys as the user wrote them (relative), before config.toml made them absolute.
+  std::vector<std::pair<std::string, std::string>> paths_as_written;
 };
 
 class RunRecords {
@@ -45,7 +47,9 @@ class RunRecords {
   /// tags, run.json and the metrics.csv header. Throws Error naming the path on I/O failure.
   static RunRecords start(const RunDescription& run, bool writer);
   /// Continues the run in `directory` after `epoch` (--resume): keeps its metrics.csv rows up
-  /// to that epoch and marks its MLflow run (named in run.json) running again.
+  /// to that epoch, rewrites config.toml with the pipeline it continues with (the allowed
+  /// changes, such as a raised training.epochs) and marks its MLflow run (named in run.json)
+  /// running again.
   static RunRecords reopen(const std::filesystem::path& directory, const RunDescription& run, std::int64_t epoch,
                            bool writer);
 
@@ -60,6 +64,10 @@ class RunRecords {
   void after_epoch(const EpochResult& epoch, bool improved, const std::function<std::string()>& checkpoint);
   /// The test figures: MLflow metrics at the best epoch, summary.json, MLflow FINISHED.
   void finish(const TrainResult& result) const;
+  /// A graceful stop (stop.hpp): writes `checkpoint()` as last.pt when the trainer stopped in
+  /// mid-epoch, then marks the MLflow run KILLED with its end time. No metrics row is written
+  /// for the unfinished epoch.
+  void interrupt(bool mid_epoch, const std::function<std::string()>& checkpoint) const;
   /// Marks the MLflow run FAILED (the run directory keeps what it has).
   void fail() const;
 

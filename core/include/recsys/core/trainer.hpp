@@ -5,12 +5,14 @@
 /// best epoch and may stop the run early; at the end, the test split is evaluated once, with
 /// the best epoch's weights.
 
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <functional>
 #include <future>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <torch/optim/optimizer.h>
@@ -86,8 +88,9 @@ struct EpochResult {
 };
 
 struct TrainResult {
-  std::vector<EpochResult> epochs;
-  std::int64_t best_epoch = 0;  ///< 1-based epoch whose parameters were tested
+  std::vector<EpochResult> epochs;  ///< the epochs trained by this process
+  std::int64_t last_epoch = 0;      ///< the run's last completed epoch, earlier processes' included
+  std::int64_t best_epoch = 0;      ///< 1-based epoch whose parameters were tested
   bool stopped_early = false;
   Evaluation test;
 };
@@ -112,8 +115,12 @@ class Trainer {
   ~Trainer();
   Trainer(Trainer&&) = delete;  // the background draw holds `this`
 
-  /// Trains (from the epoch after epoch()), validates and tests. `on_epoch` runs
-  /// after each epoch. Throws Error naming the epoch and batch when the loss is not finite.
+  /// Trains (from the epoch after epoch(), or from the batch a mid-epoch checkpoint stopped
+  /// at), validates and tests. `on_epoch` runs after each epoch. Throws Error naming the epoch
+  /// and batch when the loss is not finite, and Interrupted when a stop was requested
+  /// (stop.hpp): after the batch in flight (under data parallelism, the same batch on every
+  /// rank), or during a validation or the test (one process). save() then holds the state to
+  /// resume from: the next batch and the epoch's running loss and sample count.
   TrainResult fit(const TrainingData& data, const EpochCallback& on_epoch = {});
 
   /// The trainer's state as checkpoint bytes (checkpoint.hpp): the model's parameters and
@@ -127,6 +134,10 @@ class Trainer {
   std::string load(const std::filesystem::path& last, const std::filesystem::path& best);
   /// The last completed epoch and the best one so far (0 = none).
   std::int64_t epoch() const { return progress_.epoch; }
+  /// Whether the state differs from the last epoch-end checkpoint: a stop in mid-epoch.
+  bool in_mid_epoch() const { return progress_.next_batch > 0; }
+  /// In mid-epoch: the 0-based batch of epoch() + 1 that training continues at.
+  std::int64_t next_batch() const { return progress_.next_batch; }
   std::int64_t best_epoch() const { return progress_.best_epoch; }
 
   /// One training pass of epoch `epoch` (1-based): takes the epoch's negatives and order (drawn
@@ -140,7 +151,15 @@ class Trainer {
   /// Mean loss and metrics of the model on `set` (eval mode, no gradients). Deterministic:
   /// the same model and set give bit-identical figures. Under data parallelism each rank
   /// scores every world_size-th chunk and the scores are all-gathered before the metrics.
-  Evaluation evaluate(const EvaluationSet& set, const TrainingData& data);
+  /// `label` names the set in the progress bar and in Interrupted (one process checks for a
+  /// stop before each chunk).
+  Evaluation evaluate(const EvaluationSet& set, const TrainingData& data, const std::string& label = "evaluation");
+
+  /// One epoch's training examples and their shuffled order.
+  struct EpochData {
+    Examples examples;
+    torch::Tensor order;  ///< int64 [N], a permutation
+  };
 
  private:
   TrainerOptions options_;
@@ -149,19 +168,26 @@ class Trainer {
   std::shared_ptr<Sampler> sampler_;
   std::vector<NamedMetric> metrics_;
   EarlyStoppingOptions early_stopping_;
-  /// One epoch's training examples and their shuffled order.
-  struct EpochData {
-    Examples examples;
-    torch::Tensor order;  ///< int64 [N], a permutation
-  };
-  EpochData draw_epoch(const TrainingData& data, std::int64_t epoch) const;
+  EpochData draw_epoch_now(const TrainingData& data, std::int64_t epoch) const;
+  /// Draws `epoch`'s examples on a background thread (into next_epoch_data_).
+  void start_drawing(const TrainingData& data, std::int64_t epoch);
   /// The epoch's examples and order on the training device: the background draw's when it
   /// holds this epoch, drawn now otherwise; starts drawing the next epoch's.
   EpochData take_epoch(const TrainingData& data, std::int64_t epoch);
   /// Forward and backward passes of this rank's share of the global batch [begin, end) of
   /// `epoch`'s order, gradients reduced over ranks; returns the global batch's mean loss.
-  /// The caller steps the optimizer.
-  double train_batch(const EpochData& epoch, const TrainingData& data, std::int64_t begin, std::int64_t end);
+  /// `stop`: in, this rank's stop request; out, whether any rank's (reduced with the
+  /// gradients). The caller steps the optimizer.
+  double train_batch(const EpochData& epoch, const TrainingData& data, std::int64_t begin, std::int64_t end,
+                     bool& stop);
+  /// The batches of `epoch` from progress_.next_batch on, updating progress_ after each;
+  /// returns the examples this process trained. Throws Interrupted after a stop's batch.
+  std::int64_t train_batches(const EpochData& drawn, const TrainingData& data, std::int64_t epoch,
+                             std::int64_t num_batches);
+  /// Under data parallelism, rank > 0's generator for (epoch, batch): its own dropout stream.
+  void reseed_rank(std::int64_t epoch, std::int64_t batch) const;
+  /// The progress bar's "loss=..., ...k samples/s" since `start`.
+  std::string batch_postfix(const std::chrono::steady_clock::time_point& start, std::int64_t samples) const;
   /// The side-feature tables on the training device (copied once per TrainingData).
   const SideFeatures& user_features(const TrainingData& data);
   const SideFeatures& item_features(const TrainingData& data);
@@ -177,8 +203,10 @@ class Trainer {
   SideFeatures device_users_, device_items_;
 
   std::unique_ptr<torch::optim::Optimizer> optimizer_;
+  std::thread drawer_;  ///< the background draw of next_epoch_ (detached by a stop)
   std::future<EpochData> next_epoch_data_;
   std::int64_t next_epoch_ = 0;
+  bool resume_mid_epoch_ = false;  ///< load() read a mid-epoch checkpoint: fit continues its epoch
   TrainingProgress progress_;
   std::vector<torch::Tensor> best_state_;
 };
