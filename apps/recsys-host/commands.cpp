@@ -147,7 +147,8 @@ void print_recommendations_json(const std::vector<core::Recommendation>& items) 
   for (std::size_t i = 0; i < items.size(); ++i) {
     list.push_back({{"rank", i + 1}, {"item", items[i].item}, {"title", items[i].title}, {"score", items[i].score}});
   }
-  std::cout << list.dump(2) << "\n";
+  // Invalid UTF-8 in a title (the data's, not ours) becomes U+FFFD instead of a dump() error.
+  std::cout << list.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
 }
 
 void print_recommendations_csv(const std::vector<core::Recommendation>& items) {

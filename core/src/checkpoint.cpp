@@ -5,13 +5,17 @@
 #include <sstream>
 
 #include <ATen/CPUGeneratorImpl.h>
+#include <spdlog/spdlog.h>
 #include <torch/torch.h>
+
+#include "recsys/core/digest.hpp"
 
 namespace recsys::core {
 
 namespace {
 
-constexpr std::int64_t kFormat = 1;
+// 2: the weights carry their SHA-256 ("model_sha256"). Format 1 files (no digest) still load.
+constexpr std::int64_t kFormat = 2;
 
 /// Parameters and buffers by dotted name. Names keep "/" in the archive: torch's archive keys
 /// may not contain dots.
@@ -31,6 +35,17 @@ std::string shape(const torch::Tensor& t) {
   std::ostringstream out;
   out << t.sizes();
   return out.str();
+}
+
+/// SHA-256 over every weight in name order: its name, dtype, shape and bytes. Any edit of a
+/// weight after saving changes it.
+std::string weights_sha256(const std::map<std::string, torch::Tensor>& weights) {
+  Sha256 sha;
+  for (const auto& [name, tensor] : weights) {
+    sha.update(name + '\0');
+    sha.update(tensor);
+  }
+  return sha.hex();
 }
 
 }  // namespace
@@ -56,6 +71,7 @@ std::string serialize_checkpoint(const torch::nn::Module& model, const torch::op
   }
   archive.write("model", weights);
   archive.write("model_names", c10::IValue(names));
+  archive.write("model_sha256", c10::IValue(weights_sha256(state_of(model))));
   if (optimizer != nullptr) {
     torch::serialize::OutputArchive state;
     optimizer->save(state);
@@ -111,7 +127,11 @@ c10::IValue read_entry(torch::serialize::InputArchive& archive, const std::strin
 
 TrainingProgress read_progress(torch::serialize::InputArchive& archive, const std::string& where) {
   const auto read_int = [&](const char* key) { return read_entry(archive, where, key, &c10::IValue::isInt).toInt(); };
-  if (read_int("format") != kFormat) throw CheckpointError(where + ": unsupported checkpoint format");
+  const std::int64_t format = read_int("format");
+  if (format < 1 || format > kFormat) {
+    throw CheckpointError(where + ": checkpoint format " + std::to_string(format) + ", this recsys reads 1 to " +
+                          std::to_string(kFormat));
+  }
   TrainingProgress progress;
   progress.epoch = read_int("epoch");
   progress.best_epoch = read_int("best_epoch");
@@ -152,6 +172,29 @@ void check_fits(const std::map<std::string, torch::Tensor>& expected,
   }
 }
 
+/// Refuses weights that differ from the SHA-256 saved with them (format 2), and warns about
+/// NaN or infinite weights, which make every score they touch undefined.
+void check_integrity(torch::serialize::InputArchive& archive, const std::map<std::string, torch::Tensor>& stored,
+                     const std::string& where) {
+  c10::IValue format, digest;
+  archive.try_read("format", format);
+  if (format.isInt() && format.toInt() >= 2) {
+    if (!archive.try_read("model_sha256", digest) || !digest.isString()) {
+      throw CheckpointError(where + ": no 'model_sha256' entry (a format 2 checkpoint has one)");
+    }
+    if (digest.toStringRef() != weights_sha256(stored)) {
+      throw CheckpointError(where +
+                            ": the weights do not match the SHA-256 saved with them: the file was changed "
+                            "or damaged after it was written");
+    }
+  }
+  for (const auto& [name, tensor] : stored) {
+    const std::int64_t bad =
+        tensor.is_floating_point() ? tensor.isfinite().logical_not().sum().item<std::int64_t>() : 0;
+    if (bad > 0) spdlog::warn("{}: {} of the {} weights of '{}' are NaN or infinite", where, bad, tensor.numel(), name);
+  }
+}
+
 void restore_generator(torch::serialize::InputArchive& archive, const std::string& where) {
   torch::Tensor rng;
   if (!archive.try_read("rng_cpu", rng)) throw CheckpointError(where + ": no generator state");
@@ -169,6 +212,7 @@ TrainingProgress load_checkpoint(const std::filesystem::path& file, torch::nn::M
   const TrainingProgress progress = read_progress(archive, where);
   if (resolved_config) *resolved_config = read_entry(archive, where, "config", &c10::IValue::isString).toStringRef();
   const std::map<std::string, torch::Tensor> stored = stored_weights(archive, where);
+  check_integrity(archive, stored, where);
   auto expected = state_of(model);
   check_fits(expected, stored, where);
   {

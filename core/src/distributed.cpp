@@ -28,11 +28,10 @@ DistributedOptions DistributedOptions::from_config(const Config& config) {
                                "; use \"gloo\"");
   }
   if (o.backend != "gloo") config.fail("backend", "unknown backend '" + o.backend + "' (available: gloo)");
-  const double timeout = config.get_double("timeout_seconds", 300.0);
-  if (!(timeout > 0.0)) config.fail("timeout_seconds", "must be positive");
+  // At most a week: the milliseconds below must fit (inf and nan are refused by Config).
+  const double timeout = config.get_double_in("timeout_seconds", 300.0, 1e-3, 7 * 24 * 3600.0);
   o.timeout = std::chrono::milliseconds(static_cast<std::int64_t>(timeout * 1000.0));
-  o.bucket_mb = config.get_double("bucket_mb", o.bucket_mb);
-  if (!(o.bucket_mb > 0.0)) config.fail("bucket_mb", "must be positive");
+  o.bucket_mb = config.get_double_in("bucket_mb", o.bucket_mb, 1e-3, 65536.0);
   return o;
 }
 

@@ -20,8 +20,7 @@ EvaluationOptions EvaluationOptions::from_config(const Config& config) {
     o.protocol = Protocol::full;
   else
     config.fail("protocol", "unknown protocol '" + protocol + "' (available: pointwise, sampled, full)");
-  o.num_candidates = config.get_int("num_candidates", o.num_candidates);
-  if (o.num_candidates < 1) config.fail("num_candidates", "must be at least 1");
+  o.num_candidates = config.get_int_in("num_candidates", o.num_candidates, 1, 1'000'000);
   o.metrics = config.get_string_list("metrics", o.metrics);
   for (const auto& name : o.metrics) {
     const MetricName parsed = parse_metric_name(name);

@@ -64,6 +64,18 @@ void write_file_atomically(const fs::path& path, std::string_view content) {
   sync_directory(path.has_parent_path() ? path.parent_path() : fs::path("."));
 }
 
+std::size_t remove_stale_temporaries(const fs::path& directory) {
+  std::size_t removed = 0;
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(directory, ec)) {
+    const std::string name = entry.path().filename().string();
+    const auto at = name.rfind(".tmp.");
+    if (at == std::string::npos || at == 0 || name.size() != at + 5 + 6 || !entry.is_regular_file(ec)) continue;
+    removed += fs::remove(entry.path(), ec) ? 1 : 0;
+  }
+  return removed;
+}
+
 std::string read_text_file(const fs::path& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw Error(path.string() + ": cannot open: " + std::strerror(errno));

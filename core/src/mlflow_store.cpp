@@ -28,11 +28,47 @@ std::int64_t now_ms() {
       .count();
 }
 
-/// A YAML single-quoted scalar (quotes doubled), always safe.
+/// The code point of the UTF-8 sequence at `text[i]`, advancing `i`; U+FFFD for a byte that
+/// starts no valid sequence (overlong forms and surrogates included), advancing one byte.
+char32_t next_code_point(const std::string& text, std::size_t& i) {
+  const auto byte = [&](std::size_t k) { return static_cast<unsigned char>(text[k]); };
+  const unsigned char lead = byte(i);
+  const int length = lead < 0x80 ? 1 : (lead >> 5) == 6 ? 2 : (lead >> 4) == 14 ? 3 : (lead >> 3) == 30 ? 4 : 0;
+  if (length == 1) return text[i++];
+  if (length == 0 || i + length > text.size()) return ++i, U'\uFFFD';
+  char32_t cp = lead & (0x7F >> length);
+  for (int k = 1; k < length; ++k) {
+    if ((byte(i + k) >> 6) != 2) return ++i, U'\uFFFD';
+    cp = (cp << 6) | (byte(i + k) & 0x3F);
+  }
+  static constexpr char32_t kMinimum[] = {0, 0, 0x80, 0x800, 0x10000};
+  if (cp < kMinimum[length] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return ++i, U'\uFFFD';
+  i += length;
+  return cp;
+}
+
+/// A YAML scalar MLflow's reader accepts for any text: single-quoted (quotes doubled) when it
+/// is printable, else double-quoted with \uXXXX escapes for control characters (C0, DEL, C1)
+/// and U+FFFD for invalid UTF-8, since YAML allows neither raw.
 std::string yaml_string(const std::string& text) {
-  std::string out = "'";
-  for (char c : text) out += c == '\'' ? std::string("''") : std::string(1, c);
-  return out + "'";
+  std::string single = "'", escaped = "\"";
+  bool printable = true;
+  for (std::size_t i = 0; i < text.size();) {
+    const std::size_t begin = i;
+    const char32_t cp = next_code_point(text, i);
+    const bool control = cp < 0x20 || (cp >= 0x7F && cp <= 0x9F);
+    printable = printable && !control && cp != U'\uFFFD';
+    const std::string raw = cp == U'\uFFFD' ? "\xEF\xBF\xBD" : text.substr(begin, i - begin);
+    single += cp == '\'' ? "''" : raw;
+    if (control) {
+      char code[8];
+      std::snprintf(code, sizeof code, "\\u%04X", static_cast<unsigned>(cp));
+      escaped += code;
+    } else {
+      escaped += cp == '"' ? "\\\"" : cp == '\\' ? "\\\\" : raw;
+    }
+  }
+  return printable ? single + "'" : escaped + "\"";
 }
 
 std::string file_uri(const fs::path& path) {
@@ -221,6 +257,38 @@ void MlflowRun::log_param(const std::string& key, const std::string& value) cons
 
 void MlflowRun::set_tag(const std::string& key, const std::string& value) const {
   write_raw(directory_ / "tags" / mlflow_key(key), value);
+}
+
+namespace {
+
+/// The lines of an MLflow metric file ("timestamp value step") whose step is at most `epoch`.
+std::string points_up_to(const fs::path& file, std::int64_t epoch) {
+  std::istringstream in(read_text_file(file));
+  std::string kept;
+  for (std::string line; std::getline(in, line);) {
+    const auto space = line.rfind(' ');
+    if (space == std::string::npos) continue;
+    try {
+      if (std::stoll(line.substr(space + 1)) <= epoch) kept += line + "\n";
+    } catch (const std::exception&) {
+      // A line a crash cut short: dropped.
+    }
+  }
+  return kept;
+}
+
+}  // namespace
+
+void MlflowRun::drop_metrics_after(std::int64_t epoch) const {
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(directory_ / "metrics", ec)) {
+    if (!entry.is_regular_file()) continue;
+    if (entry.path().filename().string().rfind("test_", 0) == 0) {
+      fs::remove(entry.path(), ec);
+      continue;
+    }
+    write_file_atomically(entry.path(), points_up_to(entry.path(), epoch));
+  }
 }
 
 void MlflowRun::log_metric(const std::string& key, double value, std::int64_t step) const {

@@ -13,6 +13,7 @@
 
 #include "recsys/config_toml.hpp"
 #include "recsys/core/checkpoint.hpp"
+#include "recsys/core/digest.hpp"
 #include "recsys/core/files.hpp"
 #include "recsys/core/model_summary.hpp"
 #include "recsys/core/resume_check.hpp"
@@ -259,6 +260,26 @@ RunDescription describe_run(const Pipeline& p, const PipelineConfig& config) {
   return run;
 }
 
+DataRecord data_record(const InteractionData& data) {
+  return {data_fingerprint(data), data.schema.user.num_ids, data.schema.item.num_ids, data.num_interactions()};
+}
+
+/// Refuses to evaluate, recommend or resume on data other than the run's: the files changed
+/// since training (run.json's "data"). Runs recorded before the fingerprint pass unchecked.
+void check_same_data(const RunDirectory& directory, const DataRecord& now) {
+  const nlohmann::ordered_json info = directory.read_run_info();
+  const auto data = info.find("data");
+  if (data == info.end() || !data->is_object() || data->value("sha256", "") == now.sha256) return;
+  const auto counts = [](std::int64_t users, std::int64_t items, std::int64_t positives) {
+    return std::to_string(users) + " users, " + std::to_string(items) + " items, " + std::to_string(positives) +
+           " positives";
+  };
+  throw Error(directory.path().string() + ": the data differs from the data this run was trained on (then " +
+              counts(data->value("users", 0), data->value("items", 0), data->value("positives", 0)) + ", now " +
+              counts(now.users, now.items, now.positives) +
+              "): the dataset's files changed since training; restore them, or train a new run on these");
+}
+
 /// The records of a new run, with the sampled protocol's candidate lists: they go with the
 /// run, so a later evaluation or another model can be checked against exactly the same lists.
 RunRecords start_records(const RunDescription& run, const Pipeline& p, const TrainingData& data, bool writer) {
@@ -273,6 +294,7 @@ RunRecords start_records(const RunDescription& run, const Pipeline& p, const Tra
 /// Refuses a resume whose pipeline differs from the run's in a key that shapes the saved
 /// state, naming every such key; logs one line per allowed change.
 void check_resume_changes(const RunDirectory& directory, const std::string& resolved_config) {
+  // (The data itself is checked by check_same_data, below, against run.json's fingerprint.)
   const fs::path saved_file = directory.config_file();
   std::string refused;
   for (const ResumeChange& change : resume_changes(read_text_file(saved_file), resolved_config)) {
@@ -294,6 +316,7 @@ void check_resume_changes(const RunDirectory& directory, const std::string& reso
 /// all continue from the same state; rank 0 reopens the records.
 RunRecords resume_records(const RunDirectory& directory, Trainer& trainer, const RunDescription& run, bool writer) {
   check_resume_changes(directory, run.resolved_config);
+  check_same_data(directory, run.data);
   trainer.load(directory.checkpoint("last"), directory.checkpoint("best"));
   RunRecords records = RunRecords::reopen(directory.path(), run, trainer.epoch(), writer);
   spdlog::info("resuming {} after epoch {}{} (best epoch {})", directory.path().string(), trainer.epoch(),
@@ -369,6 +392,24 @@ Pipeline build_pipeline(const PipelineConfig& config, const PluginRegistry& regi
   return p;
 }
 
+namespace {
+
+// A run on an empty split trains on nothing or reports NaN for every metric, both with exit 0:
+// refuse it, naming the split and what the user can change.
+void check_splits_not_empty(const TrainingData& data, const Pipeline& p) {
+  const std::pair<const char*, std::int64_t> parts[] = {{"training", data.train_user_id.size(0)},
+                                                        {"validation", data.split.validation.size(0)},
+                                                        {"test", data.split.test.size(0)}};
+  for (const auto& [name, rows] : parts) {
+    if (rows > 0) continue;
+    throw ConfigError(std::string("split: the ") + name + " split is empty (" +
+                      std::to_string(data.interactions.num_interactions()) + " positives, split " + p.split.describe() +
+                      "): too few positives for the split; change split.* or the dataset's " + "filters");
+  }
+}
+
+}  // namespace
+
 LoadedPipeline load_pipeline(const Pipeline& p, const PipelineConfig& config, const PluginRegistry& registry) {
   const auto start = std::chrono::steady_clock::now();
   InteractionData interactions = p.dataset->load();
@@ -385,6 +426,7 @@ LoadedPipeline load_pipeline(const Pipeline& p, const PipelineConfig& config, co
 
   TrainingData data =
       prepare_training_data(std::move(interactions), p.split, p.evaluation, *p.sampler, p.training.seed);
+  check_splits_not_empty(data, p);
   spdlog::info(
       "split: {} train / {} validation / {} test positives; evaluation rows: {} validation in {} lists, "
       "{} test in {} lists",
@@ -443,7 +485,8 @@ RunOutcome run_pipeline(const PipelineConfig& config, PluginRegistry& registry, 
   }
 
   Trainer trainer(p.training, loaded.model, p.loss, p.sampler, p.metrics, p.early_stopping, group);
-  const RunDescription description = describe_run(p, config);
+  RunDescription description = describe_run(p, config);
+  description.data = data_record(loaded.data.interactions);
   RunRecords records = resumed ? resume_records(*resumed, trainer, description, writer)
                                : start_records(description, p, loaded.data, writer);
   if (writer) spdlog::info("run directory {}", records.directory().string());
@@ -500,6 +543,7 @@ OpenedRun open_run(const fs::path& run_directory, const std::string& checkpoint,
   Pipeline pipeline = build_pipeline(*config, registry);
   configure_threads(static_cast<int>(pipeline.training.threads));
   auto loaded = std::make_unique<LoadedPipeline>(load_pipeline(pipeline, *config, registry));
+  check_same_data(directory, data_record(loaded->data.interactions));
   const TrainingProgress progress = load_checkpoint(directory.checkpoint(checkpoint), *loaded->model, nullptr, false);
   if (epoch) *epoch = progress.epoch;
   loaded->model->eval();
@@ -520,6 +564,28 @@ EvaluateOutcome evaluate_run(const fs::path& run_directory, const std::string& s
   return outcome;
 }
 
+namespace {
+
+// Leaves out the unseen items whose score is NaN or infinite (a NaN weight, an input feature out
+// of range), saying how many; none left to rank is an error. Returns the items left to rank.
+std::int64_t drop_non_finite_scores(torch::Tensor& scores, const torch::Tensor& seen, std::int64_t user) {
+  const torch::Tensor bad = scores.isfinite().logical_not().logical_and(seen.logical_not());
+  const std::int64_t dropped = bad.sum().item<std::int64_t>(), unseen = seen.logical_not().sum().item<std::int64_t>();
+  if (dropped == 0) return unseen;
+  if (dropped == unseen) {
+    throw std::runtime_error("recommend --user " + std::to_string(user) + ": every one of the " +
+                             std::to_string(unseen) +
+                             " candidate scores is NaN or infinite (a NaN weight in the checkpoint, or this "
+                             "user's features out of range?)");
+  }
+  spdlog::warn("recommend --user {}: {} of {} candidate items score NaN or infinite and are left out", user, dropped,
+               unseen);
+  scores.masked_fill_(bad, -std::numeric_limits<double>::infinity());
+  return unseen - dropped;
+}
+
+}  // namespace
+
 std::vector<Recommendation> recommend(const fs::path& run_directory, std::int64_t user, std::int64_t k) {
   if (k < 1) throw ConfigError("--k " + std::to_string(k) + ": must be at least 1");
   OpenedRun run = open_run(run_directory, "best", nullptr);
@@ -536,8 +602,9 @@ std::vector<Recommendation> recommend(const fs::path& run_directory, std::int64_
   Batch batch = make_batch(all, torch::arange(items, torch::kInt64), d.user_features, d.item_features);
   torch::Tensor scores = run.loaded->model->forward(batch).to(torch::kFloat64);
   // Items the user already has a positive with (in any split) are not recommended.
-  scores.masked_fill_(data.positives.contains(all.user_id, all.item_id), -std::numeric_limits<double>::infinity());
-  const std::int64_t candidates = items - data.positives.positives_per_user()[u].item<std::int64_t>();
+  const torch::Tensor seen = data.positives.contains(all.user_id, all.item_id);
+  const std::int64_t candidates = drop_non_finite_scores(scores, seen, user);
+  scores.masked_fill_(seen, -std::numeric_limits<double>::infinity());
   const auto top = scores.topk(std::min(k, candidates));
   std::vector<Recommendation> out;
   for (std::int64_t r = 0; r < std::get<1>(top).size(0); ++r) {

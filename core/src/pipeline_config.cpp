@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "recsys/config_toml.hpp"
+#include "recsys/core/toml_limits.hpp"
 #include "recsys/errors.hpp"
 
 namespace recsys::core {
@@ -20,8 +21,10 @@ namespace {
 
 /// Reads an override's value as TOML; a bare word that is not a TOML value is a string.
 toml::table parse_override_value(const std::string& value) {
+  const std::string text = "value = " + value;
+  check_toml_limits(text, std::string(kOverrideSource));
   try {
-    return toml::parse("value = " + value, std::string(kOverrideSource));
+    return toml::parse(text, std::string(kOverrideSource));
   } catch (const toml::parse_error&) {
     toml::table table;
     table.insert("value", value);
@@ -65,6 +68,10 @@ std::vector<std::string> split_key_path(const std::string& assignment, const std
   }
   if (parts.empty() || key_path.back() == '.') {
     throw ConfigError("--set " + assignment + ": empty key in '" + key_path + "'");
+  }
+  if (parts.size() > kMaxTomlNesting) {
+    throw ConfigError("--set: a key of " + std::to_string(parts.size()) + " parts, more than the " +
+                      std::to_string(kMaxTomlNesting) + " a pipeline config nests");
   }
   return parts;
 }
@@ -112,6 +119,7 @@ std::string directory_given_message(const std::filesystem::path& directory) {
 
 PipelineConfig PipelineConfig::parse(std::string_view text, const std::string& source,
                                      const std::vector<std::string>& overrides) {
+  check_toml_limits(text, source);
   std::shared_ptr<toml::table> document;
   try {
     document = std::make_shared<toml::table>(toml::parse(text, source));
@@ -128,6 +136,15 @@ PipelineConfig PipelineConfig::parse(std::string_view text, const std::string& s
 PipelineConfig PipelineConfig::load(const std::filesystem::path& file, const std::vector<std::string>& overrides) {
   std::error_code ec;
   if (std::filesystem::is_directory(file, ec)) throw ConfigError(directory_given_message(file));
+  // Checked before reading: /dev/zero or a FIFO would never end, a huge file fills memory.
+  if (std::filesystem::exists(file, ec) && !std::filesystem::is_regular_file(file, ec)) {
+    throw ConfigError(file.string() + ": not a regular file (a pipeline file is a .toml file)");
+  }
+  const auto size = std::filesystem::file_size(file, ec);
+  if (!ec && size > kMaxPipelineFileBytes) {
+    throw ConfigError(file.string() + ": " + std::to_string(size) + " bytes, larger than the " +
+                      std::to_string(kMaxPipelineFileBytes) + " a pipeline file may hold");
+  }
   std::ifstream in(file, std::ios::binary);
   if (!in) throw ConfigError(file.string() + ": cannot open the pipeline file");
   std::stringstream text;

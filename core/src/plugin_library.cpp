@@ -4,6 +4,8 @@
 #include <sstream>
 #include <string_view>
 
+#include "recsys/core/plugin_trust.hpp"
+
 namespace recsys::core {
 
 namespace {
@@ -75,7 +77,10 @@ PluginBuildInfo host_build_info() {
   return RECSYS_BUILD_INFO;
 }
 
-PluginLibrary PluginLibrary::open(const std::string& path) {
+PluginLibrary PluginLibrary::open(const std::string& file) {
+  // Before dlopen runs any of its code (ELF constructors): a trusted regular file, an ELF
+  // shared object with the recsys manifest section (plugin_trust.hpp).
+  const std::string path = check_plugin_file(file).string();
   boost::dll::shared_library library;
   try {
     // rtld_now: unresolved symbols are reported now, with the loader's message, rather
@@ -84,7 +89,7 @@ PluginLibrary PluginLibrary::open(const std::string& path) {
   } catch (const std::exception& e) {
     throw PluginLoadError(path, "cannot be loaded: " + loader_message(e.what()));
   }
-  kept_libraries().push_back(library);  // even a foreign library: its initialisers have run
+  kept_libraries().push_back(library);  // its initialisers have run: never unload it
   if (!library.has("recsys_plugin_manifest")) {
     throw NotAPluginError(path, "not a recsys plugin (no 'recsys_plugin_manifest' entry point)");
   }

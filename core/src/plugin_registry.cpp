@@ -7,6 +7,7 @@
 
 #include <boost/dll/runtime_symbol_info.hpp>
 
+#include "recsys/core/plugin_trust.hpp"
 #include "recsys/errors.hpp"
 
 namespace recsys::core {
@@ -16,10 +17,11 @@ namespace fs = std::filesystem;
 void PluginRegistry::scan_directory(const fs::path& directory) {
   scanned_.push_back(directory);
   std::error_code ec;
-  if (!fs::is_directory(directory, ec)) return;
+  if (!fs::is_directory(directory, ec) || !trusted_directory(directory)) return;
   std::vector<fs::path> files;
   for (const auto& entry : fs::directory_iterator(directory, ec)) {
-    if (entry.path().extension() == ".so" && entry.is_regular_file(ec)) files.push_back(entry.path());
+    // Not only regular files: a FIFO or device named *.so is listed as refused, unopened.
+    if (entry.path().extension() == ".so" && !entry.is_directory(ec)) files.push_back(entry.path());
   }
   std::sort(files.begin(), files.end());
   for (const auto& file : files) {
@@ -28,6 +30,24 @@ void PluginRegistry::scan_directory(const fs::path& directory) {
     } catch (const PluginError&) {
       // recorded in libraries_; the pipeline fails later only if it needs this plugin
     }
+  }
+}
+
+bool PluginRegistry::trusted_directory(const fs::path& directory) {
+  try {
+    check_plugin_directory(directory);
+    return true;
+  } catch (const PluginError& error) {
+    const bool known = std::any_of(libraries_.begin(), libraries_.end(),
+                                   [&](const LibraryRecord& r) { return r.directory && r.path == error.path(); });
+    if (!known) {  // recorded once, however many search paths lead to it
+      LibraryRecord record;
+      record.path = error.path();
+      record.directory = true;
+      record.error = error.reason();
+      libraries_.push_back(record);
+    }
+    return false;
   }
 }
 
@@ -44,7 +64,8 @@ void PluginRegistry::load_library(const fs::path& file) {
   LibraryRecord record;
   record.path = path;
   try {
-    const PluginLibrary library = PluginLibrary::open(path);
+    // The path as given, so that a refusal can say through which symlink it was reached.
+    const PluginLibrary library = PluginLibrary::open(file.string());
     record.api_major = library.api_major();
     record.api_minor = library.api_minor();
     library.validate();  // every entry before registering any, so a bad library registers nothing
@@ -112,7 +133,7 @@ const PluginRecord& PluginRegistry::find(PluginKind kind, std::string_view name)
   for (const auto& n : names) available += (available.empty() ? "" : ", ") + n;
   message += " (available: " + (available.empty() ? std::string("none") : available) + ")";
   std::size_t refused =
-      std::count_if(libraries_.begin(), libraries_.end(), [](const LibraryRecord& r) { return !r.ok; });
+      std::count_if(libraries_.begin(), libraries_.end(), [](const LibraryRecord& r) { return !r.ok && !r.directory; });
   if (refused > 0) {
     message += "; " + std::to_string(refused) + " plugin libraries were refused, see `recsys-host plugins`";
   }
@@ -124,7 +145,14 @@ std::string PluginRegistry::search_note() const {
   for (const auto& directory : scanned_) {
     std::error_code ec;
     searched += (searched.empty() ? "" : ", ") + directory.string();
-    if (!fs::is_directory(directory, ec)) searched += " (no such directory)";
+    if (!fs::is_directory(directory, ec)) {
+      searched += " (no such directory)";
+      continue;
+    }
+    const fs::path canonical = fs::weakly_canonical(directory, ec);
+    for (const auto& record : libraries_) {
+      if (record.directory && record.path == canonical.string()) searched += " (refused: " + record.error + ")";
+    }
   }
   return "; searched: " + (searched.empty() ? std::string("no directory") : searched) +
          ". To add a plugin, put its .so in one of these, or name its folder in RECSYS_PLUGIN_PATH "

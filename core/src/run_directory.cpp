@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cctype>
 #include <cmath>
 #include <fstream>
@@ -17,12 +18,23 @@ namespace recsys::core {
 
 namespace fs = std::filesystem;
 
+namespace {
+constexpr std::size_t kMaxNameBytes = 200;
+}  // namespace
+
 LoggingOptions LoggingOptions::from_config(const Config& config) {
   LoggingOptions o;
   o.output_dir = config.get_string("output_dir", o.output_dir);
   if (o.output_dir.empty()) config.fail("output_dir", "must not be empty");
   o.experiment_name = config.get_string("experiment_name", o.experiment_name);
   o.run_name = config.get_string("run_name", o.run_name);
+  // A folder name holds 255 bytes; runs of the same name get "-2", "-3", ... appended.
+  for (const auto& [key, name] : {std::pair{"experiment_name", &o.experiment_name}, {"run_name", &o.run_name}}) {
+    if (name->size() > kMaxNameBytes) {
+      config.fail(key, "is " + std::to_string(name->size()) + " bytes long; at most " + std::to_string(kMaxNameBytes) +
+                           " (a folder name)");
+    }
+  }
   return o;
 }
 
@@ -65,6 +77,17 @@ void point_latest_at(const fs::path& experiment, const std::string& run_folder) 
   }
 }
 
+/// A link at `<output_dir>/<experiment>` leading outside output_dir would put the run's files
+/// somewhere the user did not choose (a planted link): refused.
+void refuse_link_outside(const fs::path& output_dir, const fs::path& experiment) {
+  std::error_code ec;
+  if (!fs::is_symlink(experiment, ec)) return;
+  const fs::path target = fs::weakly_canonical(experiment, ec), root = fs::weakly_canonical(output_dir, ec);
+  if (std::mismatch(root.begin(), root.end(), target.begin(), target.end()).first == root.end()) return;
+  throw Error(experiment.string() + ": a symbolic link to " + target.string() +
+              ", outside logging.output_dir; remove it or choose another experiment_name");
+}
+
 }  // namespace
 
 RunDirectory::RunDirectory(const LoggingOptions& options, const std::string& default_run_name) {
@@ -72,6 +95,7 @@ RunDirectory::RunDirectory(const LoggingOptions& options, const std::string& def
   const std::string experiment_name = sanitize_name(options.experiment_name);
   warn_if_renamed("experiment_name", options.experiment_name, experiment_name);
   const fs::path experiment = fs::path(options.output_dir) / experiment_name;
+  refuse_link_outside(options.output_dir, experiment);
   std::error_code ec;
   fs::create_directories(experiment, ec);
   if (ec) throw Error(experiment.string() + ": cannot create the experiment directory: " + ec.message());
@@ -131,6 +155,9 @@ RunDirectory RunDirectory::open_to_resume(const fs::path& path) {
   if (!fs::exists(run.checkpoint("last"))) {
     throw ConfigError(path.string() + ": no checkpoint to resume from (checkpoints/last.pt)");
   }
+  // A kill mid-write leaves "<file>.tmp.XXXXXX" beside the intact file: this run's own, removed.
+  const std::size_t stale = remove_stale_temporaries(run.path()) + remove_stale_temporaries(run.path() / "checkpoints");
+  if (stale > 0) spdlog::info("{}: removed {} temporary files a killed write left", run.path().string(), stale);
   return run;
 }
 

@@ -33,6 +33,10 @@ nlohmann::ordered_json run_info(const RunDescription& run, const MlflowRun& mlfl
   info["mlflow_run"] = absolute_path(mlflow.directory());
   info["paths_as_written"] = nlohmann::ordered_json::object();
   for (const auto& [key, path] : run.paths_as_written) info["paths_as_written"][key] = path;
+  info["data"] = {{"sha256", run.data.sha256},
+                  {"users", run.data.users},
+                  {"items", run.data.items},
+                  {"positives", run.data.positives}};
   info["plugins"] = nlohmann::ordered_json::array();
   for (const PluginUse& plugin : run.plugins) {
     info["plugins"].push_back(
@@ -76,7 +80,7 @@ RunRecords RunRecords::reopen(const fs::path& directory, const RunDescription& r
   if (mlflow_run == info.end() || !mlflow_run->is_string()) {
     throw Error((directory / "run.json").string() + ": no \"mlflow_run\" string");
   }
-  records.mlflow_.emplace(MlflowRun::reopen(mlflow_run->get<std::string>()));
+  records.mlflow_.emplace(MlflowRun::reopen(mlflow_run->get<std::string>())).drop_metrics_after(epoch);
   return records;
 }
 
@@ -91,6 +95,11 @@ void RunRecords::write_candidates(const std::string& split, const MaterializedSe
 
 void RunRecords::after_epoch(const EpochResult& epoch, bool improved, const std::function<std::string()>& checkpoint) {
   if (!directory_) return;
+  // Checkpoints first: metrics.csv and MLflow never hold an epoch the checkpoints lack, so
+  // a failed write (full disk) or a kill in between leaves nothing to log twice on resume.
+  const std::string bytes = checkpoint();
+  if (improved) directory_->write_checkpoint("best", bytes);
+  directory_->write_checkpoint("last", bytes);
   directory_->append_metrics(epoch);
   mlflow_->log_metric("train_loss", epoch.train_loss, epoch.epoch);
   if (epoch.validated) {
@@ -99,9 +108,6 @@ void RunRecords::after_epoch(const EpochResult& epoch, bool improved, const std:
       mlflow_->log_metric("validation_" + name, value, epoch.epoch);
     }
   }
-  const std::string bytes = checkpoint();
-  if (improved) directory_->write_checkpoint("best", bytes);
-  directory_->write_checkpoint("last", bytes);
 }
 
 void RunRecords::finish(const TrainResult& result) const {

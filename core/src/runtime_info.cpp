@@ -2,6 +2,7 @@
 
 #include <dlfcn.h>
 #include <malloc.h>
+#include <sched.h>
 #include <strings.h>
 
 #include <algorithm>
@@ -95,9 +96,21 @@ bool let_openblas_workers_sleep() {
   return true;
 }
 
+namespace {
+
+// The cores this process may run on: its CPU affinity mask (taskset, cgroups' cpusets, a
+// scheduler's allocation), not every core of the machine.
+int usable_cores() {
+  cpu_set_t mask;
+  if (sched_getaffinity(0, sizeof mask, &mask) == 0) return std::max(1, CPU_COUNT(&mask));
+  return static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+}
+
+}  // namespace
+
 ThreadPlan configure_threads(int threads, int local_ranks) {
   ThreadPlan plan;
-  const int hardware = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  const int hardware = usable_cores();
   plan.cores = threads > 0 ? threads : std::max(1, hardware / std::max(1, local_ranks));
   plan.blas_info = detect_blas();
   const BlasInfo& blas = plan.blas_info;

@@ -21,22 +21,28 @@
 
 namespace recsys::core {
 
+namespace {
+
+// Upper bounds of the [training] sizes: past them a run cannot hold its buffers (a batch's
+// examples, a thread per core), so they are config errors rather than allocator failures.
+constexpr std::int64_t kMaxEpochs = 1'000'000;
+constexpr std::int64_t kMaxBatch = std::int64_t{1} << 26;  // 67M examples a batch
+constexpr std::int64_t kMaxThreads = 4096;
+
+}  // namespace
+
 TrainerOptions TrainerOptions::from_config(const Config& config) {
   TrainerOptions o;
-  o.epochs = config.get_int("epochs", o.epochs);
-  if (o.epochs < 1) config.fail("epochs", "must be at least 1");
-  o.batch_size = config.get_int("batch_size", o.batch_size);
-  if (o.batch_size < 1) config.fail("batch_size", "must be at least 1");
-  o.micro_batch_size = config.get_int("micro_batch_size", o.micro_batch_size);
-  if (o.micro_batch_size < 0) config.fail("micro_batch_size", "must not be negative (0: the whole batch)");
-  o.learning_rate = config.get_double("learning_rate", o.learning_rate);
-  if (!(o.learning_rate > 0.0)) config.fail("learning_rate", "must be positive");
+  o.epochs = config.get_int_in("epochs", o.epochs, 1, kMaxEpochs);
+  o.batch_size = config.get_int_in("batch_size", o.batch_size, 1, kMaxBatch);
+  o.micro_batch_size = config.get_int_in("micro_batch_size", o.micro_batch_size, 0, kMaxBatch);  // 0: whole batch
+  o.learning_rate = config.get_positive_double("learning_rate", o.learning_rate);
   o.optimizer = config.get_string("optimizer", o.optimizer);
   for (auto& c : o.optimizer) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   if (o.optimizer != "adam" && o.optimizer != "adamw" && o.optimizer != "sgd" && o.optimizer != "adagrad") {
     config.fail("optimizer", "unknown optimizer '" + o.optimizer + "' (available: adam, adamw, sgd, adagrad)");
   }
-  o.weight_decay = config.get_double("weight_decay", o.weight_decay);
+  o.weight_decay = config.get_double("weight_decay", o.weight_decay);  // finite: Config refuses nan and inf
   if (o.weight_decay < 0.0) config.fail("weight_decay", "must not be negative");
   const std::int64_t seed = config.get_int("seed", static_cast<std::int64_t>(o.seed));
   if (seed < 0) config.fail("seed", "must not be negative");
@@ -61,13 +67,10 @@ TrainerOptions TrainerOptions::from_config(const Config& config) {
   } else if (!device->is_cpu()) {
     config.fail("device", "unsupported device '" + o.device + "' (expected \"cpu\", \"cuda\" or \"cuda:N\")");
   }
-  o.threads = config.get_int("threads", o.threads);
-  if (o.threads < 0) config.fail("threads", "must not be negative (0: one per core)");
-  o.eval_batch_size = config.get_int("eval_batch_size", o.eval_batch_size);
-  if (o.eval_batch_size < 1) config.fail("eval_batch_size", "must be at least 1");
+  o.threads = config.get_int_in("threads", o.threads, 0, kMaxThreads);  // 0: one per core
+  o.eval_batch_size = config.get_int_in("eval_batch_size", o.eval_batch_size, 1, kMaxBatch);
   o.prefetch = config.get_bool("prefetch", o.prefetch);
-  o.eval_every = config.get_int("eval_every", o.eval_every);
-  if (o.eval_every < 1) config.fail("eval_every", "must be at least 1");
+  o.eval_every = config.get_int_in("eval_every", o.eval_every, 1, kMaxEpochs);
   return o;
 }
 
@@ -85,8 +88,7 @@ EarlyStoppingOptions EarlyStoppingOptions::from_config(
   const std::string direction = config.get_string("direction", natural ? "max" : "min");
   if (direction != "max" && direction != "min") config.fail("direction", "must be \"max\" or \"min\"");
   o.maximize = direction == "max";
-  o.patience = config.get_int("patience", o.patience);
-  if (o.patience < 0) config.fail("patience", "must not be negative (0: never stop early)");
+  o.patience = config.get_int_in("patience", o.patience, 0, kMaxEpochs);  // 0: never stop early
   o.min_delta = config.get_double("min_delta", o.min_delta);
   if (o.min_delta < 0.0) config.fail("min_delta", "must not be negative");
   return o;

@@ -1,6 +1,7 @@
 #include "recsys/config.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <sstream>
 
@@ -140,7 +141,10 @@ std::int64_t as_int(const Config& config, std::string_view key, const toml::node
 double as_double(const Config& config, std::string_view key, const toml::node& node) {
   if (node.is_integer()) return static_cast<double>(node.as_integer()->get());
   if (!node.is_floating_point()) type_error(config, key, "float", node);
-  return node.as_floating_point()->get();
+  const double value = node.as_floating_point()->get();
+  // TOML has nan and inf; no key means either, and NaN passes every `<`/`>=` range check.
+  if (!std::isfinite(value)) type_error(config, key, "finite float", node);
+  return value;
 }
 
 bool as_bool(const Config& config, std::string_view key, const toml::node& node) {
@@ -264,12 +268,31 @@ std::string at_least(std::int64_t minimum) {
   return minimum == 0 ? "must not be negative" : "must be at least " + std::to_string(minimum);
 }
 
+/// "must be in [low, high]".
+std::string in_closed_range(std::int64_t low, std::int64_t high) {
+  return "must be in [" + std::to_string(low) + ", " + std::to_string(high) + "]";
+}
+
 }  // namespace
 
 std::int64_t Config::get_int_at_least(std::string_view key, std::int64_t fallback, std::int64_t minimum) const {
   const std::int64_t value = get_int(key, fallback);
   if (value < minimum) fail(key, at_least(minimum));
   return value;
+}
+std::int64_t Config::get_int_in(std::string_view key, std::int64_t fallback, std::int64_t low,
+                                std::int64_t high) const {
+  const std::int64_t value = get_int(key, fallback);
+  if (value < low || value > high) fail(key, in_closed_range(low, high));
+  return value;
+}
+std::vector<std::int64_t> Config::get_int_list_in(std::string_view key, const std::vector<std::int64_t>& fallback,
+                                                  std::int64_t low, std::int64_t high) const {
+  std::vector<std::int64_t> values = get_int_list(key, fallback);
+  for (const std::int64_t value : values) {
+    if (value < low || value > high) fail(key, "every entry " + in_closed_range(low, high));
+  }
+  return values;
 }
 double Config::get_positive_double(std::string_view key, double fallback) const {
   const double value = get_double(key, fallback);

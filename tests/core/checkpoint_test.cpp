@@ -1,6 +1,8 @@
 // Checkpoints: round trip of weights, optimizer and generator state; mismatches are errors.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include <torch/torch.h>
 
 #include "recsys/core/checkpoint.hpp"
@@ -84,6 +86,67 @@ TEST(CheckpointTest, AFileThatIsNoCheckpointIsAClearError) {
   TwoLayers model(3);
   EXPECT_THROW(load_checkpoint(dir.write("junk.pt", "not a checkpoint"), model, nullptr, false), CheckpointError);
   EXPECT_THROW(load_checkpoint(dir.path() / "absent.pt", model, nullptr, false), CheckpointError);
+}
+
+/// `original` rewritten as a tool editing it would: every entry kept, the weight
+/// `first.weight` [0, 0] set to `value` (the probe set one to 1e30, which loaded silently).
+void write_tampered(const std::filesystem::path& original, const std::filesystem::path& out, TwoLayers& model,
+                    float value) {
+  torch::serialize::InputArchive in;
+  in.load_from(original.string());
+  torch::serialize::OutputArchive archive;
+  for (const char* key : {"format", "config", "epoch", "best_epoch", "best_value", "without_improvement", "model_names",
+                          "model_sha256"}) {
+    c10::IValue v;
+    ASSERT_TRUE(in.try_read(key, v)) << key;
+    archive.write(key, v);
+  }
+  torch::Tensor rng;
+  in.read("rng_cpu", rng);
+  archive.write("rng_cpu", rng);
+  torch::serialize::OutputArchive weights;
+  {
+    torch::NoGradGuard no_grad;
+    model.first->weight[0][0] = value;
+  }
+  for (const auto& p : model.named_parameters()) {
+    std::string key = p.key();
+    std::replace(key.begin(), key.end(), '.', '/');
+    weights.write(key, p.value().detach());
+  }
+  archive.write("model", weights);
+  archive.save_to(out.string());
+}
+
+TEST(CheckpointTest, AWeightChangedAfterSavingIsRefused) {
+  test::TempDir dir;
+  torch::manual_seed(1);
+  TwoLayers model(3);
+  write_file_atomically(dir.path() / "c.pt", serialize_checkpoint(model, nullptr, {}, ""));
+  TwoLayers loaded(3);
+  EXPECT_NO_THROW(load_checkpoint(dir.path() / "c.pt", loaded, nullptr, false));
+  write_tampered(dir.path() / "c.pt", dir.path() / "tampered.pt", model, 1e30f);
+  try {
+    load_checkpoint(dir.path() / "tampered.pt", loaded, nullptr, false);
+    FAIL() << "a weight of 1e30 loaded";
+  } catch (const CheckpointError& e) {
+    EXPECT_NE(std::string(e.what()).find("do not match the SHA-256 saved with them"), std::string::npos) << e.what();
+  }
+}
+
+TEST(CheckpointTest, AFormatFromTheFutureIsAClearError) {
+  test::TempDir dir;
+  TwoLayers model(3);
+  torch::serialize::OutputArchive archive;
+  archive.write("format", c10::IValue(std::int64_t{99}));
+  archive.save_to((dir.path() / "future.pt").string());
+  try {
+    load_checkpoint(dir.path() / "future.pt", model, nullptr, false);
+    FAIL() << "loaded";
+  } catch (const CheckpointError& e) {
+    EXPECT_NE(std::string(e.what()).find("checkpoint format 99, this recsys reads 1 to 2"), std::string::npos)
+        << e.what();
+  }
 }
 
 TEST(ModelSummaryTest, CountsEveryParameterOnce) {

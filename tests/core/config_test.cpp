@@ -222,7 +222,7 @@ TEST_F(RangeCheckedGetterTest, PositiveDouble) {
   EXPECT_EQ(config_error([&] { model.get_positive_double("negative", 0.01); }),
             "test.toml:4:12: model.negative: must be positive");
   EXPECT_EQ(config_error([&] { model.get_positive_double("not_a_number", 0.01); }),
-            "test.toml:7:16: model.not_a_number: must be positive");
+            "test.toml:7:16: model.not_a_number: expected finite float, found float (nan)");
 }
 
 TEST_F(RangeCheckedGetterTest, DoubleInAHalfOpenRange) {
@@ -236,7 +236,7 @@ TEST_F(RangeCheckedGetterTest, DoubleInAHalfOpenRange) {
   EXPECT_EQ(config_error([&] { model.get_double_in("dropout", 0.2, 0.75, 2.5); }),
             "test.toml:8:11: model.dropout: must be in [0.75, 2.5)");
   EXPECT_EQ(config_error([&] { model.get_double_in("not_a_number", 0.2, 0.0, 1.0); }),
-            "test.toml:7:16: model.not_a_number: must be in [0, 1)");
+            "test.toml:7:16: model.not_a_number: expected finite float, found float (nan)");
 }
 
 TEST_F(RangeCheckedGetterTest, IntListWhoseEveryEntryHasAMinimum) {
@@ -248,6 +248,19 @@ TEST_F(RangeCheckedGetterTest, IntListWhoseEveryEntryHasAMinimum) {
             "test.toml:13:10: model.widths: every entry must be at least 1");
   EXPECT_EQ(config_error([&] { model.get_int_list_at_least("offsets", {}, 0); }),
             "test.toml:14:11: model.offsets: every entry must not be negative");
+}
+
+TEST_F(RangeCheckedGetterTest, IntInAClosedRange) {
+  EXPECT_EQ(model.get_int_in("num_heads", 8, 1, 4), 4);  // high is inside
+  EXPECT_EQ(model.get_int_in("zero", 8, 0, 4), 0);       // low is inside
+  EXPECT_EQ(model.get_int_in("absent", 2, 1, 4), 2);
+  EXPECT_EQ(config_error([&] { model.get_int_in("num_heads", 8, 1, 3); }),
+            "test.toml:2:13: model.num_heads: must be in [1, 3]");
+  EXPECT_EQ(config_error([&] { model.get_int_in("negative", 8, 0, 3); }),
+            "test.toml:4:12: model.negative: must be in [0, 3]");
+  EXPECT_EQ(model.get_int_list_in("deep_layers", {}, 1, 512), (std::vector<std::int64_t>{512, 256}));
+  EXPECT_EQ(config_error([&] { model.get_int_list_in("deep_layers", {}, 1, 300); }),
+            "test.toml:11:15: model.deep_layers: every entry must be in [1, 300]");
 }
 
 TEST_F(RangeCheckedGetterTest, RecordsAndMarksWhatTheyRead) {

@@ -31,6 +31,25 @@ TEST(FilesTest, AtomicWriteIntoAMissingDirectoryNamesThePath) {
   }
 }
 
+// The probe's kill -9 mid-write left "summary.json.tmp.Ab3dEf" beside the intact file for ever.
+TEST(FilesTest, StaleTemporariesOfAtomicWritesAreRemovedAndNothingElse) {
+  test::TempDir dir;
+  dir.write("metrics.csv", "kept");
+  dir.write("summary.json.tmp.Ab3dEf", "left by a kill");
+  dir.write("last.pt.tmp.x1y2z3", "left by a kill");
+  dir.write("notes.tmp.txt", "kept: not mkstemp's pattern");
+  dir.write(".tmp.abcdef", "kept: no file name before the suffix");
+  fs::create_directory(dir.path() / "sub.tmp.abcdef");
+  EXPECT_EQ(remove_stale_temporaries(dir.path()), 2u);
+  EXPECT_TRUE(fs::exists(dir.path() / "metrics.csv"));
+  EXPECT_FALSE(fs::exists(dir.path() / "summary.json.tmp.Ab3dEf"));
+  EXPECT_FALSE(fs::exists(dir.path() / "last.pt.tmp.x1y2z3"));
+  EXPECT_TRUE(fs::exists(dir.path() / "notes.tmp.txt"));
+  EXPECT_TRUE(fs::exists(dir.path() / ".tmp.abcdef"));
+  EXPECT_TRUE(fs::is_directory(dir.path() / "sub.tmp.abcdef"));
+  EXPECT_EQ(remove_stale_temporaries(dir.path() / "absent"), 0u);
+}
+
 TEST(FilesTest, ReadingAMissingFileNamesIt) {
   test::TempDir dir;
   EXPECT_EQ(read_text_file(dir.write("a.txt", "line 1\nline 2\n")), "line 1\nline 2\n");

@@ -52,6 +52,21 @@ TEST(MlflowStoreTest, CreatesTheDefaultExperimentTrashAndAnExperimentFolder) {
   EXPECT_NE(meta.find("artifact_location: file:///"), std::string::npos) << meta;
 }
 
+// The probe's control characters and invalid UTF-8 reached meta.yaml raw, which MLflow's YAML
+// reader rejects. Expected lines checked with PyYAML 6: 'a\x07b\ufffd' and "it's".
+TEST(MlflowStoreTest, ControlCharactersAndInvalidUtf8AreEscapedInMetaYaml) {
+  test::TempDir dir;
+  MlflowRun run = MlflowRun::create(dir.path() / "mlruns",
+                                    "a\x07"
+                                    "b\xff",
+                                    "r");
+  const std::string meta = test::read_file(run.directory().parent_path() / "meta.yaml");
+  EXPECT_NE(meta.find("name: \"a\\u0007b\xEF\xBF\xBD\"\n"), std::string::npos) << meta;
+  MlflowRun plain = MlflowRun::create(dir.path() / "mlruns", "it's caf\xC3\xA9", "r");
+  EXPECT_NE(test::read_file(plain.directory().parent_path() / "meta.yaml").find("name: 'it''s caf\xC3\xA9'\n"),
+            std::string::npos);
+}
+
 TEST(MlflowStoreTest, RunMetaHasEveryFieldInAlphabeticalOrder) {
   test::TempDir dir;
   MlflowRun run = MlflowRun::create(dir.path() / "mlruns", "e", "mf-1");

@@ -47,10 +47,17 @@ TEST(PluginRegistryTest, RefusesAFileThatIsNotASharedLibrary) {
   TempDir dir;
   const fs::path file = dir.write("garbage.so", "this is not an ELF file\n");
   PluginRegistry registry;
-  EXPECT_THROW(registry.load_library(file), PluginLoadError);
+  EXPECT_THROW(registry.load_library(file), NotAPluginError);  // read, never dlopen'ed (plugin_trust.hpp)
   ASSERT_EQ(registry.libraries().size(), 1u);
   EXPECT_FALSE(registry.libraries()[0].ok);
-  EXPECT_NE(registry.libraries()[0].error.find("cannot be loaded"), std::string::npos);
+  EXPECT_NE(registry.libraries()[0].error.find("not an ELF shared library"), std::string::npos);
+}
+
+TEST(PluginRegistryTest, RefusesAMissingFile) {
+  PluginRegistry registry;
+  EXPECT_THROW(registry.load_library("/nonexistent/libplugin.so"), PluginLoadError);
+  EXPECT_NE(registry.libraries()[0].error.find("cannot be loaded: No such file or directory"), std::string::npos)
+      << registry.libraries()[0].error;
 }
 
 TEST(PluginRegistryTest, RefusesALibraryWithoutAManifest) {

@@ -10,6 +10,7 @@
 #include <spdlog/spdlog.h>
 
 #include "recsys/core/run_directory.hpp"
+#include "recsys/errors.hpp"
 #include "test_support.hpp"
 
 namespace recsys::core {
@@ -58,6 +59,38 @@ TEST(RunDirectoryTest, WritesIntoOutputExperimentRunAndSaysWhenANameIsChanged) {
   EXPECT_NE(log.text().find("logging.experiment_name '../exp' is used as 'exp'"), std::string::npos) << log.text();
   EXPECT_NE(log.text().find("logging.run_name 'my run' is used as 'my_run'"), std::string::npos) << log.text();
   EXPECT_NE(log.text().find("neither hidden nor outside output_dir"), std::string::npos) << log.text();
+}
+
+// The probe planted <output_dir>/<experiment> as a link to another folder: runs were written there.
+TEST(RunDirectoryTest, AnExperimentLinkLeadingOutsideOutputDirIsRefused) {
+  test::TempDir dir, elsewhere;
+  fs::create_directory_symlink(elsewhere.path(), dir.path() / "exp");
+  LoggingOptions options;
+  options.output_dir = dir.path().string();
+  options.experiment_name = "exp";
+  try {
+    RunDirectory run(options, "r");
+    FAIL() << "wrote through the link into " << run.path();
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("outside logging.output_dir"), std::string::npos) << e.what();
+  }
+  EXPECT_TRUE(fs::is_empty(elsewhere.path()));
+  // A link that stays inside output_dir is the user's own layout: followed.
+  fs::create_directory(dir.path() / "real");
+  fs::create_directory_symlink(dir.path() / "real", dir.path() / "inside");
+  options.experiment_name = "inside";
+  EXPECT_NO_THROW(RunDirectory(options, "r"));
+  EXPECT_TRUE(fs::is_directory(dir.path() / "real" / "r"));
+}
+
+TEST(RunDirectoryTest, NamesLongerThanAFolderNameHoldsAreAConfigErrorNamingTheKey) {
+  const auto config = test::parse_config("[logging]\nrun_name = \"" + std::string(300, 'r') + "\"\n");
+  try {
+    LoggingOptions::from_config(config.section("logging"));
+    FAIL() << "accepted";
+  } catch (const ConfigError& e) {
+    EXPECT_STREQ(e.what(), "test.toml:2:12: logging.run_name: is 300 bytes long; at most 200 (a folder name)");
+  }
 }
 
 TEST(RunDirectoryTest, ANameKeptAsGivenIsNotReported) {

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "recsys/core/run_records.hpp"
+#include "recsys/errors.hpp"
 #include "recsys/plugin.hpp"
 #include "test_support.hpp"
 
@@ -64,7 +65,7 @@ TEST_F(RunRecordsTest, StartWritesConfigRunInfoAndMetricsHeader) {
   std::vector<std::string> keys;
   for (const auto& item : info.items()) keys.push_back(item.key());
   EXPECT_EQ(keys, (std::vector<std::string>{"recsys_version", "git_revision", "plugin_api", "mlflow_run",
-                                            "paths_as_written", "plugins"}));
+                                            "paths_as_written", "data", "plugins"}));
   EXPECT_EQ(info["plugin_api"],
             std::to_string(RECSYS_PLUGIN_API_MAJOR) + "." + std::to_string(RECSYS_PLUGIN_API_MINOR));
   ASSERT_EQ(info["plugins"].size(), 2u);
@@ -92,6 +93,21 @@ TEST_F(RunRecordsTest, EpochsWriteMetricsAndCheckpointsBestBeforeLast) {
   const std::string curve = test::read_file(mlflow / "metrics" / "validation_roc_auc");
   EXPECT_NE(curve.find(" 0.75 1\n"), std::string::npos) << curve;
   EXPECT_NE(curve.find(" 0.5 2\n"), std::string::npos) << curve;
+}
+
+// The probe filled the disk during a checkpoint write: metrics.csv already held the epoch.
+TEST_F(RunRecordsTest, AFailedCheckpointLeavesNoMetricsRowForItsEpoch) {
+  RunRecords records = RunRecords::start(description(), true);
+  const fs::path run = records.directory();
+  records.after_epoch(epoch(1, 0.5, 0.75), true, [] { return std::string("state after epoch 1"); });
+  EXPECT_THROW(
+      records.after_epoch(epoch(2, 0.125, 0.5), false,
+                          []() -> std::string { throw Error("checkpoints/last.pt: No space left on device"); }),
+      Error);
+  EXPECT_EQ(test::read_file(run / "metrics.csv"),
+            "epoch,split,loss,roc_auc,samples_per_second\n1,train,0.5,,100\n1,validation,0.25,0.75,\n");
+  const fs::path mlflow = read_json(run / "run.json")["mlflow_run"].get<std::string>();
+  EXPECT_EQ(test::read_file(mlflow / "metrics" / "train_loss").find(" 2\n"), std::string::npos);
 }
 
 TEST_F(RunRecordsTest, FinishWritesTheSummaryAndEndsTheMlflowRun) {
@@ -139,6 +155,12 @@ TEST_F(RunRecordsTest, ReopenKeepsTheRowsUpToTheEpochAndRunsTheSameMlflowRunAgai
             "epoch,split,loss,roc_auc,samples_per_second\n1,train,0.5,,100\n1,validation,0.25,0.75,\n"
             "2,train,0.125,,100\n2,validation,0.25,0.625,\n");
   EXPECT_EQ(test::read_file(run / "checkpoints" / "best.pt"), "2 again");
+  // MLflow has each step once: the first process's epoch 2 was dropped at the reopen.
+  const fs::path curve = read_json(run / "run.json")["mlflow_run"].get<std::string>() + "/metrics/validation_roc_auc";
+  const std::string points = test::read_file(curve);
+  EXPECT_NE(points.find(" 0.75 1\n"), std::string::npos) << points;
+  EXPECT_EQ(points.find(" 0.5 2\n"), std::string::npos) << points;
+  EXPECT_NE(points.find(" 0.625 2\n"), std::string::npos) << points;
 }
 
 TEST_F(RunRecordsTest, ARankOtherThanZeroWritesNothing) {

@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <dlfcn.h>
+#include <sched.h>
 
 #include <algorithm>
 #include <cstdlib>
@@ -54,11 +55,35 @@ TEST(ThreadPlanTest, PluginsSeeTheBudgetAndOpenBlasWorkersSleep) {
   }
 }
 
+/// The CPUs this thread may run on (its affinity mask).
+int allowed_cpus() {
+  cpu_set_t mask;
+  return sched_getaffinity(0, sizeof mask, &mask) == 0 ? CPU_COUNT(&mask) : 1;
+}
+
 TEST(ThreadPlanTest, DefaultSharesTheHardwareAmongLocalRanks) {
-  const int hardware = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  const int hardware = allowed_cpus();
   EXPECT_EQ(core::configure_threads(0, 1).cores, hardware);
   EXPECT_EQ(core::configure_threads(0, 2).cores, std::max(1, hardware / 2));
   EXPECT_EQ(core::configure_threads(0, 4 * hardware).cores, 1);
+}
+
+// The probe ran under `taskset -c 0`: threads = 0 took every core of the machine.
+TEST(ThreadPlanTest, DefaultFollowsTheCpuAffinityMask) {
+  cpu_set_t saved, one;
+  ASSERT_EQ(sched_getaffinity(0, sizeof saved, &saved), 0);
+  CPU_ZERO(&one);
+  for (int cpu = 0; cpu < CPU_SETSIZE; ++cpu) {
+    if (CPU_ISSET(cpu, &saved)) {
+      CPU_SET(cpu, &one);
+      break;
+    }
+  }
+  ASSERT_EQ(sched_setaffinity(0, sizeof one, &one), 0);
+  const int cores = core::configure_threads(0, 1).cores;
+  sched_setaffinity(0, sizeof saved, &saved);
+  core::configure_threads(0, 1);
+  EXPECT_EQ(cores, 1);
 }
 
 TEST(OpenBlasCoreTest, AvxTwoKernelsOnAnAvx512CpuHaveAFasterSet) {

@@ -2,6 +2,7 @@
 // bad configurations that must fail with exit status 2 and a message naming the culprit.
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -9,11 +10,15 @@
 #include <array>
 #include <cstdio>
 #include <fstream>
+#include <limits>
 #include <map>
 #include <set>
 #include <sstream>
 
+#include "checkpoint_weights.hpp"
 #include "movielens_fixtures.hpp"
+#include "recsys/core/checkpoint.hpp"
+#include "recsys/core/files.hpp"
 #include "test_support.hpp"
 
 namespace recsys {
@@ -117,6 +122,32 @@ TEST(HostTest, PluginsListsEveryFirstPartyPlugin) {
   for (const char* name : {"movielens", "uniform", "inner_product", "mse", "bce", "roc_auc", "pr_auc"}) {
     EXPECT_NE(r.output.find(name), std::string::npos) << name << "\n" << r.output;
   }
+}
+
+// Issue 18: a plugin where others can write is refused, with the reason, before its ELF
+// constructor (which writes the side-effect file) can run; a FIFO is refused, not opened.
+TEST(HostTest, PluginsRefusesAnUntrustedDirectoryWithoutRunningItsCode) {
+  test::TempDir dir;
+  const fs::path open_dir = dir.path() / "x";
+  fs::create_directory(open_dir);
+  fs::permissions(open_dir, fs::perms(0777));
+  fs::copy_file(test::fixture_dir() / "fixture_side_effect_plugin.so", open_dir / "libevil.so");
+  const fs::path side_effect = dir.path() / "constructor-ran";
+  const std::string env = "RECSYS_FIXTURE_SIDE_EFFECT='" + side_effect.string() + "' timeout 60";
+  HostResult r = run_host("plugins --path '" + open_dir.string() + "'", env);
+  EXPECT_EQ(r.status, 0) << r.output;
+  EXPECT_NE(r.output.find("refused " + open_dir.string()), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("directory " + open_dir.string() + " is writable by others (mode 0777)"), std::string::npos)
+      << r.output;
+  r = run_host("plugins --check '" + (open_dir / "libevil.so").string() + "'", env);
+  EXPECT_EQ(r.status, 1) << r.output;
+  EXPECT_NE(r.output.find("refused before loading: directory " + open_dir.string()), std::string::npos) << r.output;
+  EXPECT_FALSE(fs::exists(side_effect));
+
+  ASSERT_EQ(mkfifo((dir.path() / "fifo.so").c_str(), 0600), 0);
+  r = run_host("plugins --check '" + (dir.path() / "fifo.so").string() + "'", "timeout 60");
+  EXPECT_EQ(r.status, 1) << r.output;  // 124: timed out, opening the FIFO hung
+  EXPECT_NE(r.output.find("not a regular file (a FIFO)"), std::string::npos) << r.output;
 }
 
 TEST(HostTest, HostLinksNoPlugin) {
@@ -347,6 +378,37 @@ TEST_F(FinishedRunTest, RecommendsTenUnseenTitlesForUserOne) {
   EXPECT_EQ(run_host("recommend '" + run.string() + "'", data_env()).status, 2);
 }
 
+// The probe's checkpoint with one NaN weight made `evaluate` spin for ever in roc_auc's tie loop.
+TEST_F(FinishedRunTest, ANanWeightGivesNanMetricsAndFewerRecommendationsWithAWarningNotAHang) {
+  test::TempDir copy;
+  const fs::path nan_run = copy.path() / "run";
+  fs::copy(run, nan_run, fs::copy_options::recursive);
+  std::map<std::string, torch::Tensor> weights = test::read_checkpoint_weights(run / "checkpoints" / "best.pt");
+  std::string item_table;
+  for (const auto& [name, tensor] : weights) {
+    if (item_table.empty() && name.find("item") != std::string::npos && tensor.dim() == 2) item_table = name;
+  }
+  ASSERT_FALSE(item_table.empty());
+  weights[item_table][0][0] = std::numeric_limits<float>::quiet_NaN();  // item 0 scores NaN for every user
+  core::TrainingProgress progress;
+  progress.epoch = progress.best_epoch = 3;
+  core::write_file_atomically(nan_run / "checkpoints" / "best.pt",
+                              core::serialize_checkpoint(*test::module_of(weights), nullptr, progress,
+                                                         test::read_file(nan_run / "config.toml")));
+  const HostResult evaluated = run_host("evaluate '" + nan_run.string() + "'", data_env());
+  EXPECT_EQ(evaluated.status, 0) << evaluated.output;
+  EXPECT_NE(evaluated.output.find("roc_auc       nan"), std::string::npos) << evaluated.output;
+  EXPECT_NE(evaluated.output.find("scores are NaN or infinite"), std::string::npos) << evaluated.output;
+  EXPECT_NE(evaluated.output.find("weights of '" + item_table + "' are NaN or infinite"), std::string::npos)
+      << evaluated.output;
+  const HostResult recommended = run_host("recommend '" + nan_run.string() + "' --user 1 --format csv", data_env());
+  EXPECT_EQ(recommended.status, 0) << recommended.output;
+  EXPECT_NE(recommended.output.find("candidate items score NaN or infinite and are left out"), std::string::npos)
+      << recommended.output;
+  EXPECT_EQ(recommended.output.find("null"), std::string::npos) << recommended.output;
+  EXPECT_EQ(recommended.output.find(",nan"), std::string::npos) << recommended.output;
+}
+
 TEST_F(FinishedRunTest, NonFiniteLossStopsNamingEpochAndBatchAndKeepsTheLastCheckpoint) {
   // Resume the finished 3-epoch run for 2 more epochs with a learning rate that diverges.
   const std::string before = test::read_file(run / "checkpoints" / "last.pt");
@@ -365,12 +427,56 @@ TEST(HostRunTest, OtherMovieLensVersionsRunEndToEndOnFixtures) {
            {"movielens_1m_dcn_v2", "1m"}, {"movielens_latest_small_fm", "latest-small"}}) {
     test::TempDir dir;
     test::write_movielens_fixture(variant, dir.path() / "data");
-    const HostResult r =
-        run_host("run '" + std::string(RECSYS_TEST_SOURCE_DIR) + "/configs/" + config + ".toml'" +
-                 " --set training.epochs=1 --set dataset.data_dir='\"" + (dir.path() / "data").string() +
-                 "\"' --set logging.output_dir='\"" + dir.path().string() + "\"'");
+    const HostResult r = run_host("run '" + std::string(RECSYS_TEST_SOURCE_DIR) + "/configs/" + config + ".toml'" +
+                                  " --set training.epochs=1 --set split.val_ratio=0.3 --set split.test_ratio=0.3" +
+                                  " --set dataset.data_dir='\"" + (dir.path() / "data").string() +
+                                  "\"' --set logging.output_dir='\"" + dir.path().string() + "\"'");
     EXPECT_EQ(r.status, 0) << config << "\n" << r.output;
     EXPECT_NE(r.output.find("Test metrics"), std::string::npos) << r.output;
+  }
+}
+
+// The probe's empty split trained on nothing (or reported NaN for every metric) with exit 0.
+TEST(HostRunTest, AnEmptySplitIsAConfigErrorNamingIt) {
+  test::TempDir dir;
+  test::write_movielens_fixture("latest-small", dir.path() / "data");
+  const HostResult r =
+      run_host("run '" + std::string(RECSYS_TEST_SOURCE_DIR) +
+               "/configs/movielens_latest_small_fm.toml' --set training.epochs=1" +
+               " --set split.val_ratio=0.0001 --set split.test_ratio=0.0001" + " --set dataset.data_dir='\"" +
+               (dir.path() / "data").string() + "\"' --set logging.output_dir='\"" + dir.path().string() + "\"'");
+  EXPECT_EQ(r.status, 2) << r.output;
+  EXPECT_NE(r.output.find("split: the validation split is empty"), std::string::npos) << r.output;
+  EXPECT_EQ(r.output.find("Test metrics"), std::string::npos) << r.output;
+}
+
+// The probe changed the data after training: evaluate and recommend used it without a word, and
+// resume blamed "another architecture or shape?".
+TEST(HostRunTest, EvaluateRecommendAndResumeRefuseDataThatChangedSinceTraining) {
+  test::TempDir dir;
+  const fs::path data = dir.path() / "data";
+  test::write_movielens_fixture("1m", data);
+  const std::string sets = " --set split.val_ratio=0.3 --set split.test_ratio=0.3 --set dataset.data_dir='\"" +
+                           data.string() + "\"' --set logging.output_dir='\"" + dir.path().string() + "\"'";
+  const HostResult trained =
+      run_host("run '" + std::string(RECSYS_TEST_SOURCE_DIR) +
+               "/configs/movielens_1m_dcn_v2.toml' --set training.epochs=1 " + "--set logging.run_name=r" + sets);
+  ASSERT_EQ(trained.status, 0) << trained.output;
+  const fs::path run = dir.path() / "movielens_1m_dcn_v2" / "r";
+  ASSERT_EQ(run_host("evaluate '" + run.string() + "'").status, 0);
+  // One more positive: user 1 now likes movie 2 (an item without a positive before).
+  dir.write("data/ratings.dat",
+            "1::1::5::978300760\n1::2::4::978302109\n2::1::4::978301968\n2::3::5::978300275\n"
+            "3::4::4::978824291\n3::2::2::978300000\n");
+  for (const std::string& command : {"evaluate '" + run.string() + "'", "recommend '" + run.string() + "' --user 1",
+                                     "run --resume '" + run.string() + "' --set training.epochs=2"}) {
+    const HostResult r = run_host(command);
+    EXPECT_EQ(r.status, 1) << command << "\n" << r.output;
+    EXPECT_NE(r.output.find("the data differs from the data this run was trained on (then 3 users, 3 items, 4 "
+                            "positives, now 3 users, 4 items, 5 positives)"),
+              std::string::npos)
+        << command << "\n"
+        << r.output;
   }
 }
 

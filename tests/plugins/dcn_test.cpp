@@ -5,6 +5,7 @@
 
 #include "cross_layer.hpp"
 #include "model_checks.hpp"
+#include "recsys/errors.hpp"
 
 namespace recsys {
 namespace {
@@ -17,6 +18,22 @@ TEST_F(DCNTest, DefaultParameterCountMatchesTheLayerSizes) {
   // MLP 31 -> 512 -> 256 -> 128: 32*512 + 513*256 + 257*128 = 16384 + 131328 + 32896.
   // Output (31 + 128) + 1 = 160. Total 187508.
   EXPECT_EQ(test::count_parameters(*make()), 187508);
+}
+
+// The probe's cross_layers = 1e12 (as an integer) allocated until it failed, naming no key.
+TEST_F(DCNTest, ALayerCountPastWhatFitsIsAConfigErrorNamingTheKey) {
+  try {
+    make("cross_layers = 1000000000000");
+    ADD_FAILURE() << "accepted";
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("model.cross_layers: must be in [0, 256]"), std::string::npos) << e.what();
+  }
+  try {
+    make("embedding_dim = 4294967296");
+    ADD_FAILURE() << "accepted";
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("model.embedding_dim: must be in [1, 65536]"), std::string::npos) << e.what();
+  }
 }
 
 TEST(CrossLayerTest, KnownAnswer) {

@@ -2,7 +2,12 @@
 // worked out by hand or with scikit-learn 1.2 (roc_auc_score, average_precision_score).
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <cmath>
+#include <future>
+#include <limits>
+#include <optional>
+#include <thread>
 
 #include <torch/torch.h>
 
@@ -70,6 +75,39 @@ TEST_F(PointwiseMetricTest, OneClassOnlyIsNaN) {
   EXPECT_TRUE(std::isnan(value("pr_auc", {0.1f, 0.9f}, {0, 0})));
   auto m = make("roc_auc");
   EXPECT_TRUE(std::isnan(m->compute()));  // nothing added
+}
+
+/// Computes `m` on a detached thread: a metric that loops forever fails the test instead of
+/// hanging it. nullopt when it did not finish within 20 s.
+std::optional<double> compute_within_seconds(const std::shared_ptr<Metric>& m) {
+  auto done = std::make_shared<std::promise<double>>();
+  std::future<double> result = done->get_future();
+  std::thread([m, done] { done->set_value(m->compute()); }).detach();
+  if (result.wait_for(std::chrono::seconds(20)) != std::future_status::ready) return std::nullopt;
+  return result.get();
+}
+
+// The probe's hang: the tie loop of roc_auc never advanced past a NaN score (NaN == NaN is false).
+TEST_F(PointwiseMetricTest, NanOrInfiniteScoresGiveNanWithoutHanging) {
+  const float nan = std::numeric_limits<float>::quiet_NaN(), inf = std::numeric_limits<float>::infinity();
+  for (const std::string name : {"roc_auc", "pr_auc", "gauc", "log_loss", "rmse", "mae"}) {
+    for (const float bad : {nan, inf, -inf}) {
+      auto m = make(name);
+      add(*m, {0.9f, bad, 0.3f, 0.2f, bad}, {1, 0, 1, 0, 1});
+      const std::optional<double> v = compute_within_seconds(m);
+      ASSERT_TRUE(v.has_value()) << name << " did not finish on a score of " << bad;
+      EXPECT_TRUE(std::isnan(*v)) << name << " on a score of " << bad << " gave " << *v;
+    }
+  }
+}
+
+TEST_F(PointwiseMetricTest, FiniteScoresAfterANanSplitAreComputedAgain) {
+  auto m = make("roc_auc");
+  add(*m, {std::numeric_limits<float>::quiet_NaN(), 0.1f}, {1, 0});
+  EXPECT_TRUE(std::isnan(m->compute()));
+  m->reset();
+  add(*m, {0.9f, 0.1f}, {1, 0});
+  EXPECT_DOUBLE_EQ(m->compute(), 1.0);
 }
 
 TEST_F(PointwiseMetricTest, LargeSplitMatchesTheRankFormula) {

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <limits>
 
 #include <torch/torch.h>
 
@@ -83,6 +84,15 @@ TEST_F(RankingMetricTest, ListsMaySpanSeveralUpdatesAndResetForgets) {
 
 TEST_F(RankingMetricTest, KMustBePositive) {
   EXPECT_THROW(make("hr", 0), ConfigError);
+}
+
+TEST_F(RankingMetricTest, NanOrInfiniteScoresGiveNan) {
+  const float nan = std::numeric_limits<float>::quiet_NaN(), inf = std::numeric_limits<float>::infinity();
+  for (const std::string name : {"hr", "ndcg", "mrr", "precision", "recall", "map"}) {
+    for (const float bad : {nan, inf}) {
+      EXPECT_TRUE(std::isnan(value(name, 2, {0.9f, bad, 0.3f, 0.2f}, {1, 0, 0, 1}, {0, 0, 0, 0}))) << name << bad;
+    }
+  }
 }
 
 TEST_F(RankingMetricTest, MatchesScikitLearnAndTextbookDefinitionsOnARandomCase) {

@@ -13,7 +13,7 @@ namespace {
 
 class UniformSamplerTest : public ::testing::Test {
  protected:
-  std::shared_ptr<Sampler> make(int num_negatives) {
+  std::shared_ptr<Sampler> make(std::int64_t num_negatives) {
     config = std::make_unique<core::PipelineConfig>(
         test::parse_config("[sampler]\nnum_negatives = " + std::to_string(num_negatives) + "\n"));
     return registry.create<PluginKind::sampler>("uniform", config->section("sampler"));
@@ -79,6 +79,14 @@ TEST_F(UniformSamplerTest, AUserWithEveryItemIsAnError) {
 
 TEST_F(UniformSamplerTest, NegativeCountIsRangeChecked) {
   EXPECT_THROW(make(-1), ConfigError);
+  EXPECT_NO_THROW(make(10'000));
+  // The probe's 4294967296 allocated until the allocator failed, naming no key.
+  try {
+    make(4294967296);
+    ADD_FAILURE() << "num_negatives = 4294967296 was accepted";
+  } catch (const ConfigError& e) {
+    EXPECT_STREQ(e.what(), "test.toml:2:17: sampler.num_negatives: must be in [0, 10000]");
+  }
 }
 
 TEST(PositiveSetTest, MembershipAndCounts) {

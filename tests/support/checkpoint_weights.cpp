@@ -2,6 +2,7 @@
 
 #include <sstream>
 #include <stdexcept>
+#include <vector>
 
 namespace recsys::test {
 
@@ -21,6 +22,23 @@ std::map<std::string, torch::Tensor> read_checkpoint_weights(const std::filesyst
     if (!weights.try_read(key, stored[name])) throw std::runtime_error(file.string() + ": no weights of " + name);
   }
   return stored;
+}
+
+std::shared_ptr<torch::nn::Module> module_of(const std::map<std::string, torch::Tensor>& weights) {
+  auto root = std::make_shared<torch::nn::Module>();
+  for (const auto& [name, tensor] : weights) {
+    torch::nn::Module* at = root.get();
+    std::istringstream parts(name);
+    std::vector<std::string> path;
+    for (std::string part; std::getline(parts, part, '.');) path.push_back(part);
+    for (std::size_t i = 0; i + 1 < path.size(); ++i) {
+      auto children = at->named_children();
+      at = children.contains(path[i]) ? children[path[i]].get()
+                                      : at->register_module(path[i], std::make_shared<torch::nn::Module>()).get();
+    }
+    at->register_parameter(path.back(), tensor.clone(), /*requires_grad=*/false);
+  }
+  return root;
 }
 
 }  // namespace recsys::test

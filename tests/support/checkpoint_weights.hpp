@@ -17,4 +17,8 @@ namespace recsys::test {
 /// std::runtime_error) when an entry is missing.
 std::map<std::string, torch::Tensor> read_checkpoint_weights(const std::filesystem::path& file);
 
+/// A module holding `weights` under their dotted names (nested submodules), so that
+/// core::serialize_checkpoint writes a checkpoint with exactly these weights.
+std::shared_ptr<torch::nn::Module> module_of(const std::map<std::string, torch::Tensor>& weights);
+
 }  // namespace recsys::test

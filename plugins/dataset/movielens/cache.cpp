@@ -15,7 +15,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-constexpr std::int64_t kCacheFormat = 1;
+constexpr std::int64_t kCacheFormat = 2;  // 2: the key is stored and checked
 
 fs::path cache_root() {
   if (const char* cache = std::getenv("XDG_CACHE_HOME"); cache && *cache) return fs::path(cache) / "recsys" / "parsed";
@@ -77,6 +77,28 @@ void read_side(torch::serialize::InputArchive& a, const std::string& p, SideSche
   for (std::size_t i = 0; i < values.size(); ++i) s.categorical.push_back({names[i], values[i]});
 }
 
+/// Throws std::runtime_error naming the first inconsistency of cached data (a tampered or
+/// damaged file that torch still reads), so it is ignored rather than trained on.
+void check_consistent(const InteractionData& d) {
+  const auto fail = [](const std::string& what) { throw std::runtime_error(what); };
+  const std::int64_t n = d.user_id.numel(), users = d.schema.user.num_ids, items = d.schema.item.num_ids;
+  if (d.user_id.dim() != 1 || d.item_id.numel() != n || d.rating.numel() != n || d.timestamp.numel() != n)
+    fail("the interaction columns differ in length");
+  if (d.user_id.scalar_type() != torch::kInt64 || d.item_id.scalar_type() != torch::kInt64) fail("ids not int64");
+  if (n > 0 && (d.user_id.min().item<std::int64_t>() < 0 || d.user_id.max().item<std::int64_t>() >= users ||
+                d.item_id.min().item<std::int64_t>() < 0 || d.item_id.max().item<std::int64_t>() >= items))
+    fail("an id is out of range");
+  if (static_cast<std::int64_t>(d.user_original_id.size()) != users ||
+      static_cast<std::int64_t>(d.item_original_id.size()) != items)
+    fail("the original ids do not match the id counts");
+  for (const auto* f : {&d.user_features, &d.item_features}) {
+    const std::int64_t rows = f == &d.user_features ? users : items;
+    if ((f->continuous.defined() && f->continuous.size(0) != rows) ||
+        (f->categorical.defined() && f->categorical.size(0) != rows))
+      fail("a side-feature table does not have one row per id");
+  }
+}
+
 }  // namespace
 
 fs::path cache_path(const std::string& key) {
@@ -97,7 +119,7 @@ std::string source_signature(const fs::path& directory, const std::vector<std::s
   return key;
 }
 
-std::optional<InteractionData> read_cache(const fs::path& file) {
+std::optional<InteractionData> read_cache(const fs::path& file, const std::string& key) {
   std::error_code ec;
   if (!fs::is_regular_file(file, ec)) return std::nullopt;
   try {
@@ -106,6 +128,11 @@ std::optional<InteractionData> read_cache(const fs::path& file) {
     c10::IValue v;
     a.read("format", v);
     if (v.toInt() != kCacheFormat) return std::nullopt;
+    a.read("key", v);
+    if (v.toStringRef() != key) {
+      spdlog::info("movielens: the cache {} was written for other data; parsing the files", file.string());
+      return std::nullopt;
+    }
     InteractionData d;
     a.read("user_id", d.user_id);
     a.read("item_id", d.item_id);
@@ -124,17 +151,20 @@ std::optional<InteractionData> read_cache(const fs::path& file) {
     read_side(a, "item_", d.schema.item);
     a.read("item_title", v);
     d.item_title = split(v.toStringRef(), d.item_original_id.size());
+    check_consistent(d);
     return d;
   } catch (const std::exception& e) {
-    spdlog::warn("movielens: ignoring the unreadable cache {}", file.string());
+    spdlog::warn("movielens: ignoring the unreadable cache {}: {}", file.string(),
+                 std::string(e.what()).substr(0, 200));
     return std::nullopt;
   }
 }
 
-void write_cache(const fs::path& file, const InteractionData& d) {
+void write_cache(const fs::path& file, const std::string& key, const InteractionData& d) {
   try {
     torch::serialize::OutputArchive a;
     a.write("format", c10::IValue(kCacheFormat));
+    a.write("key", c10::IValue(key));
     a.write("user_id", d.user_id);
     a.write("item_id", d.item_id);
     a.write("rating", d.rating);

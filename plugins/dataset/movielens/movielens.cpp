@@ -279,15 +279,14 @@ DownloadRequest download_request(const MovieLensOptions& o) {
   return request;
 }
 
-/// The parsed-data cache file. Its key holds everything the parsed result depends on: the
+/// The parsed-data cache key. It holds everything the parsed result depends on: the
 /// plugin's version (a parser change), the exact threshold, the bad-line policy and the
 /// sources' identity.
-fs::path cache_file(const MovieLensOptions& o, const std::vector<std::string>& files) {
+std::string cache_key(const MovieLensOptions& o, const std::vector<std::string>& files) {
   char threshold[32];
   std::snprintf(threshold, sizeof threshold, "%.17g", o.positive_threshold);
-  return cache_path(std::string(RECSYS_PLUGIN_VERSION) + "|" + o.variant + "|" + threshold + "|" +
-                    (o.on_bad_line == BadLinePolicy::skip ? "skip" : "error") + "|" +
-                    source_signature(o.data_dir, files));
+  return std::string(RECSYS_PLUGIN_VERSION) + "|" + o.variant + "|" + threshold + "|" +
+         (o.on_bad_line == BadLinePolicy::skip ? "skip" : "error") + "|" + source_signature(o.data_dir, files);
 }
 
 }  // namespace
@@ -297,9 +296,10 @@ InteractionData load_movielens(const MovieLensOptions& o) {
   // data_dir that ends in the archive's folder.
   if (!o.files_present()) download_and_unpack(download_request(o));
   const std::vector<std::string> files = required_files(o.variant);
-  const fs::path cache = cache_file(o, files);
+  const std::string key = cache_key(o, files);
+  const fs::path cache = cache_path(key);
   if (o.cache) {
-    if (auto cached = read_cache(cache)) {
+    if (auto cached = read_cache(cache, key)) {
       spdlog::info("movielens: parsed data from the cache {}", cache.string());
       return std::move(*cached);
     }
@@ -309,7 +309,7 @@ InteractionData load_movielens(const MovieLensOptions& o) {
     spdlog::warn("movielens: {} malformed lines skipped (on_bad_line = \"skip\")", raw.skipped_lines);
   }
   InteractionData data = build(raw, o.positive_threshold, (o.data_dir / files.front()).string());
-  if (o.cache) write_cache(cache, data);
+  if (o.cache) write_cache(cache, key, data);
   return data;
 }
 

@@ -28,9 +28,14 @@ std::vector<std::size_t> descending_order(const std::vector<double>& scores) {
   return order;
 }
 
+bool any_non_finite(const std::vector<double>& scores) {
+  return std::any_of(scores.begin(), scores.end(), [](double s) { return !std::isfinite(s); });
+}
+
 }  // namespace
 
 double roc_auc(const std::vector<double>& scores, const std::vector<float>& labels) {
+  if (any_non_finite(scores)) return kNaN;  // no order, so no area: the sort would be undefined
   const auto order = descending_order(scores);
   std::int64_t negatives = 0;
   for (float l : labels) negatives += l > 0.5f ? 0 : 1;
@@ -56,6 +61,7 @@ double roc_auc(const std::vector<double>& scores, const std::vector<float>& labe
 }
 
 double average_precision(const std::vector<double>& scores, const std::vector<float>& labels) {
+  if (any_non_finite(scores)) return kNaN;
   const auto order = descending_order(scores);
   std::int64_t total_positives = 0;
   for (float l : labels) total_positives += l > 0.5f ? 1 : 0;
@@ -76,15 +82,20 @@ double average_precision(const std::vector<double>& scores, const std::vector<fl
 
 namespace {
 
-/// Buffers a split's scores and labels; subclasses compute over the whole of it.
+/// Buffers a split's scores and labels; subclasses compute over the whole of it. A split with a
+/// NaN or infinite score gets NaN and a warning naming how many rows (never an undefined sort).
 class BufferedMetric : public Metric {
  public:
+  explicit BufferedMetric(const char* name) : name_(name) {}
+  double compute() final { return rows_.all_scores_finite(name_) ? compute_finite() : kNaN; }
   void update(const torch::Tensor& scores, const torch::Tensor& labels, const torch::Tensor& group_id) override {
     rows_.append(scores, labels, group_id);
   }
   void reset() override { rows_.clear(); }
 
  protected:
+  /// The metric over the buffered rows, every score finite.
+  virtual double compute_finite() = 0;
   double checked(double value, const char* name) const {
     if (std::isnan(value)) {
       spdlog::warn("{} is undefined on {} examples with one class only: reported as NaN", name, rows_.scores.size());
@@ -98,18 +109,21 @@ class BufferedMetric : public Metric {
     return sum / static_cast<double>(rows_.scores.size());
   }
   MetricBuffer rows_;
+
+ private:
+  const char* name_;
 };
 
 class RocAuc final : public BufferedMetric {
  public:
-  explicit RocAuc(const PluginArgs&) {}
-  double compute() override { return checked(roc_auc(rows_.scores, rows_.labels), "roc_auc"); }
+  explicit RocAuc(const PluginArgs&) : BufferedMetric("roc_auc") {}
+  double compute_finite() override { return checked(roc_auc(rows_.scores, rows_.labels), "roc_auc"); }
 };
 
 class PrAuc final : public BufferedMetric {
  public:
-  explicit PrAuc(const PluginArgs&) {}
-  double compute() override { return checked(average_precision(rows_.scores, rows_.labels), "pr_auc"); }
+  explicit PrAuc(const PluginArgs&) : BufferedMetric("pr_auc") {}
+  double compute_finite() override { return checked(average_precision(rows_.scores, rows_.labels), "pr_auc"); }
 };
 
 /// Group AUC (Zhu et al. 2017, "Optimized Cost per Click in Taobao Display Advertising"):
@@ -117,8 +131,8 @@ class PrAuc final : public BufferedMetric {
 /// Groups with one class only are skipped and counted in the log.
 class GroupAuc final : public BufferedMetric {
  public:
-  explicit GroupAuc(const PluginArgs&) {}
-  double compute() override {
+  explicit GroupAuc(const PluginArgs&) : BufferedMetric("gauc") {}
+  double compute_finite() override {
     std::vector<std::size_t> order(rows_.groups.size());
     std::iota(order.begin(), order.end(), 0);
     std::stable_sort(order.begin(), order.end(),
@@ -152,8 +166,8 @@ class GroupAuc final : public BufferedMetric {
 /// softplus(s) - y * s.
 class LogLoss final : public BufferedMetric {
  public:
-  explicit LogLoss(const PluginArgs&) {}
-  double compute() override {
+  explicit LogLoss(const PluginArgs&) : BufferedMetric("log_loss") {}
+  double compute_finite() override {
     return mean_of([](double s, float y) { return std::max(s, 0.0) + std::log1p(std::exp(-std::abs(s))) - y * s; });
   }
   bool higher_is_better() const override { return false; }
@@ -162,8 +176,8 @@ class LogLoss final : public BufferedMetric {
 /// Root mean squared error between the raw score and the label (explicit rating prediction).
 class RootMeanSquaredError final : public BufferedMetric {
  public:
-  explicit RootMeanSquaredError(const PluginArgs&) {}
-  double compute() override {
+  explicit RootMeanSquaredError(const PluginArgs&) : BufferedMetric("rmse") {}
+  double compute_finite() override {
     return std::sqrt(mean_of([](double s, float y) { return (s - y) * (s - y); }));
   }
   bool higher_is_better() const override { return false; }
@@ -172,8 +186,8 @@ class RootMeanSquaredError final : public BufferedMetric {
 /// Mean absolute error between the raw score and the label.
 class MeanAbsoluteError final : public BufferedMetric {
  public:
-  explicit MeanAbsoluteError(const PluginArgs&) {}
-  double compute() override {
+  explicit MeanAbsoluteError(const PluginArgs&) : BufferedMetric("mae") {}
+  double compute_finite() override {
     return mean_of([](double s, float y) { return std::abs(s - y); });
   }
   bool higher_is_better() const override { return false; }

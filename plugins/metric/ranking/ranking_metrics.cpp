@@ -22,9 +22,7 @@ namespace {
 
 /// `[k]` of a ranking metric, which the host sets from the name ("ndcg@10" -> k = 10).
 std::int64_t read_k(const Config& config) {
-  const std::int64_t k = config.get_int("k");
-  if (k < 1) config.fail("k", "the cut-off k must be at least 1");
-  return k;
+  return config.get_int_in("k", 1, 1, 1'000'000);
 }
 
 /// One ranked list: `relevant[r]` tells whether the row at rank r + 1 is relevant (only the
@@ -45,6 +43,7 @@ class RankingMetric : public Metric {
   void reset() override { rows_.clear(); }
 
   double compute() override {
+    if (!rows_.all_scores_finite(name_)) return std::numeric_limits<double>::quiet_NaN();
     const auto& scores_ = rows_.scores;
     const auto& labels_ = rows_.labels;
     const auto& groups_ = rows_.groups;

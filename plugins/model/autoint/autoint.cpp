@@ -23,11 +23,11 @@ struct AutoIntOptions {
   static AutoIntOptions from_config(const Config& config) {
     AutoIntOptions o;
     o.embedding = models::EmbeddingOptions::from_config(config, o.embedding);
-    o.num_heads = config.get_int_at_least("num_heads", o.num_heads, 1);
+    o.num_heads = config.get_int_in("num_heads", o.num_heads, 1, models::kMaxWidth);
     if (o.embedding.dim % o.num_heads != 0) {
       config.fail("num_heads", "must divide embedding_dim (" + std::to_string(o.embedding.dim) + ")");
     }
-    o.num_layers = config.get_int_at_least("num_layers", o.num_layers, 0);
+    o.num_layers = config.get_int_in("num_layers", o.num_layers, 0, models::kMaxLayers);
     o.dropout = config.get_double_in("dropout", o.dropout, 0.0, 1.0);
     o.residual = config.get_bool("residual", o.residual);
     o.include_bias = config.get_bool("include_bias", o.include_bias);

@@ -25,9 +25,9 @@ struct NeuMFOptions {
 
   static NeuMFOptions from_config(const Config& config, const FeatureSchema& schema) {
     NeuMFOptions o;
-    o.mf_dim = config.get_int_at_least("mf_dim", o.mf_dim, 1);
-    o.mlp_dim = config.get_int_at_least("mlp_dim", o.mlp_dim, 1);
-    o.layers = config.get_int_list_at_least("layers", o.layers, 1);
+    o.mf_dim = config.get_int_in("mf_dim", o.mf_dim, 1, models::kMaxWidth);
+    o.mlp_dim = config.get_int_in("mlp_dim", o.mlp_dim, 1, models::kMaxWidth);
+    o.layers = config.get_int_list_in("layers", o.layers, 1, models::kMaxWidth);
     o.include_bias = config.get_bool("include_bias", o.include_bias);
     o.use_features = config.get_bool("use_features", o.use_features);
     o.init_std = config.get_positive_double("init_std", o.init_std);

@@ -15,8 +15,9 @@ struct UniformSamplerOptions {
 
   static UniformSamplerOptions from_config(const Config& config) {
     UniformSamplerOptions o;
-    o.num_negatives = config.get_int("num_negatives", o.num_negatives);
-    if (o.num_negatives < 0) config.fail("num_negatives", "must not be negative");
+    // Each epoch holds positives x (1 + num_negatives) examples: past 10,000 that is no longer
+    // a sampled objective but an allocation failure.
+    o.num_negatives = config.get_int_in("num_negatives", o.num_negatives, 0, 10'000);
     return o;
   }
 };

@@ -6,7 +6,8 @@
 /// the file, line, full key path, the expected and the found type. There is no silent
 /// fallback: a present key of the wrong type is an error even when a default exists.
 /// An integer is accepted where a float is wanted; a float is never accepted where an
-/// integer is wanted.
+/// integer is wanted. A float must be finite: TOML's `nan` and `inf` are refused for every
+/// key, since NaN passes every range check written with `<` or `>=`.
 ///
 /// Each key read is remembered, so that after a plugin has built itself from its table the
 /// host can reject keys that nobody read (`check_unknown_keys`), suggesting the closest one.
@@ -65,6 +66,14 @@ class RECSYS_API Config {
   /// An integer of at least `minimum`. Out of range: "must be at least <minimum>", or
   /// "must not be negative" when `minimum` is 0.
   std::int64_t get_int_at_least(std::string_view key, std::int64_t fallback, std::int64_t minimum) const;
+  /// An integer in the closed range [low, high] (since plugin API 1.3): an upper bound keeps
+  /// a size such as `num_negatives = 4294967296` from allocating until the allocator fails.
+  /// Out of range: "must be in [<low>, <high>]".
+  std::int64_t get_int_in(std::string_view key, std::int64_t fallback, std::int64_t low, std::int64_t high) const;
+  /// A list of integers, each in [low, high] (since plugin API 1.3). Out of range: "every
+  /// entry must be in [<low>, <high>]".
+  std::vector<std::int64_t> get_int_list_in(std::string_view key, const std::vector<std::int64_t>& fallback,
+                                            std::int64_t low, std::int64_t high) const;
   /// A number greater than 0. Out of range (NaN included): "must be positive".
   double get_positive_double(std::string_view key, double fallback) const;
   /// A number in the half-open range [low, high), e.g. a dropout probability in [0, 1).

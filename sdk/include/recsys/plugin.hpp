@@ -35,7 +35,7 @@
 /// plugin's. Bump the major for any change to the layout of PluginManifest, PluginEntry,
 /// PluginArgs or the interfaces' virtual functions.
 #define RECSYS_PLUGIN_API_MAJOR 1
-#define RECSYS_PLUGIN_API_MINOR 2
+#define RECSYS_PLUGIN_API_MINOR 3
 
 namespace recsys {
 

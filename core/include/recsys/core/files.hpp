@@ -15,6 +15,11 @@ namespace recsys::core {
 /// Throws Error naming the path when a step fails (the temporary file is removed).
 void write_file_atomically(const std::filesystem::path& path, std::string_view content);
 
+/// Removes what a killed write_file_atomically left in `directory` (regular files named
+/// `<name>.tmp.XXXXXX`, the six characters of mkstemp), not recursing; returns how many. Call
+/// it only where no other process writes (a run being resumed).
+std::size_t remove_stale_temporaries(const std::filesystem::path& directory);
+
 /// The whole content of `path`. Throws Error naming the path when it cannot be read.
 std::string read_text_file(const std::filesystem::path& path);
 

@@ -35,6 +35,10 @@ class MlflowRun {
   void set_tag(const std::string& key, const std::string& value) const;
   /// Appends "timestamp value step" to metrics/<key>.
   void log_metric(const std::string& key, double value, std::int64_t step) const;
+  /// For a resume from the end of epoch `epoch`: drops every metric point of a later step (a
+  /// killed process logged them, the resumed one logs them again) and the test_* metrics (the
+  /// resumed run logs its own), so that no step appears twice. Each file is rewritten atomically.
+  void drop_metrics_after(std::int64_t epoch) const;
   /// Rewrites meta.yaml with `status` and, for a terminal status, the end time.
   void set_status(MlflowStatus status) const;
 

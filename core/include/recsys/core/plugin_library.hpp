@@ -31,10 +31,14 @@ struct PluginRecord {
 /// torch-using libraries at exit has crashed processes.
 class PluginLibrary {
  public:
-  /// Opens `path` with the dynamic loader (symbols resolved now) and finds its manifest.
-  /// Throws PluginLoadError (the loader's own message), NotAPluginError (no manifest entry
-  /// point) or InvalidManifestError (the entry point returned null).
-  static PluginLibrary open(const std::string& path);
+  /// Checks `file` before any of its code can run (check_plugin_file, plugin_trust.hpp: a
+  /// trusted regular file, an ELF shared object with the `recsys` manifest section), then
+  /// opens its canonical path with the dynamic loader (symbols resolved now) and finds its
+  /// manifest; path() is that canonical path. Throws UntrustedPluginError (refused before
+  /// loading), NotAPluginError (not an ELF shared object, or no manifest entry point),
+  /// PluginLoadError (missing file, or the loader's own message) or InvalidManifestError (the
+  /// entry point returned null).
+  static PluginLibrary open(const std::string& file);
 
   /// Checks the manifest: the plugin API version (same major, minor <= the host's), the
   /// build (compiler, C++11 ABI, libtorch) and every entry (kind, name, factory). Throws

@@ -4,6 +4,9 @@
 /// (PluginLibrary, plugin_library.hpp) and creates plugins by kind and name.
 ///
 /// Loading policy (see docs/architecture.md):
+/// - nothing is opened that an untrusted user could have written, or that is not a regular
+///   ELF shared object with the recsys manifest section (plugin_trust.hpp, checked before
+///   dlopen runs any code); a scanned directory that fails the rule is refused as a whole;
 /// - files are deduplicated by canonical path before dlopen, so a library reached through
 ///   two search paths is loaded once;
 /// - the manifest's API version is checked before any factory is called;
@@ -34,9 +37,10 @@ inline std::string first_line(const std::string& text) {
 
 /// One library file the registry looked at.
 struct LibraryRecord {
-  std::string path;   ///< canonical path
-  bool ok = false;    ///< loaded and accepted
-  std::string error;  ///< why it was refused (empty when ok)
+  std::string path;        ///< canonical path
+  bool ok = false;         ///< loaded and accepted
+  bool directory = false;  ///< a scanned directory refused as a whole (plugin_trust.hpp), not a file
+  std::string error;       ///< why it was refused (empty when ok)
   std::uint32_t api_major = 0;
   std::uint32_t api_minor = 0;
 };
@@ -44,14 +48,17 @@ struct LibraryRecord {
 class PluginRegistry {
  public:
   /// Loads every `*.so` file directly inside `directory` (sorted by name). Missing
-  /// directories are ignored; failures are recorded in libraries(), not thrown.
+  /// directories are ignored; failures are recorded in libraries(), not thrown. A directory
+  /// that fails check_plugin_directory (plugin_trust.hpp) is recorded once as refused
+  /// (LibraryRecord::directory) and none of its files is opened.
   void scan_directory(const std::filesystem::path& directory);
 
   /// Opens and validates one library (PluginLibrary), then registers its plugins. Throws
-  /// what PluginLibrary::open or validate throws (also recorded in libraries(), with the
-  /// error's reason). A file already loaded (same canonical path) is a no-op; one refused
-  /// before is refused again, alike. A name that another file registers already is recorded
-  /// in the library's note and refused when used (find throws DuplicatePluginError).
+  /// what PluginLibrary::open (UntrustedPluginError first of all) or validate throws (also
+  /// recorded in libraries(), with the error's reason). A file already loaded (same canonical
+  /// path) is a no-op; one refused before is refused again, alike. A name that another file
+  /// registers already is recorded in the library's note and refused when used (find throws
+  /// DuplicatePluginError).
   void load_library(const std::filesystem::path& file);
 
   const std::vector<LibraryRecord>& libraries() const { return libraries_; }
@@ -84,6 +91,8 @@ class PluginRegistry {
 
  private:
   using Key = std::pair<PluginKind, std::string>;
+  /// Whether `directory` passes check_plugin_directory; if not, records it (once) as refused.
+  bool trusted_directory(const std::filesystem::path& directory);
   /// Registers each plugin's name and aliases; returns a note naming those that another
   /// file registers already ("" when none).
   std::string register_plugins(const std::vector<PluginRecord>& plugins, const std::string& path);

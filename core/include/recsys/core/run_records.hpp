@@ -28,6 +28,12 @@ struct PluginUse {
   std::string path;     ///< the library file
 };
 
+/// The data a run was trained on, as run.json records it.
+struct DataRecord {
+  std::string sha256;  ///< data_fingerprint() of what the dataset loaded
+  std::int64_t users = 0, items = 0, positives = 0;
+};
+
 /// What the records of a run say about it, besides the figures.
 struct RunDescription {
   LoggingOptions logging;                 ///< where the run directory and mlruns/ go
@@ -38,6 +44,9 @@ struct RunDescription {
   std::string protocol;                   ///< summary.json's one-line protocol
   /// Path keys as the user wrote them (relative), before config.toml made them absolute.
   std::vector<std::pair<std::string, std::string>> paths_as_written;
+  /// run.json's "data": the loaded data's fingerprint (digest.hpp) and counts, so evaluate,
+  /// recommend and resume can tell when the files changed since training.
+  DataRecord data;
 };
 
 class RunRecords {

@@ -29,7 +29,7 @@ struct DeepCrossOptions {
   static DeepCrossOptions from_config(const Config& config, std::int64_t default_embedding_dim) {
     DeepCrossOptions o;
     o.embedding = EmbeddingOptions::from_config(config, {default_embedding_dim});
-    o.cross_layers = config.get_int_at_least("cross_layers", o.cross_layers, 0);
+    o.cross_layers = config.get_int_in("cross_layers", o.cross_layers, 0, kMaxLayers);
     o.deep = MlpOptions::from_config(config, o.deep);
     return o;
   }

@@ -23,6 +23,12 @@
 
 namespace recsys::models {
 
+/// Upper bounds of model sizes read from `[model]` (embedding widths, hidden layer widths,
+/// attention heads; cross or attention layers): larger values cannot be trained on one machine
+/// and would otherwise end in an allocator failure that names no key.
+constexpr std::int64_t kMaxWidth = 65536;
+constexpr std::int64_t kMaxLayers = 256;
+
 /// Keys `embedding_dim` and `init_std`: the width of a model's embeddings and the std of their
 /// N(0, std^2) initialisation (`nn::init_embedding`).
 struct EmbeddingOptions {
@@ -30,10 +36,10 @@ struct EmbeddingOptions {
   double init_std = 0.01;  ///< `init_std`, positive
 
   /// Reads `embedding_dim` and `init_std`, `defaults` for the absent ones. Throws ConfigError
-  /// for a wrong type, "embedding_dim: must be at least 1" or "init_std: must be positive".
+  /// for a wrong type, "embedding_dim: must be in [1, 65536]" or "init_std: must be positive".
   static EmbeddingOptions from_config(const Config& config, const EmbeddingOptions& defaults) {
     // A braced list is evaluated left to right: embedding_dim is read (and checked) first.
-    return {config.get_int_at_least("embedding_dim", defaults.dim, 1),
+    return {config.get_int_in("embedding_dim", defaults.dim, 1, kMaxWidth),
             config.get_positive_double("init_std", defaults.init_std)};
   }
 };
@@ -47,7 +53,7 @@ struct MlpOptions {
   /// Reads `deep_layers` and `dropout`, `defaults` for the absent ones. Throws ConfigError for
   /// a wrong type, "deep_layers: every entry must be at least 1" or "dropout: must be in [0, 1)".
   static MlpOptions from_config(const Config& config, const MlpOptions& defaults) {
-    return {config.get_int_list_at_least("deep_layers", defaults.layers, 1),
+    return {config.get_int_list_in("deep_layers", defaults.layers, 1, kMaxWidth),
             config.get_double_in("dropout", defaults.dropout, 0.0, 1.0)};
   }
 };

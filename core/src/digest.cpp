@@ -1,0 +1,74 @@
+#include "recsys/core/digest.hpp"
+
+#include <openssl/evp.h>
+
+#include <sstream>
+
+#include <torch/torch.h>
+
+#include "recsys/errors.hpp"
+
+namespace recsys::core {
+
+struct Sha256::Context {
+  EVP_MD_CTX* md = EVP_MD_CTX_new();
+  ~Context() { EVP_MD_CTX_free(md); }
+};
+
+Sha256::Sha256() : context_(std::make_unique<Context>()) {
+  if (!context_->md || EVP_DigestInit_ex(context_->md, EVP_sha256(), nullptr) != 1) {
+    throw Error("SHA-256: OpenSSL could not start a digest");
+  }
+}
+
+Sha256::~Sha256() = default;
+
+void Sha256::update(std::string_view bytes) {
+  EVP_DigestUpdate(context_->md, bytes.data(), bytes.size());
+}
+
+void Sha256::update(const torch::Tensor& tensor) {
+  const torch::Tensor bytes = tensor.detach().to(torch::kCPU).contiguous();
+  std::ostringstream header;
+  header << bytes.dtype() << '\0' << bytes.sizes() << '\0';
+  update(header.str());
+  update(std::string_view(static_cast<const char*>(bytes.data_ptr()), bytes.numel() * bytes.element_size()));
+}
+
+std::string Sha256::hex() {
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int length = 0;
+  EVP_DigestFinal_ex(context_->md, digest, &length);
+  static const char* digits = "0123456789abcdef";
+  std::string out;
+  for (unsigned int i = 0; i < length; ++i) out += {digits[digest[i] >> 4], digits[digest[i] & 15]};
+  return out;
+}
+
+namespace {
+
+void update_ids(Sha256& sha, const std::vector<std::int64_t>& ids) {
+  sha.update(std::string_view(reinterpret_cast<const char*>(ids.data()), ids.size() * sizeof(std::int64_t)));
+}
+
+void update_features(Sha256& sha, const SideFeatures& features) {
+  for (const torch::Tensor& t : {features.continuous, features.categorical}) {
+    if (t.defined()) sha.update(t);
+  }
+}
+
+}  // namespace
+
+std::string data_fingerprint(const InteractionData& data) {
+  Sha256 sha;
+  for (const torch::Tensor& t : {data.user_id, data.item_id, data.rating, data.timestamp}) {
+    if (t.defined()) sha.update(t);
+  }
+  update_features(sha, data.user_features);
+  update_features(sha, data.item_features);
+  update_ids(sha, data.user_original_id);
+  update_ids(sha, data.item_original_id);
+  return sha.hex();
+}
+
+}  // namespace recsys::core

@@ -1,0 +1,16 @@
+// Fuzzes the MovieLens 1m reader (plugins/dataset/movielens/formats.cpp, text_reader.cpp).
+// Input: users.dat, movies.dat and ratings.dat, separated by form feeds ('\f').
+#include "movielens_fuzz.hpp"
+
+namespace {
+const recsys::fuzz::MovieLensTarget target{"1m", {"users.dat", "movies.dat", "ratings.dat"}, true};
+}  // namespace
+
+extern "C" int LLVMFuzzerInitialize(int*, char***) {
+  recsys::fuzz::write_seeds_if_asked(target);
+  return 0;
+}
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  return recsys::fuzz::fuzz_movielens(target, data, size);
+}
