@@ -13,7 +13,7 @@ struct GMFOptions {
 
   static GMFOptions from_config(const recsys::Config& config) {
     GMFOptions o;
-    o.embedding_dim = config.get_int_at_least("embedding_dim", o.embedding_dim, 1);
+    o.embedding_dim = config.get_int_in("embedding_dim", o.embedding_dim, 1, 65536);
     o.init_std = config.get_positive_double("init_std", o.init_std);
     return o;
   }
