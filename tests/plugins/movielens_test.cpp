@@ -2,6 +2,9 @@
 // the ml-100k formats (expected values worked out by hand), errors, and the real data.
 #include <gtest/gtest.h>
 
+#include <spdlog/sinks/ostream_sink.h>
+#include <spdlog/spdlog.h>
+#include <sstream>
 #include <torch/torch.h>
 
 #include "movielens_fixtures.hpp"
@@ -203,6 +206,263 @@ TEST(MovieLensTitleTest, YearIsTheLastFourDigitGroup) {
   InteractionData d = registry.create<PluginKind::dataset>("movielens", config.section("d"))->load();
   // Known years 1999, 2001 (the parenthesis need not end the title); "(12345)" is no year.
   EXPECT_TRUE(torch::equal(d.item_features.categorical, torch::tensor({1, 0, 2}, torch::kInt64).view({3, 1})));
+}
+
+/// Collects what is logged while it lives (spdlog's default logger, which the plugin shares;
+/// restored afterwards).
+class CapturedLog {
+ public:
+  CapturedLog() : previous_(spdlog::default_logger()) {
+    spdlog::set_default_logger(
+        std::make_shared<spdlog::logger>("captured", std::make_shared<spdlog::sinks::ostream_sink_mt>(text_)));
+  }
+  ~CapturedLog() { spdlog::set_default_logger(previous_); }
+  std::string text() const { return text_.str(); }
+
+ private:
+  std::ostringstream text_;
+  std::shared_ptr<spdlog::logger> previous_;
+};
+
+/// Loads the files already in `dir` (no fixture written, no cache: each test reads its files).
+InteractionData load_files(const std::string& variant, const fs::path& dir, const std::string& extra = "") {
+  core::PluginRegistry registry = test::registry_with("dataset_movielens");
+  const auto config = test::parse_config("[dataset]\nvariant = \"" + variant + "\"\ndata_dir = \"" + dir.string() +
+                                         "\"\ncache = false\n" + extra);
+  return registry.create<PluginKind::dataset>("movielens", config.section("dataset"))->load();
+}
+
+/// The message of the DataError that loading `dir` throws, or a note that it loaded.
+std::string load_error(const std::string& variant, const fs::path& dir, const std::string& extra = "") {
+  try {
+    load_files(variant, dir, extra);
+  } catch (const DataError& e) {
+    return e.what();
+  }
+  return "(loaded without a DataError)";
+}
+
+/// Replaces the first `from` in the fixture file `name` of `dir` with `to`.
+void edit(const test::TempDir& dir, const std::string& name, const std::string& from, const std::string& to) {
+  std::string text = test::read_file(dir.path() / name);
+  const auto at = text.find(from);
+  ASSERT_NE(at, std::string::npos) << from << " not in " << name;
+  dir.write(name, text.replace(at, from.size(), to));
+}
+
+#define EXPECT_CONTAINS(text, part)                          \
+  do {                                                       \
+    const std::string seen_ = (text);                        \
+    EXPECT_NE(seen_.find(part), std::string::npos) << seen_; \
+  } while (0)
+
+TEST_F(MovieLensFixture, DuplicateRatingsKeepTheLatestAtThePositionOfTheFirst) {
+  // (1,10) rated 3 times (the latest, t=300, is a 2), (2,20) twice at t=102 (a tie: the later
+  // line's 5 wins) and once earlier: 3 merged, one rating per pair, in first-line order.
+  dir.write("u.data",
+            "1\t10\t5\t100\n2\t20\t4\t102\n1\t10\t2\t300\n74\t267\t4\t103\n2\t20\t5\t102\n2\t20\t3\t50\n"
+            "1\t10\t4\t200\n");
+  CapturedLog log;
+  InteractionData d = load("cache = false\npositive_threshold = 1\n");
+  EXPECT_EQ(d.num_interactions(), 3);
+  EXPECT_EQ(d.user_original_id, (std::vector<std::int64_t>{1, 2, 74}));
+  EXPECT_TRUE(torch::equal(d.rating, torch::tensor({2.0f, 5.0f, 4.0f})));
+  EXPECT_TRUE(torch::equal(d.timestamp, torch::tensor({300, 102, 103}, torch::kInt64)));
+  EXPECT_CONTAINS(log.text(), "u.data: 4 duplicate (user, item) ratings merged, the latest kept");
+  // With the default threshold only (2,20) and (74,267) are positives: (1,10)'s latest is a 2.
+  EXPECT_EQ(load("cache = false\n").num_interactions(), 2);
+}
+
+TEST(MovieLensCsvTest, DuplicateRatingsAreMergedInSortedFilesToo) {
+  test::TempDir dir;
+  test::write_movielens_fixture("latest-small", dir.path());
+  // Sorted by (user, item) as the CSV versions are: the later line is the older rating.
+  dir.write("ratings.csv", "userId,movieId,rating,timestamp\n1,1,4.0,10\n1,1,2.0,5\n1,2,4.5,7\n2,3,5.0,8\n2,3,1.0,9\n");
+  CapturedLog log;
+  InteractionData d = load_files("latest-small", dir.path());
+  EXPECT_TRUE(torch::equal(d.rating, torch::tensor({4.0f, 4.5f})));
+  EXPECT_TRUE(torch::equal(d.timestamp, torch::tensor({10, 7}, torch::kInt64)));
+  EXPECT_CONTAINS(log.text(), "ratings.csv: 2 duplicate (user, item) ratings merged, the latest kept");
+}
+
+TEST_F(MovieLensFixture, AUserListedTwiceWithOtherAttributesIsABadLine) {
+  edit(dir, "u.user", "4|30|F|artist|00000\n", "4|30|F|artist|00000\n2|54|F|other|94043\n");
+  EXPECT_CONTAINS(load_error("100k", dir.path()),
+                  "u.user:5: user 2 is listed twice with different attributes (first at line 2)");
+  // Skipped, the first listing stays: user 2 is still 53.
+  InteractionData d = load_files("100k", dir.path(), "on_bad_line = \"skip\"\n");
+  EXPECT_FLOAT_EQ(d.user_features.continuous[1][0].item<float>(), 0.53f);
+}
+
+TEST(MovieLens1mTest, AMovieListedTwiceWithOtherAttributesIsABadLine) {
+  test::TempDir dir;
+  test::write_movielens_fixture("1m", dir.path());
+  edit(dir, "movies.dat", "4::No Year Film::Drama\n", "4::No Year Film::Drama\n3::The \"Quoted\" Film (1994)::Drama\n");
+  EXPECT_CONTAINS(load_error("1m", dir.path()),
+                  "movies.dat:5: movie 3 is listed twice with different attributes (first at line 3)");
+}
+
+TEST(MovieLens1mTest, AnIdenticalRepeatedUserOrMovieIsDroppedQuietly) {
+  test::TempDir dir;
+  test::write_movielens_fixture("1m", dir.path());
+  edit(dir, "users.dat", "3::M::25::15::T8H1N\n", "3::M::25::15::T8H1N\n2::M::56::16::70072\n");
+  edit(dir, "movies.dat", "4::No Year Film::Drama\n",
+       "4::No Year Film::Drama\n1::Toy Story (1995)::Comedy|Animation|Children's\n");
+  InteractionData d = load_files("1m", dir.path());
+  EXPECT_EQ(d.num_interactions(), 4);
+  EXPECT_EQ(d.schema.user.categorical.at(0).cardinality, 3);  // occupations as without the repeat
+  EXPECT_EQ(d.item_features.continuous.sum().item<float>(), 6.0f);
+}
+
+TEST(MovieLensRangeTest, OutOfRangeValuesAreBadLinesNamingTheFieldAndValue) {
+  struct Case {
+    const char *variant, *file, *from, *to, *expected;
+  };
+  const Case cases[] = {
+      {"100k", "u.data", "1\t10\t5\t100", "1\t10\t6\t100", "u.data:1: rating: expected an integer 1-5, found 6"},
+      {"100k", "u.data", "1\t10\t5\t100", "1\t10\t0\t100", "u.data:1: rating: expected an integer 1-5, found 0"},
+      {"100k", "u.data", "2\t20\t4\t102", "2\t20\t4\t-102",
+       "u.data:3: timestamp: expected seconds since 1970 (>= 0), found -102"},
+      {"100k", "u.user", "1|24|", "1|9223372036854775807|", "u.user:1: age: expected 1-120, found 9223372036854775807"},
+      {"100k", "u.user", "2|53|", "2|0|", "u.user:2: age: expected 1-120, found 0"},
+      {"100k", "u.item", "01-Jan-1995", "01-Foo-1995",
+       "u.item:1: release date: expected dd-Mon-yyyy (e.g. 01-Jan-1995) or nothing, found '01-Foo-1995'"},
+      {"100k", "u.item", "01-Jan-1995", "32-Jan-1995", "release date: expected dd-Mon-yyyy"},
+      {"100k", "u.item", "01-Jan-1995", "01-Jan-95", "release date: expected dd-Mon-yyyy"},
+      {"100k", "u.item", "01-Jan-1995", "1995", "release date: expected dd-Mon-yyyy"},
+      {"1m", "users.dat",
+       "3::M::25::", "3::M::30::", "users.dat:3: age: expected a bucket code (1, 18, 25, 35, 45, 50, 56), found 30"},
+      {"1m", "ratings.dat", "1::1::5::", "1::1::0::", "ratings.dat:1: rating: expected an integer 1-5, found 0"},
+      {"1m", "ratings.dat", "1::2::3::978302109", "1::2::3::-1",
+       "ratings.dat:2: timestamp: expected seconds since 1970 (>= 0), found -1"},
+      {"latest-small", "ratings.csv", "1,2,3.5,", "1,2,4.3,",
+       "ratings.csv:3: rating: expected 0.5-5.0 in half stars, found '4.3'"},
+      {"latest-small", "ratings.csv", "1,2,3.5,", "1,2,5.5,", "found '5.5'"},
+      {"latest-small", "ratings.csv", "1,2,3.5,", "1,2,0.0,", "found '0.0'"},
+      {"latest-small", "ratings.csv", "1,2,3.5,", "1,2,nan,", "found 'nan'"},
+  };
+  for (const Case& c : cases) {
+    test::TempDir dir;
+    test::write_movielens_fixture(c.variant, dir.path());
+    edit(dir, c.file, c.from, c.to);
+    EXPECT_CONTAINS(load_error(c.variant, dir.path()), c.expected);
+  }
+}
+
+TEST(MovieLensCsvTest, ColumnsAreReadByTheirHeaderNamesInAnyOrder) {
+  test::TempDir dir;
+  test::write_movielens_fixture("latest-small", dir.path());
+  dir.write("movies.csv",
+            "genres,movieId,title\nAdventure|Animation,1,Toy Story (1995)\nDrama|Romance,2,\"Bride, The (2005)\"\n"
+            "(no genres listed),3,\"Quote \"\"Inside\"\" (1999)\"\n");
+  dir.write("ratings.csv",
+            "timestamp,rating,movieId,userId\n964982703,4.0,1,1\n964981247,3.5,2,1\n964982224,4.5,2,2\n"
+            "964983815,5.0,3,2\n964982931,1.0,1,3\n");
+  InteractionData d = load_files("latest-small", dir.path());
+  EXPECT_EQ(d.user_original_id, (std::vector<std::int64_t>{1, 2}));
+  EXPECT_TRUE(torch::equal(d.rating, torch::tensor({4.0f, 4.5f, 5.0f})));
+  EXPECT_TRUE(torch::equal(d.timestamp, torch::tensor({964982703, 964982224, 964983815}, torch::kInt64)));
+  EXPECT_EQ(d.item_title.at(2), "Quote \"Inside\" (1999)");
+  EXPECT_EQ(d.item_features.continuous[0].sum().item<float>(), 2.0f);
+}
+
+TEST(MovieLensCsvTest, AFileWithoutItsHeaderIsADataErrorAtLine1) {
+  test::TempDir dir;
+  test::write_movielens_fixture("latest-small", dir.path());
+  dir.write("ratings.csv", "1,31,2.5,1260759144\n1,1,4.0,964982703\n");
+  for (const char* policy : {"error", "skip"}) {
+    EXPECT_CONTAINS(load_error("latest-small", dir.path(), "on_bad_line = \"" + std::string(policy) + "\"\n"),
+                    "ratings.csv:1: expected the header userId,movieId,rating,timestamp (columns in any order), "
+                    "found '1,31,2.5,1260759144'");
+  }
+  dir.write("ratings.csv", "userId,movieId,rating,timestamp\n1,1,4.0,964982703\n");
+  dir.write("movies.csv", "movieId,name,genres\n1,Toy Story (1995),Animation\n");
+  EXPECT_CONTAINS(load_error("latest-small", dir.path()), "movies.csv:1: expected the header movieId,title,genres");
+  EXPECT_CONTAINS(load_error("latest-small", dir.path()), "(no column 'title')");
+}
+
+TEST(MovieLensCsvTest, AQuotedFieldMayHoldLineBreaks) {
+  test::TempDir dir;
+  test::write_movielens_fixture("latest-small", dir.path());
+  // Records over lines 2-3 and 4-6 (CRLF inside the quotes too); the title's breaks become spaces.
+  dir.write("movies.csv",
+            "movieId,title,genres\r\n1,\"Foo\nBar (1999)\",Drama\r\n2,\"Two\r\n\"\"Lines\"\",\r\n(2001)\",Comedy\n"
+            "3,Plain (2002),Drama\n");
+  dir.write("ratings.csv", "userId,movieId,rating,timestamp\n1,1,5,1\n1,2,5,1\n1,3,5,1\n");
+  InteractionData d = load_files("latest-small", dir.path());
+  EXPECT_EQ(d.item_title, (std::vector<std::string>{"Foo Bar (1999)", "Two \"Lines\", (2001)", "Plain (2002)"}));
+  EXPECT_TRUE(torch::equal(d.item_features.categorical, torch::tensor({0, 1, 2}, torch::kInt64).view({3, 1})));
+  // Line numbers still count physical lines: the bad record after them is at line 8.
+  dir.write("movies.csv", test::read_file(dir.path() / "movies.csv") + "x,Bad (2003),Drama\n");
+  EXPECT_CONTAINS(load_error("latest-small", dir.path()), "movies.csv:8: movie id: expected an integer, found 'x'");
+}
+
+TEST(MovieLensCsvTest, AnUnterminatedQuoteIsABadLineAtTheRecordsFirstLine) {
+  test::TempDir dir;
+  test::write_movielens_fixture("latest-small", dir.path());
+  dir.write("movies.csv", "movieId,title,genres\n1,Toy (1995),Drama\n2,\"Open (1999),Drama\n3,Three (2000),Drama\n");
+  dir.write("ratings.csv", "userId,movieId,rating,timestamp\n1,1,5,1\n1,3,5,1\n");
+  EXPECT_CONTAINS(load_error("latest-small", dir.path()), "movies.csv:3: unterminated quoted field");
+  // Skipped, only that line is lost: the next record is read again from its own line.
+  InteractionData d = load_files("latest-small", dir.path(), "on_bad_line = \"skip\"\n");
+  EXPECT_EQ(d.item_title, (std::vector<std::string>{"Toy (1995)", "Three (2000)"}));
+  // An open quote spans at most 100 lines: far from the end of the file it is still only its
+  // own line that is lost.
+  std::string movies = "movieId,title,genres\n1,Toy (1995),Drama\n2,\"Open (1999),Drama\n";
+  for (int id = 3; id <= 300; ++id) movies += std::to_string(id) + ",Film (2000),Drama\n";
+  dir.write("movies.csv", movies);
+  dir.write("ratings.csv", "userId,movieId,rating,timestamp\n1,1,5,1\n1,150,5,1\n1,300,5,1\n");
+  EXPECT_CONTAINS(load_error("latest-small", dir.path()), "movies.csv:3: unterminated quoted field");
+  EXPECT_EQ(load_files("latest-small", dir.path(), "on_bad_line = \"skip\"\n").item_original_id,
+            (std::vector<std::int64_t>{1, 150, 300}));
+}
+
+TEST(MovieLensCsvTest, AUtf8ByteOrderMarkIsDropped) {
+  test::TempDir dir;
+  test::write_movielens_fixture("latest-small", dir.path());
+  edit(dir, "movies.csv", "movieId", "\xEF\xBB\xBFmovieId");
+  edit(dir, "ratings.csv", "userId", "\xEF\xBB\xBFuserId");
+  EXPECT_EQ(load_files("latest-small", dir.path()).num_interactions(), 3);
+}
+
+TEST(MovieLensCsvTest, InvalidUtf8AndControlCharactersInTitlesAreReplaced) {
+  test::TempDir dir;
+  test::write_movielens_fixture("latest-small", dir.path());
+  // Bytes FF and FE, a truncated 3-byte sequence, an overlong '/', a surrogate, C0 controls,
+  // DEL, tab, C1 controls NEL (whitespace) and CSI; "Caf\u00e9" and an emoji are valid.
+  dir.write("movies.csv",
+            "movieId,title,genres\n1,Bad \xff\xfe Bytes (1995),Drama\n2,Cut \xe2\x82 (2005),Drama\n"
+            "3,\"Ctl\x01\x7f\tT\xc2\x85\xc2\x9b \xc0\xaf\xed\xa0\x80 (1999)\",Drama\n"
+            "4,Caf\xc3\xa9 \xf0\x9f\x8e\xac (2001),Drama\n");
+  dir.write("ratings.csv", "userId,movieId,rating,timestamp\n1,1,5,1\n1,2,5,1\n1,3,5,1\n1,4,5,1\n");
+  CapturedLog log;
+  InteractionData d = load_files("latest-small", dir.path());
+  const std::string r = "\xEF\xBF\xBD";  // U+FFFD
+  EXPECT_EQ(d.item_title, (std::vector<std::string>{"Bad " + r + r + " Bytes (1995)", "Cut " + r + " (2005)",
+                                                    "Ctl" + r + r + " T " + r + " " + r + r + r + r + r + " (1999)",
+                                                    "Caf\xc3\xa9 \xf0\x9f\x8e\xac (2001)"}));
+  EXPECT_CONTAINS(log.text(), "movies.csv: 3 titles had invalid UTF-8 or control characters, replaced");
+}
+
+TEST_F(MovieLensFixture, ControlCharactersInLatin1TitlesAreReplaced) {
+  // Latin-1 bytes 0x01 (C0) and 0x9B (C1, U+009B) decode to controls; 0xE9 is an 'e' acute.
+  edit(dir, "u.item", "Caf\xe9 Test", "Caf\xe9\x9b Test\x01");
+  CapturedLog log;
+  InteractionData d = load("cache = false\n");
+  EXPECT_EQ(d.item_title.at(0), "Caf\xc3\xa9\xEF\xBF\xBD Test\xEF\xBF\xBD (1995)");
+  EXPECT_CONTAINS(log.text(), "u.item: 1 titles had invalid UTF-8 or control characters, replaced");
+}
+
+TEST(MovieLens100kTest, TheRealDataNeedsNoMergeNorRepair) {
+  RECSYS_REQUIRE_MOVIELENS_100K();
+  CapturedLog log;
+  InteractionData d = load_files("100k", test::data_root() / "ml-100k");
+  EXPECT_EQ(d.schema.user.num_ids, 942);
+  EXPECT_EQ(d.schema.item.num_ids, 1447);
+  EXPECT_EQ(d.num_interactions(), 55376);
+  EXPECT_EQ(log.text().find("merged"), std::string::npos) << log.text();
+  EXPECT_EQ(log.text().find("replaced"), std::string::npos) << log.text();
+  EXPECT_EQ(log.text().find("repeated"), std::string::npos) << log.text();
 }
 
 TEST(MovieLens100kTest, CountsAndSchemaOnTheRealData) {
