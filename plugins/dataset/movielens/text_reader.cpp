@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 #include <charconv>
+#include <deque>
 #include <fstream>
 #include <stdexcept>
 
@@ -20,7 +21,7 @@ constexpr int kMaxRecordLines = 100;
 /// Splits one CSV record (RFC 4180; line breaks inside quotes are part of the field). Unquoted
 /// fields point into `line`; quoted ones are unescaped into `storage` (one string per field,
 /// reused).
-void split_csv(std::string_view line, std::vector<std::string_view>& fields, std::vector<std::string>& storage) {
+void split_csv(std::string_view line, std::vector<std::string_view>& fields, std::deque<std::string>& storage) {
   std::size_t used = 0;
   std::size_t i = 0;
   for (;;) {
@@ -152,7 +153,7 @@ class RecordReader {
 };
 
 void split_record(std::string_view record, std::string_view delimiter, std::vector<std::string_view>& fields,
-                  std::vector<std::string>& storage) {
+                  std::deque<std::string>& storage) {
   fields.clear();
   if (delimiter == ",") {
     split_csv(record, fields, storage);
@@ -178,7 +179,7 @@ struct Header {
 Header read_header(RecordReader& reader, const std::filesystem::path& file, const RecordOptions& options) {
   std::string record;
   std::vector<std::string_view> fields;
-  std::vector<std::string> storage;
+  std::deque<std::string> storage;  // a deque: growing it never moves the strings the fields view
   const std::string expected = "expected the header " + joined(options.columns) + " (columns in any order)";
   if (!reader.next(record)) throw DataError(file.string(), 1, expected + ", found an empty file");
   std::string problem;
@@ -229,7 +230,7 @@ std::int64_t for_each_record(
   }
   std::string record;
   std::vector<std::string_view> fields, ordered;
-  std::vector<std::string> storage;
+  std::deque<std::string> storage;  // a deque: growing it never moves the strings the fields view
   std::int64_t skipped = 0;
   while (reader.next(record)) {
     try {
