@@ -1,10 +1,11 @@
 // Fuzzes the checkpoint reader (core/src/checkpoint.cpp, load_checkpoint) into a small fixed
 // model and its SGD optimizer: for any file it must load or throw, never crash or read out of
 // bounds. Our code parses the entries around libtorch's archive (format, progress, config,
-// model_names and the weights they name, the optimizer and generator state), so the input is a
-// recipe (archive_recipe.hpp) of those entries, or a whole archive file when it starts as a
-// zip does. RECSYS_FUZZ_WRITE_SEEDS=DIR writes a checkpoint of serialize_checkpoint's own and
-// the recipes of its entries (with and without the optimizer's) into DIR, then exits.
+// model_names and the weights they name, their SHA-256, the optimizer and generator state), so
+// the input is a recipe (archive_recipe.hpp) of those entries (with RECSYS_FUZZ_RAW_ARCHIVES,
+// also whole archive files). RECSYS_FUZZ_WRITE_SEEDS=DIR checks that a checkpoint of
+// serialize_checkpoint's own loads and writes the recipes of its entries (with and without the
+// optimizer's) into DIR, then exits.
 //
 // Accepted outcomes: success, CheckpointError, and c10::Error (libtorch refusing a value it
 // reads for us: the optimizer's or the generator's state). Any other exception is a finding.
@@ -70,7 +71,7 @@ void write_seeds(const fs::path& dir) {
   s.optimizer.step();
   recsys::core::TrainingProgress progress;
   progress.epoch = 3;
-  const fs::path file = dir / "valid_checkpoint.pt";
+  const fs::path file = recsys::fuzz::scratch_dir() / "valid_checkpoint.pt";
   recsys::fuzz::write_file(
       file, recsys::core::serialize_checkpoint(s.model, &s.optimizer, progress, "[training]\nepochs = 3\n"));
   recsys::core::load_checkpoint(file, s.model, &s.optimizer, true);  // throws if it does not load
@@ -82,6 +83,7 @@ void write_seeds(const fs::path& dir) {
     recsys::fuzz::write_recipe_of(archive, recipe, skip);
     recsys::fuzz::write_file(dir / name, recipe.bytes());
   }
+  if (std::getenv("RECSYS_FUZZ_RAW_ARCHIVES")) fs::copy_file(file, dir / "valid_checkpoint.pt");
 }
 
 void load(const fs::path& file, torch::optim::Optimizer* optimizer, std::string* config) {
@@ -112,7 +114,7 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const fs::path file = recsys::fuzz::scratch_dir() / "checkpoint.pt";
-  if (recsys::fuzz::is_zip(data, size)) {
+  if (recsys::fuzz::raw_archive(data, size)) {
     recsys::fuzz::write_file(file, std::string_view(reinterpret_cast<const char*>(data), size));
   } else {
     torch::serialize::OutputArchive archive;

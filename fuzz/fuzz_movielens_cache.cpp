@@ -1,9 +1,10 @@
 // Fuzzes the parsed-data cache reader (plugins/dataset/movielens/cache.cpp, read_cache): it
 // must return the data or nothing for any file, never crash, throw or read out of bounds.
 //
-// Input: a recipe (archive_recipe.hpp) over the keys write_cache writes, or a whole archive
-// file when it starts as a zip does. RECSYS_FUZZ_WRITE_SEEDS=DIR writes a valid cache (a file
-// of write_cache's own) and the recipe of its entries into DIR, then exits.
+// Input: a recipe (archive_recipe.hpp) over the keys write_cache writes (with
+// RECSYS_FUZZ_RAW_ARCHIVES, also whole archive files). RECSYS_FUZZ_WRITE_SEEDS=DIR checks that
+// a cache of write_cache's own reads back and writes the recipe of its entries into DIR, then
+// exits.
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
@@ -74,18 +75,22 @@ recsys::InteractionData small_data() {
   return d;
 }
 
+/// A valid cache of write_cache's own, read back, and the recipe of its entries; the file
+/// itself joins the seeds only for RECSYS_FUZZ_RAW_ARCHIVES.
 void write_seeds(const fs::path& dir) {
   fs::create_directories(dir);
-  recsys::movielens::write_cache(dir / "valid_cache.pt", kKey, small_data());
-  if (!recsys::movielens::read_cache(dir / "valid_cache.pt", kKey)) {
+  const fs::path file = recsys::fuzz::scratch_dir() / "valid_cache.pt";
+  recsys::movielens::write_cache(file, kKey, small_data());
+  if (!recsys::movielens::read_cache(file, kKey)) {
     std::fprintf(stderr, "fuzz_movielens_cache: the seed cache does not read back\n");
     std::exit(1);
   }
   torch::serialize::InputArchive archive;
-  archive.load_from((dir / "valid_cache.pt").string());
+  archive.load_from(file.string());
   RecipeWriter recipe(cache_keys());
   recsys::fuzz::write_recipe_of(archive, recipe);
   recsys::fuzz::write_file(dir / "valid_cache.recipe", recipe.bytes());
+  if (std::getenv("RECSYS_FUZZ_RAW_ARCHIVES")) fs::copy_file(file, dir / "valid_cache.pt");
 }
 
 }  // namespace
@@ -102,7 +107,7 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const fs::path file = recsys::fuzz::scratch_dir() / "cache.pt";
-  if (recsys::fuzz::is_zip(data, size)) {
+  if (recsys::fuzz::raw_archive(data, size)) {
     recsys::fuzz::write_file(file, std::string_view(reinterpret_cast<const char*>(data), size));
   } else {
     torch::serialize::OutputArchive archive;

@@ -67,6 +67,20 @@ inline std::vector<std::string_view> split_input(const std::uint8_t* data, std::
   return parts;
 }
 
+/// Whether `text` is well-formed UTF-8.
+inline bool valid_utf8(std::string_view text) {
+  for (std::size_t i = 0; i < text.size();) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    const std::size_t length = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 0;
+    if (length == 0 || i + length > text.size()) return false;
+    for (std::size_t k = 1; k < length; ++k) {
+      if ((static_cast<unsigned char>(text[i + k]) >> 6) != 0x2) return false;
+    }
+    i += length;
+  }
+  return true;
+}
+
 /// Whether RECSYS_FUZZ_VERBOSE is set: the targets then say what each input led to (to check
 /// that a seed reaches deep, e.g. `RECSYS_FUZZ_VERBOSE=1 fuzz_checkpoint SEED`).
 inline bool verbose() {

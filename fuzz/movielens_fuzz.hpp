@@ -24,20 +24,6 @@
 
 namespace recsys::fuzz {
 
-/// Whether `text` is well-formed UTF-8 (the 100k and 1m readers decode Latin-1 into it).
-inline bool valid_utf8(const std::string& text) {
-  for (std::size_t i = 0; i < text.size();) {
-    const auto c = static_cast<unsigned char>(text[i]);
-    const std::size_t length = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 0;
-    if (length == 0 || i + length > text.size()) return false;
-    for (std::size_t k = 1; k < length; ++k) {
-      if ((static_cast<unsigned char>(text[i + k]) >> 6) != 0x2) return false;
-    }
-    i += length;
-  }
-  return true;
-}
-
 inline void check_raw(const movielens::RawData& raw, bool latin1, movielens::BadLinePolicy policy) {
   check(raw.genre_flags.size() == raw.items.size() * raw.genre_names.size(), "genre flags are items x genres");
   for (float flag : raw.genre_flags) check(flag == 0.0f || flag == 1.0f, "a genre flag is 0 or 1");

@@ -16,6 +16,9 @@ export DEBIAN_FRONTEND=noninteractive
 packages=(
   cmake ninja-build g++ ccache pkg-config
   clang-format-14 python3
+  # clang and its runtimes (libclang_rt.fuzzer, .asan, .ubsan) for scripts/run-fuzzers.sh;
+  # -fsanitize=fuzzer links libclang_rt.fuzzer, so libfuzzer-14-dev (libFuzzer.a) is not needed.
+  clang-14 libclang-rt-14-dev
   libtorch-dev
   libboost-dev libboost-filesystem-dev libboost-program-options-dev
   libtomlplusplus-dev libspdlog-dev libfmt-dev nlohmann-json3-dev

@@ -34,27 +34,33 @@ if ! command -v "$cxx" > /dev/null; then
 fi
 start=$SECONDS
 cmake -S . -B "$build" -G Ninja -DCMAKE_CXX_COMPILER="$cxx" -DRECSYS_FUZZ=ON -DCMAKE_BUILD_TYPE=Debug > /dev/null
-cmake --build "$build"
-echo "run-fuzzers: built ${#targets[@]} targets in $((SECONDS - start)) s"
+cmake --build "$build" --target "${targets[@]}"
+echo "run-fuzzers: built ${targets[*]} in $((SECONDS - start)) s"
 
-# detect_leaks stays on (libFuzzer checks each input that allocates more than it frees);
-# libtorch is not instrumented, and none of its allocations is reported as leaked.
+# detect_leaks stays on (libFuzzer checks each input that allocates more than it frees), with
+# libtorch's own leaks suppressed (fuzz/lsan-suppressions.txt says which and why).
 export ASAN_OPTIONS="${ASAN_OPTIONS:-abort_on_error=1:symbolize=1:detect_stack_use_after_return=1}"
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
+export LSAN_OPTIONS="${LSAN_OPTIONS:-suppressions=$PWD/fuzz/lsan-suppressions.txt:print_suppressions=0}"
 work="$build/fuzz-work"
 rm -rf "$work"
 failed=()
 
-# fail TARGET LOG DIR: reports a failed run with its reproducers.
+# fail TARGET LOG DIR: reports a failed run with its reproducers (a failed regression run
+# names the regression input in its log; fuzzing goes on, to find what else there is).
 fail() {
   local target="$1" log="$2" dir="$3"
   failed+=("$target")
   echo "run-fuzzers: $target FAILED; the end of $log:"
   tail -n 60 "$log" | sed 's/^/    /'
+  local running
+  running="$(sed -n 's/^Running: //p' "$log" | tail -n 1)"
+  if [ -n "$running" ]; then echo "run-fuzzers: reproducer $running (run: $build/bin/$target $running)"; fi
   for artifact in "$dir"/crash-* "$dir"/timeout-* "$dir"/oom-* "$dir"/leak-* "$dir"/slow-unit-*; do
     [ -e "$artifact" ] || continue
     echo "run-fuzzers: reproducer $artifact (run: $build/bin/$target $artifact;" \
-      "keep it as fuzz/regressions/$target/<name> once fixed)"
+      "keep it as fuzz/regressions/$target/<name>)"
+    mv "$artifact" "$dir/reported-$(basename "$artifact")"
   done
 }
 
@@ -62,22 +68,29 @@ for target in "${targets[@]}"; do
   binary="$build/bin/$target"
   dir="$work/$target"
   mkdir -p "$dir/corpus"
+  # Each run has a limit of its own, in the foreground (timeout's --foreground: in this
+  # script's process group, so that a `timeout` around the whole script, as .ci/run has, stops
+  # the fuzzer too).
   # 1. The regressions: each file executed once (a list of files, not a folder: no fuzzing).
   mapfile -t regressions < <(find "fuzz/regressions/$target" -type f 2> /dev/null | sort)
   if [ ${#regressions[@]} -gt 0 ]; then
-    if ! timeout 300 "$binary" -timeout=10 -rss_limit_mb=4096 -artifact_prefix="$dir/" "${regressions[@]}" \
+    if ! timeout --foreground 300 "$binary" -timeout=10 -rss_limit_mb=4096 -artifact_prefix="$dir/" "${regressions[@]}" \
       > "$dir/regressions.log" 2>&1; then
       fail "$target" "$dir/regressions.log" "$dir"
-      continue
+    else
+      echo "run-fuzzers: $target: ${#regressions[@]} regression inputs pass"
     fi
-    echo "run-fuzzers: $target: ${#regressions[@]} regression inputs pass"
   fi
   # 2. Fuzzing on a copy of the seeds.
   if [ -d "fuzz/corpus/$target" ]; then cp -r "fuzz/corpus/$target/." "$dir/corpus/"; fi
   if [ "$target" = fuzz_pipeline_config ]; then cp configs/*.toml "$dir/corpus/"; fi
-  if [[ "$seed_writers" == *" $target "* ]]; then RECSYS_FUZZ_WRITE_SEEDS="$dir/corpus" "$binary" > /dev/null 2>&1; fi
+  # A seed writer checks that what our writers write reads back (a cache, a checkpoint).
+  if [[ "$seed_writers" == *" $target "* ]] &&
+    ! RECSYS_FUZZ_WRITE_SEEDS="$dir/corpus" "$binary" > "$dir/seeds.log" 2>&1; then
+    fail "$target" "$dir/seeds.log" "$dir"
+  fi
   seeds=$(find "$dir/corpus" -type f | wc -l)
-  if ! timeout $((seconds + 300)) "$binary" -timeout=10 -rss_limit_mb=4096 -max_total_time="$seconds" \
+  if ! timeout --foreground $((seconds + 300)) "$binary" -timeout=10 -rss_limit_mb=4096 -max_total_time="$seconds" \
     -print_final_stats=1 -artifact_prefix="$dir/" "$dir/corpus" > "$dir/fuzz.log" 2>&1; then
     fail "$target" "$dir/fuzz.log" "$dir"
     continue
@@ -91,6 +104,6 @@ done
 
 echo "run-fuzzers: done in $((SECONDS - start)) s"
 if [ ${#failed[@]} -gt 0 ]; then
-  echo "run-fuzzers: FAILED: ${failed[*]}" >&2
+  echo "run-fuzzers: FAILED: $(printf '%s\n' "${failed[@]}" | sort -u | tr '\n' ' ')" >&2
   exit 1
 fi

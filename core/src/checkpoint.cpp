@@ -219,12 +219,18 @@ TrainingProgress load_checkpoint(const std::filesystem::path& file, torch::nn::M
     torch::NoGradGuard no_grad;
     for (auto& [name, tensor] : expected) tensor.copy_(stored.at(name));
   }
-  if (optimizer != nullptr) {
-    torch::serialize::InputArchive state;
-    if (!archive.try_read("optimizer", state)) throw CheckpointError(where + ": no optimizer state");
-    optimizer->load(state);
+  try {
+    if (optimizer != nullptr) {
+      torch::serialize::InputArchive state;
+      if (!archive.try_read("optimizer", state)) throw CheckpointError(where + ": no optimizer state");
+      optimizer->load(state);
+    }
+    if (restore_rng) restore_generator(archive, where);
+  } catch (const CheckpointError&) {
+    throw;
+  } catch (const std::exception& e) {  // torch's own errors on a damaged optimizer or generator state
+    throw CheckpointError(where + ": unreadable optimizer or generator state: " + std::string(e.what()).substr(0, 200));
   }
-  if (restore_rng) restore_generator(archive, where);
   return progress;
 }
 

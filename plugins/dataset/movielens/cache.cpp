@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <functional>
 #include <sstream>
+#include <stdexcept>
 
 #include <spdlog/spdlog.h>
 #include <torch/torch.h>
@@ -32,6 +33,8 @@ std::string join(const std::vector<std::string>& parts) {
 std::vector<std::string> split(const std::string& text, std::size_t count) {
   std::vector<std::string> parts;
   if (count == 0) return parts;
+  // n parts need n - 1 separators: a count past that is a damaged file, not an allocation to make.
+  if (count > text.size() + 1) throw std::runtime_error("a name list shorter than its count");
   std::stringstream in(text);
   for (std::string line; parts.size() < count && std::getline(in, line);) parts.push_back(line);
   parts.resize(count);
