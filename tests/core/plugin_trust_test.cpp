@@ -154,7 +154,7 @@ TEST_F(PluginTrustTest, AGroupWritableFileIsRefusedUnlessItsGroupIsTheOwnersPriv
       copy_into(side_effect_plugin(), dir_.path() / "d", fs::perms(0755), "libplugin.so", fs::perms(0664));
   const gid_t other = another_group();
   if (other == static_cast<gid_t>(-1) || ::chown(file.c_str(), static_cast<uid_t>(-1), other) != 0) {
-    GTEST_SKIP() << "no second group to give the file";
+    RECSYS_SKIP_OUTSIDE_CI("no second group to give the file");
   }
   fs::permissions(file, fs::perms(0664));  // chown may clear bits
   const std::string message = refusal<UntrustedPluginError>([&] { check_plugin_file(file); });
@@ -174,7 +174,7 @@ TEST_F(PluginTrustTest, AGroupWritableFileIsRefusedUnlessItsGroupIsTheOwnersPriv
 }
 
 TEST_F(PluginTrustTest, AFileOrDirectoryOwnedByAnotherUserIsRefused) {
-  if (geteuid() != 0) GTEST_SKIP() << "only root can give a file to another user";
+  if (geteuid() != 0) RECSYS_SKIP_OUTSIDE_CI("only root can give a file to another user");
   const fs::path file = copy_into(side_effect_plugin(), dir_.path() / "d", fs::perms(0755));
   ASSERT_EQ(::chown(file.c_str(), kNobody, kNobody), 0);
   std::string message = refusal<UntrustedPluginError>([&] { check_plugin_file(file); });
@@ -258,7 +258,7 @@ TEST_F(PluginTrustTest, ASymlinkIsJudgedAtItsTargetAndTheMessageSaysSo) {
 TEST(PluginTrustStickyTest, ARootOwnedStickyAncestorLikeTmpIsAccepted) {
   struct stat st {};
   if (::stat("/tmp", &st) != 0 || st.st_uid != 0 || (st.st_mode & 07777) != 01777) {
-    GTEST_SKIP() << "/tmp is not mode 1777 owned by root here";
+    RECSYS_SKIP_OUTSIDE_CI("/tmp is not mode 1777 owned by root here");
   }
   EXPECT_NO_THROW(check_plugin_directory("/tmp"));
   char name[] = "/tmp/recsys-trust-XXXXXX.so";
