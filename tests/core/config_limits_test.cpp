@@ -18,16 +18,7 @@ namespace {
 
 using core::PipelineConfig;
 
-/// The ConfigError message `statement` throws ("" if it throws none).
-template <typename F>
-std::string config_error(F statement) {
-  try {
-    statement();
-  } catch (const ConfigError& e) {
-    return e.what();
-  }
-  return "";
-}
+using test::config_error;
 
 std::string repeated(const std::string& unit, std::size_t n) {
   std::string out;

@@ -10,16 +10,7 @@ namespace {
 using core::PipelineConfig;
 using test::parse_config;
 
-/// The ConfigError message `statement` throws ("" if it throws none).
-template <typename F>
-std::string config_error(F statement) {
-  try {
-    statement();
-  } catch (const ConfigError& e) {
-    return e.what();
-  }
-  return "";
-}
+using test::config_error;
 
 class ConfigTest : public ::testing::Test {
  protected:

@@ -11,6 +11,7 @@
 #include "recsys/config.hpp"
 #include "recsys/core/pipeline_config.hpp"
 #include "recsys/core/plugin_registry.hpp"
+#include "recsys/errors.hpp"
 
 namespace recsys::test {
 
@@ -87,6 +88,17 @@ std::string data_env();
 /// Starts recsys-host in the background under `environment` plus data_env(), stdout and
 /// stderr to `log`; returns its pid (reap it with waitpid).
 int spawn_host(const std::string& arguments, const std::filesystem::path& log, const std::string& environment = "");
+
+/// The ConfigError message `statement` throws ("" if it throws none).
+template <typename F>
+std::string config_error(F statement) {
+  try {
+    statement();
+  } catch (const ConfigError& e) {
+    return e.what();
+  }
+  return "";
+}
 
 /// A fresh, empty temporary directory removed when the object dies.
 class TempDir {
