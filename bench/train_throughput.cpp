@@ -83,9 +83,12 @@ void train_throughput(benchmark::State& state, const std::string& config_name) {
   const core::TrainerOptions options = core::TrainerOptions::from_config(config.section("training"));
   core::configure_threads(static_cast<int>(options.threads));
 
+  InteractionData interactions = dataset->load();
+  core::SplitIndices split =
+      core::split_interactions(interactions, core::SplitOptions::from_config(config.section("split")), options.seed);
   core::TrainingData data = core::prepare_training_data(
-      dataset->load(), core::SplitOptions::from_config(config.section("split")),
-      core::EvaluationOptions::from_config(config.section("evaluation")), *sampler, options.seed);
+      std::move(interactions), std::move(split), core::EvaluationOptions::from_config(config.section("evaluation")),
+      sampler.get(), options.seed);
   const FeatureSchema schema = data.interactions.schema;
   torch::manual_seed(options.seed);
   const Config& model_section = config.section("model");

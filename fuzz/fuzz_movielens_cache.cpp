@@ -69,8 +69,8 @@ recsys::InteractionData small_data() {
   d.schema.item = {3, 2, {"drama", "comedy"}, {}};
   d.user_features = {torch::tensor({0.24f, 0.53f}).reshape({2, 1}), ints({0, 1}).reshape({2, 1})};
   d.item_features = {torch::zeros({3, 2}), torch::zeros({3, 0}, torch::kInt64)};
-  d.user_original_id = {1, 2};
-  d.item_original_id = {10, 20, 267};
+  d.user_original_id = {"1", "2"};
+  d.item_original_id = {"10", "20", "267"};
   d.item_title = {"Toy Story (1995)", "Caf\xc3\xa9 (1993)", ""};
   return d;
 }

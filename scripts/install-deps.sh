@@ -23,7 +23,7 @@ packages=(
   libboost-dev libboost-filesystem-dev libboost-program-options-dev
   libtomlplusplus-dev libspdlog-dev libfmt-dev nlohmann-json3-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  libcurl4-openssl-dev libarchive-dev libssl-dev
+  libcurl4-openssl-dev libarchive-dev libssl-dev zlib1g-dev
   libgloo-dev
   libopenblas0-pthread
 )

@@ -35,7 +35,7 @@ const std::vector<OptionDef>& option_defs() {
       {"master-port", [] { return po::value<int>(); }, "rendezvous port on 127.0.0.1 (default: a free one)"},
       {"split", [] { return po::value<std::string>()->default_value("test"); }, "test or validation"},
       {"checkpoint", [] { return po::value<std::string>()->default_value("best"); }, "best or last"},
-      {"user", [] { return po::value<std::int64_t>(); }, "the user's original id in the dataset"},
+      {"user", [] { return po::value<std::string>(); }, "the user's original id in the dataset (as in its files)"},
       {"k", [] { return po::value<std::int64_t>()->default_value(10); }, "how many items"},
       {"format", [] { return po::value<std::string>()->default_value("table"); }, "table, json or csv"},
       {"path", [] { return po::value<strings>()->composing(); }, "also scan this directory; repeatable"},

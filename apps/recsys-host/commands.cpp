@@ -175,7 +175,8 @@ void print_recommendations_table(const std::vector<core::Recommendation>& items)
 
 }  // namespace
 
-int recommend_command(const std::string& run_directory, std::int64_t user, std::int64_t k, const std::string& format) {
+int recommend_command(const std::string& run_directory, const std::string& user, std::int64_t k,
+                      const std::string& format) {
   if (format != "table" && format != "json" && format != "csv") {
     throw ConfigError("--format " + format + ": expected table, json or csv");
   }

@@ -34,7 +34,8 @@ int launch_command(int nproc, std::optional<int> master_port, const std::vector<
 int evaluate_command(const std::string& run_directory, const std::string& split, const std::string& checkpoint);
 
 /// `recsys-host recommend RUN_DIR --user ID [--k 10] [--format table|json|csv]`
-int recommend_command(const std::string& run_directory, std::int64_t user, std::int64_t k, const std::string& format);
+int recommend_command(const std::string& run_directory, const std::string& user, std::int64_t k,
+                      const std::string& format);
 
 /// `recsys-host plugins [--path DIR ...]`: every library found, its plugins and its status.
 int plugins_command(const std::vector<std::string>& extra_directories);

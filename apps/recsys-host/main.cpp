@@ -97,7 +97,7 @@ int dispatch(const CommandLine& line) {
   if (line.command == "recommend") {
     if (line.args.size() != 1) throw po::error("recommend expects exactly one RUN_DIR");
     if (!vm.count("user")) throw po::error("recommend needs --user ID");
-    return recommend_command(line.args.front(), vm["user"].as<std::int64_t>(), vm["k"].as<std::int64_t>(),
+    return recommend_command(line.args.front(), vm["user"].as<std::string>(), vm["k"].as<std::int64_t>(),
                              vm["format"].as<std::string>());
   }
   if (line.command == "plugins") {

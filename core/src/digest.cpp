@@ -47,13 +47,22 @@ std::string Sha256::hex() {
 
 namespace {
 
-void update_ids(Sha256& sha, const std::vector<std::int64_t>& ids) {
-  sha.update(std::string_view(reinterpret_cast<const char*>(ids.data()), ids.size() * sizeof(std::int64_t)));
+void update_ids(Sha256& sha, const std::vector<std::string>& ids) {
+  // Each id with its length first, so that ("ab", "c") and ("a", "bc") differ.
+  for (const std::string& id : ids) {
+    const std::uint64_t size = id.size();
+    sha.update(std::string_view(reinterpret_cast<const char*>(&size), sizeof size));
+    sha.update(id);
+  }
 }
 
 void update_features(Sha256& sha, const SideFeatures& features) {
   for (const torch::Tensor& t : {features.continuous, features.categorical}) {
     if (t.defined()) sha.update(t);
+  }
+  for (const JaggedCodes& field : features.multi_categorical) {
+    sha.update(field.values);
+    sha.update(field.offsets);
   }
 }
 
@@ -61,11 +70,12 @@ void update_features(Sha256& sha, const SideFeatures& features) {
 
 std::string data_fingerprint(const InteractionData& data) {
   Sha256 sha;
-  for (const torch::Tensor& t : {data.user_id, data.item_id, data.rating, data.timestamp}) {
+  for (const torch::Tensor& t : {data.user_id, data.item_id, data.rating, data.timestamp, data.label}) {
     if (t.defined()) sha.update(t);
   }
   update_features(sha, data.user_features);
   update_features(sha, data.item_features);
+  update_features(sha, data.context_features);
   update_ids(sha, data.user_original_id);
   update_ids(sha, data.item_original_id);
   return sha.hex();

@@ -67,20 +67,28 @@ void MaterializedSet::for_each_chunk(std::int64_t chunk,
   for (std::int64_t begin = 0; begin < n; begin += chunk) {
     const std::int64_t end = std::min(n, begin + chunk);
     Examples part{examples_.user_id.slice(0, begin, end), examples_.item_id.slice(0, begin, end),
-                  examples_.label.slice(0, begin, end)};
+                  examples_.label.slice(0, begin, end),
+                  examples_.row.defined() ? examples_.row.slice(0, begin, end) : torch::Tensor()};
     visit(part, group_id_.slice(0, begin, end));
   }
 }
 
 FullRankingSet::FullRankingSet(const torch::Tensor& relevant_user, const torch::Tensor& relevant_item,
                                const torch::Tensor& masked_user, const torch::Tensor& masked_item,
-                               std::int64_t num_users, std::int64_t num_items)
+                               std::int64_t num_users, std::int64_t num_items, const torch::Tensor& relevant_row)
     : users_(std::get<0>(torch::_unique(relevant_user, /*sorted=*/true))),
       relevant_(relevant_user, relevant_item, num_users, num_items),
       masked_(masked_user, masked_item, num_users, num_items),
       num_items_(num_items) {
   const torch::Tensor masked_per_user = masked_.positives_per_user().index_select(0, users_);
   num_rows_ = users_.size(0) * num_items_ - masked_per_user.sum().item<std::int64_t>();
+  if (relevant_row.defined()) {
+    // The position of each user's last relevant row (a max, so deterministic), then its row.
+    const torch::Tensor position = torch::arange(relevant_user.size(0), torch::kInt64);
+    const torch::Tensor last =
+        torch::zeros({num_users}, torch::kInt64).scatter_reduce(0, relevant_user, position, "amax", false);
+    row_of_user_ = relevant_row.index_select(0, last);
+  }
 }
 
 void FullRankingSet::for_each_chunk(std::int64_t chunk,
@@ -94,7 +102,8 @@ void FullRankingSet::for_each_chunk(std::int64_t chunk,
     const torch::Tensor keep = masked_.contains(user, item).logical_not();
     user = user.masked_select(keep);
     item = item.masked_select(keep);
-    Examples examples{user, item, relevant_.contains(user, item).to(torch::kFloat32)};
+    Examples examples{user, item, relevant_.contains(user, item).to(torch::kFloat32),
+                      row_of_user_.defined() ? row_of_user_.index_select(0, user) : torch::Tensor()};
     visit(examples, user);
   }
 }
@@ -140,6 +149,7 @@ std::shared_ptr<MaterializedSet> make_sampled_set(const torch::Tensor& user_id, 
   torch::Tensor pattern = torch::zeros({num_candidates + 1}, torch::kFloat32);
   pattern[0] = 1.0f;
   examples.label = pattern.repeat({lists});
+  examples.row = torch::arange(lists, torch::kInt64).repeat_interleave(num_candidates + 1);
   torch::Tensor group = torch::arange(lists, torch::kInt64).repeat_interleave(num_candidates + 1);
   return std::make_shared<MaterializedSet>(std::move(examples), std::move(group), lists);
 }

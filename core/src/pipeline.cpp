@@ -30,6 +30,7 @@ namespace fs = std::filesystem;
 namespace {
 
 const std::vector<std::string> kModelKeys{"plugin", "architecture"};
+const std::string kNoSampler = "none";
 
 /// The plugin a section names with one of `keys` (`plugin`, or `architecture` for models).
 std::string plugin_name(const Config& section, const std::vector<std::string>& keys) {
@@ -80,8 +81,13 @@ std::shared_ptr<Metric> create_metric(const PluginRegistry& registry, const std:
 std::string describe_protocol(const EvaluationOptions& evaluation, const SplitOptions& split,
                               const std::string& sampler, const Config& sampler_section) {
   std::ostringstream out;
-  out << "protocol " << evaluation.protocol_name() << "; split " << split.describe()
-      << "; training negatives: " << sampler << " sampler";
+  out << "protocol " << evaluation.protocol_name() << "; split " << split.describe();
+  if (sampler == kNoSampler) {
+    out << "; labelled feedback: training on the rows with their labels, no sampled negatives; validation/test: "
+           "the held-out rows with their labels; ties: roc_auc counts a tied pair 1/2";
+    return out.str();
+  }
+  out << "; training negatives: " << sampler << " sampler";
   const auto& resolved = sampler_section.impl().resolved;
   if (const auto* n = resolved.get("num_negatives"); n && n->is_integer()) {
     out << ", " << n->as_integer()->get() << " per positive";
@@ -172,14 +178,17 @@ void create_data_plugins(Pipeline& p, const PipelineConfig& config, const Plugin
   p.dataset = create_plugin(dataset_section, "plugin",
                             [&] { return registry.create<PluginKind::dataset>(p.dataset_name, dataset_section); });
   p.sampler_name = sampler_section.get_string("plugin", "uniform");
-  p.sampler = create_plugin(sampler_section, "plugin",
-                            [&] { return registry.create<PluginKind::sampler>(p.sampler_name, sampler_section); });
+  // "none": labelled data trains on its own rows and labels, with no sampled negatives.
+  if (p.sampler_name != kNoSampler) {
+    p.sampler = create_plugin(sampler_section, "plugin",
+                              [&] { return registry.create<PluginKind::sampler>(p.sampler_name, sampler_section); });
+  }
   p.loss_name = loss_section.get_string("plugin", "mse");
   p.loss = create_plugin(loss_section, "plugin",
                          [&] { return registry.create<PluginKind::loss>(p.loss_name, loss_section); });
-  p.plugins = {plugin_use(registry.find(PluginKind::dataset, p.dataset_name)),
-               plugin_use(registry.find(PluginKind::sampler, p.sampler_name)),
-               plugin_use(registry.find(PluginKind::loss, p.loss_name))};
+  p.plugins = {plugin_use(registry.find(PluginKind::dataset, p.dataset_name))};
+  if (p.sampler) p.plugins.push_back(plugin_use(registry.find(PluginKind::sampler, p.sampler_name)));
+  p.plugins.push_back(plugin_use(registry.find(PluginKind::loss, p.loss_name)));
 }
 
 /// The metric plugins of `[evaluation] metrics`, then `[early_stopping]`, whose default
@@ -408,15 +417,50 @@ void check_splits_not_empty(const TrainingData& data, const Pipeline& p) {
   }
 }
 
+// Labelled data brings its own negatives and implicit data needs sampled ones: refuse the
+// mismatch at the sampler key.
+void check_feedback(const InteractionData& data, const Pipeline& p, const PipelineConfig& config) {
+  const Config& sampler = config.section("sampler");
+  if (data.labelled() && p.sampler) {
+    sampler.fail("plugin",
+                 "the dataset gives labelled feedback (rows labelled 0 and 1), which trains on its own "
+                 "negatives: set plugin = \"none\" instead of '" +
+                     p.sampler_name + "'");
+  }
+  if (!data.labelled() && !p.sampler) {
+    sampler.fail("plugin",
+                 "\"none\" needs labelled feedback, but the dataset gives implicit feedback (every row a "
+                 "positive): name a negative sampler such as \"uniform\", or load labels (feedback = "
+                 "\"labelled\")");
+  }
+}
+
+std::string counts_line(const InteractionData& d) {
+  if (!d.labelled()) return std::to_string(d.num_interactions()) + " positives";
+  const auto positives = d.label.gt(0.5f).sum().item<std::int64_t>();
+  return std::to_string(d.num_interactions()) + " labelled rows (" + std::to_string(positives) + " positive)";
+}
+
 }  // namespace
 
 LoadedPipeline load_pipeline(const Pipeline& p, const PipelineConfig& config, const PluginRegistry& registry) {
   const auto start = std::chrono::steady_clock::now();
   InteractionData interactions = p.dataset->load();
-  const FeatureSchema schema = interactions.schema;
-  spdlog::info("dataset {}: {} users, {} items, {} positives ({:.2f} s)", p.dataset_name, schema.user.num_ids,
-               schema.item.num_ids, interactions.num_interactions(),
+  spdlog::info("dataset {}: {} users, {} items, {} ({:.2f} s)", p.dataset_name, interactions.schema.user.num_ids,
+               interactions.schema.item.num_ids, counts_line(interactions),
                std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+  check_feedback(interactions, p, config);
+  if (interactions.labelled() && p.evaluation.protocol != Protocol::pointwise) {
+    config.section("evaluation")
+        .fail("protocol", std::string("'") + p.evaluation.protocol_name() +
+                              "' needs implicit feedback; labelled data is evaluated pointwise on its held-out rows "
+                              "with their own labels (protocol = \"pointwise\")");
+  }
+  SplitIndices split = split_interactions(interactions, p.split, p.training.seed);
+  // What the dataset fits on the training split (rare values, scaling) is fitted before the
+  // model is sized from the schema.
+  p.dataset->fit_on_training_split(interactions, split.train);
+  const FeatureSchema schema = interactions.schema;
 
   torch::manual_seed(derive_seed(p.training.seed, static_cast<std::uint64_t>(SeedStream::model_init)));
   const Config& model_section = config.section("model");
@@ -425,7 +469,7 @@ LoadedPipeline load_pipeline(const Pipeline& p, const PipelineConfig& config, co
   model_section.check_unknown_keys();
 
   TrainingData data =
-      prepare_training_data(std::move(interactions), p.split, p.evaluation, *p.sampler, p.training.seed);
+      prepare_training_data(std::move(interactions), std::move(split), p.evaluation, p.sampler.get(), p.training.seed);
   check_splits_not_empty(data, p);
   spdlog::info(
       "split: {} train / {} validation / {} test positives; evaluation rows: {} validation in {} lists, "
@@ -568,13 +612,12 @@ namespace {
 
 // Leaves out the unseen items whose score is NaN or infinite (a NaN weight, an input feature out
 // of range), saying how many; none left to rank is an error. Returns the items left to rank.
-std::int64_t drop_non_finite_scores(torch::Tensor& scores, const torch::Tensor& seen, std::int64_t user) {
+std::int64_t drop_non_finite_scores(torch::Tensor& scores, const torch::Tensor& seen, const std::string& user) {
   const torch::Tensor bad = scores.isfinite().logical_not().logical_and(seen.logical_not());
   const std::int64_t dropped = bad.sum().item<std::int64_t>(), unseen = seen.logical_not().sum().item<std::int64_t>();
   if (dropped == 0) return unseen;
   if (dropped == unseen) {
-    throw std::runtime_error("recommend --user " + std::to_string(user) + ": every one of the " +
-                             std::to_string(unseen) +
+    throw std::runtime_error("recommend --user " + user + ": every one of the " + std::to_string(unseen) +
                              " candidate scores is NaN or infinite (a NaN weight in the checkpoint, or this "
                              "user's features out of range?)");
   }
@@ -584,22 +627,42 @@ std::int64_t drop_non_finite_scores(torch::Tensor& scores, const torch::Tensor& 
   return unseen - dropped;
 }
 
+/// The most frequent value of each column of `table` (float32 or int64 [N, C]) over `rows`,
+/// as a [1, C] table: the context `recommend` scores with (ties: the smallest value).
+torch::Tensor most_frequent_row(const torch::Tensor& table, const torch::Tensor& rows) {
+  if (!table.defined() || table.size(1) == 0 || rows.numel() == 0) {
+    return torch::zeros({1, table.defined() ? table.size(1) : 0},
+                        table.defined() ? table.scalar_type() : torch::kFloat);
+  }
+  return std::get<0>(table.index_select(0, rows).mode(0)).unsqueeze(0);
+}
+
+/// One context row: each field's most frequent value in the training split.
+SideFeatures training_mode_context(const TrainingData& data) {
+  const SideFeatures& context = data.interactions.context_features;
+  return {most_frequent_row(context.continuous, data.split.train),
+          most_frequent_row(context.categorical, data.split.train),
+          {}};
+}
+
 }  // namespace
 
-std::vector<Recommendation> recommend(const fs::path& run_directory, std::int64_t user, std::int64_t k) {
+std::vector<Recommendation> recommend(const fs::path& run_directory, const std::string& user, std::int64_t k) {
   if (k < 1) throw ConfigError("--k " + std::to_string(k) + ": must be at least 1");
   OpenedRun run = open_run(run_directory, "best", nullptr);
   const TrainingData& data = run.loaded->data;
   const InteractionData& d = data.interactions;
   const auto found = std::find(d.user_original_id.begin(), d.user_original_id.end(), user);
   if (found == d.user_original_id.end()) {
-    throw ConfigError("--user " + std::to_string(user) + ": no such user among the run's " +
-                      std::to_string(d.user_original_id.size()) + " users (original ids of the dataset)");
+    throw ConfigError("--user " + user + ": no such user among the run's " + std::to_string(d.user_original_id.size()) +
+                      " users (original ids of the dataset)");
   }
   const std::int64_t u = found - d.user_original_id.begin(), items = d.schema.item.num_ids;
   torch::NoGradGuard no_grad;
-  Examples all{torch::full({items}, u, torch::kInt64), torch::arange(items, torch::kInt64), torch::zeros({items})};
-  Batch batch = make_batch(all, torch::arange(items, torch::kInt64), d.user_features, d.item_features);
+  Examples all{torch::full({items}, u, torch::kInt64), torch::arange(items, torch::kInt64), torch::zeros({items}),
+               torch::zeros({items}, torch::kInt64)};
+  Batch batch = make_batch(all, torch::arange(items, torch::kInt64), d.user_features, d.item_features,
+                           training_mode_context(data));
   torch::Tensor scores = run.loaded->model->forward(batch).to(torch::kFloat64);
   // Items the user already has a positive with (in any split) are not recommended.
   const torch::Tensor seen = data.positives.contains(all.user_id, all.item_id);

@@ -98,6 +98,20 @@ PluginLibrary PluginLibrary::open(const std::string& file) {
   return PluginLibrary(path, manifest);
 }
 
+namespace {
+
+/// What the host's API changed since a plugin's major version, for the refusal message.
+std::string api_changes_since(std::uint32_t major) {
+  if (major <= 1) {
+    return "API 2.0 changed the interfaces: original ids are strings, InteractionData has label and "
+           "context_features, SideFeatures and Batch have multi-valued fields and context, Examples has row, "
+           "Dataset has fit_on_training_split";
+  }
+  return "the interfaces changed";
+}
+
+}  // namespace
+
 void PluginLibrary::validate() const {
   if (manifest_->api_major != RECSYS_PLUGIN_API_MAJOR || manifest_->api_minor > RECSYS_PLUGIN_API_MINOR) {
     std::ostringstream message;
@@ -105,6 +119,8 @@ void PluginLibrary::validate() const {
             << ", but this host provides " << RECSYS_PLUGIN_API_MAJOR << "." << RECSYS_PLUGIN_API_MINOR
             << " (needs the same major and a minor <= " << RECSYS_PLUGIN_API_MINOR
             << "); rebuild the plugin against this SDK";
+    if (manifest_->api_major < RECSYS_PLUGIN_API_MAJOR)
+      message << " (" << api_changes_since(manifest_->api_major) << ")";
     throw PluginApiVersionError(path_, message.str());
   }
   if (std::string mismatch = build_mismatch(manifest_->build); !mismatch.empty()) {

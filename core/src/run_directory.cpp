@@ -220,6 +220,19 @@ void RunDirectory::write_summary(const TrainResult& result, const std::string& p
   write_file_atomically(path_ / "summary.json", summary.dump(2) + "\n");
 }
 
+namespace {
+
+/// An id as a CSV field (RFC 4180): quoted, inner quotes doubled, when it holds a comma, a
+/// quote or a line break.
+std::string csv_field(const std::string& text) {
+  if (text.find_first_of(",\"\r\n") == std::string::npos) return text;
+  std::string quoted = "\"";
+  for (const char c : text) quoted += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return quoted + "\"";
+}
+
+}  // namespace
+
 void RunDirectory::write_candidates(const std::string& split, const MaterializedSet& set,
                                     const InteractionData& data) const {
   const Examples& e = set.examples();
@@ -233,8 +246,8 @@ void RunDirectory::write_candidates(const std::string& split, const Materialized
   std::string csv = "list,user,item,label\n";
   csv.reserve(static_cast<std::size_t>(n) * 20);
   for (std::int64_t r = 0; r < n; ++r) {
-    csv += std::to_string(g[r]) + "," + std::to_string(data.user_original_id[u[r]]) + "," +
-           std::to_string(data.item_original_id[i[r]]) + "," + (l[r] > 0.5f ? "1" : "0") + "\n";
+    csv += std::to_string(g[r]) + "," + csv_field(data.user_original_id[u[r]]) + "," +
+           csv_field(data.item_original_id[i[r]]) + "," + (l[r] > 0.5f ? "1" : "0") + "\n";
   }
   write_file_atomically(path_ / (split + "_candidates.csv"), csv);
 }

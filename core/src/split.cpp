@@ -95,8 +95,8 @@ SplitIndices leave_one_out_split(const torch::Tensor& user_id, const torch::Tens
 
 SplitIndices split_positives(const InteractionData& data, const SplitOptions& options, at::Generator& generator) {
   if (options.strategy == "leave_one_out") {
-    const torch::Tensor original = torch::tensor(data.item_original_id, torch::kInt64).index_select(0, data.item_id);
-    return leave_one_out_split(data.user_id, data.timestamp, original);
+    // Contiguous item ids follow the order of the original ids (numeric when all are integers).
+    return leave_one_out_split(data.user_id, data.timestamp, data.item_id);
   }
   if (options.strategy == "temporal") return temporal_split(data.timestamp, options);
   return random_split(data.num_interactions(), options, generator);

@@ -155,23 +155,35 @@ Trainer::Trainer(TrainerOptions options, std::shared_ptr<Model> model, std::shar
   optimizer_ = make_optimizer(options_, model_->parameters());
 }
 
-const SideFeatures& Trainer::user_features(const TrainingData& data) {
-  if (device_.is_cpu()) return data.interactions.user_features;
-  if (features_of_ != &data) {
-    const auto to = [&](const SideFeatures& f) {
-      return SideFeatures{f.continuous.to(device_), f.categorical.to(device_)};
-    };
-    device_users_ = to(data.interactions.user_features);
-    device_items_ = to(data.interactions.item_features);
-    features_of_ = &data;
+namespace {
+
+SideFeatures features_to(const SideFeatures& f, const torch::Device& device) {
+  SideFeatures out{f.continuous.defined() ? f.continuous.to(device) : f.continuous,
+                   f.categorical.defined() ? f.categorical.to(device) : f.categorical,
+                   {}};
+  for (const JaggedCodes& field : f.multi_categorical) {
+    out.multi_categorical.push_back({field.values.to(device), field.offsets.to(device)});
   }
-  return device_users_;
+  return out;
 }
 
-const SideFeatures& Trainer::item_features(const TrainingData& data) {
-  if (device_.is_cpu()) return data.interactions.item_features;
-  user_features(data);
-  return device_items_;
+}  // namespace
+
+Trainer::Features Trainer::features(const TrainingData& data) {
+  const InteractionData& d = data.interactions;
+  if (device_.is_cpu()) return {&d.user_features, &d.item_features, &d.context_features};
+  if (features_of_ != &data) {
+    device_users_ = features_to(d.user_features, device_);
+    device_items_ = features_to(d.item_features, device_);
+    device_context_ = features_to(d.context_features, device_);
+    features_of_ = &data;
+  }
+  return {&device_users_, &device_items_, &device_context_};
+}
+
+Batch Trainer::batch_of(const Examples& examples, const torch::Tensor& rows, const TrainingData& data) {
+  const Features f = features(data);
+  return make_batch(examples, rows, *f.users, *f.items, *f.context);
 }
 
 namespace {
@@ -179,15 +191,15 @@ namespace {
 /// The device copy of `examples` (the same tensors on the CPU).
 Examples to_device(const Examples& examples, const torch::Device& device) {
   if (device.is_cpu()) return examples;
-  return {examples.user_id.to(device), examples.item_id.to(device), examples.label.to(device)};
+  return {examples.user_id.to(device), examples.item_id.to(device), examples.label.to(device),
+          examples.row.defined() ? examples.row.to(device) : examples.row};
 }
 
 }  // namespace
 
 torch::Tensor Trainer::score_chunk(const Examples& examples, const TrainingData& data) {
   const Examples on_device = to_device(examples, device_);
-  Batch batch = make_batch(on_device, torch::arange(examples.size(), torch::dtype(torch::kInt64).device(device_)),
-                           user_features(data), item_features(data));
+  Batch batch = batch_of(on_device, torch::arange(examples.size(), torch::dtype(torch::kInt64).device(device_)), data);
   return model_->forward(batch).to(torch::kCPU, torch::kFloat32);
 }
 
@@ -258,11 +270,17 @@ namespace {
 /// One epoch's negatives and order, from the epoch's own stream: reproducible from the seed,
 /// whichever thread draws them. Takes its inputs by value, so a draw left running by a stop
 /// owns everything it reads.
-Trainer::EpochData draw_epoch(std::shared_ptr<Sampler> sampler, torch::Tensor user_id, torch::Tensor item_id,
-                              PositiveSet positives, std::uint64_t seed, std::int64_t epoch) {
+Trainer::EpochData draw_epoch(std::shared_ptr<Sampler> sampler, TrainingRows train, PositiveSet positives,
+                              std::uint64_t seed, std::int64_t epoch) {
   at::Generator generator = make_generator(seed, SeedStream::train_epoch, static_cast<std::uint64_t>(epoch));
   Trainer::EpochData drawn;
-  drawn.examples = sampler->sample(user_id, item_id, positives, generator);
+  if (sampler) {
+    drawn.examples = sampler->sample(train.user_id, train.item_id, positives, generator);
+  } else {  // labelled data: its own rows and labels, no sampled negatives
+    drawn.examples = {train.user_id, train.item_id, train.label, torch::arange(train.user_id.size(0), torch::kInt64)};
+  }
+  // The sampler's row is the index of the example's positive among the training rows.
+  drawn.examples.row = train.with_context ? train.rows.index_select(0, drawn.examples.row) : torch::Tensor();
   drawn.order = torch::randperm(drawn.examples.size(), generator, torch::kInt64);
   return drawn;
 }
@@ -270,13 +288,13 @@ Trainer::EpochData draw_epoch(std::shared_ptr<Sampler> sampler, torch::Tensor us
 }  // namespace
 
 Trainer::EpochData Trainer::draw_epoch_now(const TrainingData& data, std::int64_t epoch) const {
-  return draw_epoch(sampler_, data.train_user_id, data.train_item_id, data.positives, options_.seed, epoch);
+  return draw_epoch(sampler_, data.training_rows(), data.positives, options_.seed, epoch);
 }
 
 void Trainer::start_drawing(const TrainingData& data, std::int64_t epoch) {
-  std::packaged_task<EpochData()> task(
-      [sampler = sampler_, user_id = data.train_user_id, item_id = data.train_item_id, positives = data.positives,
-       seed = options_.seed, epoch] { return draw_epoch(sampler, user_id, item_id, positives, seed, epoch); });
+  std::packaged_task<EpochData()> task([sampler = sampler_, train = data.training_rows(), positives = data.positives,
+                                        seed = options_.seed,
+                                        epoch] { return draw_epoch(sampler, train, positives, seed, epoch); });
   next_epoch_ = epoch;
   next_epoch_data_ = task.get_future();
   drawer_ = std::thread(std::move(task));
@@ -325,8 +343,7 @@ double Trainer::train_batch(const EpochData& epoch, const TrainingData& data, st
   for (std::int64_t pass_begin = 0; pass_begin < share_rows; pass_begin += pass_rows) {
     const std::int64_t rows = std::min(pass_rows, share_rows - pass_begin);
     Batch batch =
-        make_batch(epoch.examples, epoch.order.slice(0, share_begin + pass_begin, share_begin + pass_begin + rows),
-                   user_features(data), item_features(data));
+        batch_of(epoch.examples, epoch.order.slice(0, share_begin + pass_begin, share_begin + pass_begin + rows), data);
     torch::Tensor loss = loss_->forward(model_->forward(batch), batch.label);
     if (rows < share_rows) loss = loss * (static_cast<double>(rows) / static_cast<double>(share_rows));
     loss_value += loss.item<double>();

@@ -106,6 +106,17 @@ void Config::mark_known(std::string_view key) const {
   impl_->known.emplace(key);
 }
 
+Config Config::get_table(std::string_view key) const {
+  mark_known(key);
+  const toml::node* node = impl_->table ? impl_->table->get(key) : nullptr;
+  if (node && !node->is_table()) fail(key, std::string("expected a table, found ") + toml_type_name(node->type()));
+  Config child = make_config(impl_->document, node ? node->as_table() : nullptr, key_path(key), impl_->source);
+  auto& child_impl = const_cast<Impl&>(child.impl());
+  child_impl.parent = impl_;
+  child_impl.name_in_parent = std::string(key);
+  return child;
+}
+
 namespace {
 
 /// `value` with up to 15 significant digits and no trailing zeros ("0.2", "1", "1e-06").
@@ -185,24 +196,25 @@ std::vector<std::string> as_string_list(const Config& config, std::string_view k
   return out;
 }
 
+/// A sub-table's resolved values, copied into its parents' (Config::get_table).
+void propagate(const Config::Impl& impl) {
+  for (const Config::Impl* child = &impl; child->parent; child = child->parent.get()) {
+    child->parent->resolved.insert_or_assign(child->name_in_parent, child->resolved);
+  }
+}
+
 /// Remembers `value` as the resolved value of `key` (what the run used, default or not).
-void record(const Config& config, std::string_view key, std::int64_t value) {
+template <typename T>
+void record(const Config& config, std::string_view key, const T& value) {
   config.impl().resolved.insert_or_assign(key, value);
-}
-void record(const Config& config, std::string_view key, double value) {
-  config.impl().resolved.insert_or_assign(key, value);
-}
-void record(const Config& config, std::string_view key, bool value) {
-  config.impl().resolved.insert_or_assign(key, value);
-}
-void record(const Config& config, std::string_view key, const std::string& value) {
-  config.impl().resolved.insert_or_assign(key, value);
+  propagate(config.impl());
 }
 template <typename T>
 void record(const Config& config, std::string_view key, const std::vector<T>& values) {
   toml::array array;
   for (const auto& v : values) array.push_back(v);
   config.impl().resolved.insert_or_assign(key, std::move(array));
+  propagate(config.impl());
 }
 
 template <typename T, typename Convert>

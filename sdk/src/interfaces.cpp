@@ -1,6 +1,7 @@
 // Key functions of the plugin interfaces. Defining them here, in the one shared SDK
 // library, gives every interface a single vtable and type_info for host and plugins.
 #include "recsys/dataset.hpp"
+#include "recsys/errors.hpp"
 #include "recsys/loss.hpp"
 #include "recsys/metric.hpp"
 #include "recsys/model.hpp"
@@ -10,6 +11,7 @@
 namespace recsys {
 
 Dataset::~Dataset() = default;
+void Dataset::fit_on_training_split(InteractionData&, const torch::Tensor&) {}
 Sampler::~Sampler() = default;
 Model::~Model() = default;
 Loss::~Loss() = default;
@@ -31,16 +33,60 @@ const char* to_string(PluginKind kind) {
   return "unknown";
 }
 
+JaggedCodes JaggedCodes::gather(const torch::Tensor& rows) const {
+  const torch::Tensor starts = offsets.index_select(0, rows);
+  const torch::Tensor lengths = offsets.index_select(0, rows + 1) - starts;
+  torch::Tensor out_offsets = torch::zeros({rows.size(0) + 1}, torch::kInt64);
+  out_offsets.slice(0, 1).copy_(lengths.cumsum(0));
+  const std::int64_t total = out_offsets[-1].item<std::int64_t>();
+  // Value e of the output comes from starts[r] + (e - out_offsets[r]) for its row r.
+  const torch::Tensor shift = (starts - out_offsets.slice(0, 0, -1)).repeat_interleave(lengths, 0, total);
+  const torch::Tensor source = shift + torch::arange(total, torch::kInt64);
+  return {values.index_select(0, source), std::move(out_offsets)};
+}
+
+SideFeatures SideFeatures::gather(const torch::Tensor& rows) const {
+  SideFeatures out;
+  if (continuous.defined()) out.continuous = continuous.index_select(0, rows);
+  if (categorical.defined()) out.categorical = categorical.index_select(0, rows);
+  for (const auto& field : multi_categorical) out.multi_categorical.push_back(field.gather(rows));
+  return out;
+}
+
+namespace {
+
+bool has_columns(const SideFeatures& features) {
+  return (features.continuous.defined() && features.continuous.size(1) > 0) ||
+         (features.categorical.defined() && features.categorical.size(1) > 0);
+}
+
+}  // namespace
+
 Batch make_batch(const Examples& examples, const torch::Tensor& rows, const SideFeatures& users,
-                 const SideFeatures& items) {
+                 const SideFeatures& items, const SideFeatures& context) {
   Batch batch;
   batch.user_id = examples.user_id.index_select(0, rows);
   batch.item_id = examples.item_id.index_select(0, rows);
   batch.label = examples.label.index_select(0, rows);
-  batch.user_continuous = users.continuous.index_select(0, batch.user_id);
-  batch.user_categorical = users.categorical.index_select(0, batch.user_id);
-  batch.item_continuous = items.continuous.index_select(0, batch.item_id);
-  batch.item_categorical = items.categorical.index_select(0, batch.item_id);
+  SideFeatures user = users.gather(batch.user_id), item = items.gather(batch.item_id);
+  batch.user_continuous = std::move(user.continuous);
+  batch.user_categorical = std::move(user.categorical);
+  batch.user_multi_categorical = std::move(user.multi_categorical);
+  batch.item_continuous = std::move(item.continuous);
+  batch.item_categorical = std::move(item.categorical);
+  batch.item_multi_categorical = std::move(item.multi_categorical);
+  const auto b = rows.size(0);
+  if (has_columns(context)) {
+    if (!examples.row.defined()) throw Error("make_batch: the data has context features but the examples no row");
+    const torch::Tensor interaction = examples.row.index_select(0, rows);
+    batch.context_continuous = context.continuous.defined() ? context.continuous.index_select(0, interaction)
+                                                            : torch::zeros({b, 0}, torch::kFloat32);
+    batch.context_categorical = context.categorical.defined() ? context.categorical.index_select(0, interaction)
+                                                              : torch::zeros({b, 0}, torch::kInt64);
+  } else {
+    batch.context_continuous = torch::zeros({b, 0}, torch::dtype(torch::kFloat32).device(rows.device()));
+    batch.context_categorical = torch::zeros({b, 0}, torch::dtype(torch::kInt64).device(rows.device()));
+  }
   return batch;
 }
 

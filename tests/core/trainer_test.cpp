@@ -59,10 +59,11 @@ class TrainerTest : public ::testing::Test {
     d.schema.item.num_ids = 30;
     d.user_features = {torch::zeros({20, 0}), torch::zeros({20, 0}, torch::kInt64)};
     d.item_features = {torch::zeros({30, 0}), torch::zeros({30, 0}, torch::kInt64)};
-    for (std::int64_t i = 0; i < 30; ++i) d.item_original_id.push_back(i + 1);
-    for (std::int64_t u = 0; u < 20; ++u) d.user_original_id.push_back(u + 1);
+    for (std::int64_t i = 0; i < 30; ++i) d.item_original_id.push_back(std::to_string(i + 1));
+    for (std::int64_t u = 0; u < 20; ++u) d.user_original_id.push_back(std::to_string(u + 1));
     sampler = registry.create<PluginKind::sampler>("uniform", empty);
-    data = std::make_unique<TrainingData>(prepare_training_data(d, SplitOptions{}, EvaluationOptions{}, *sampler, 3));
+    data = std::make_unique<TrainingData>(
+        prepare_training_data(d, split_interactions(d, SplitOptions{}, 3), EvaluationOptions{}, sampler.get(), 3));
   }
 
   Trainer make(std::shared_ptr<Model> model, const std::string& training, const std::string& early_stopping) {

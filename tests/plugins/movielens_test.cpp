@@ -40,8 +40,8 @@ TEST_F(MovieLensFixture, KeepsPositivesWithContiguousIds) {
   EXPECT_TRUE(torch::equal(d.item_id, torch::tensor({0, 1, 2}, torch::kInt64)));
   EXPECT_TRUE(torch::equal(d.rating, torch::tensor({5.0f, 4.0f, 4.0f})));
   EXPECT_TRUE(torch::equal(d.timestamp, torch::tensor({100, 102, 103}, torch::kInt64)));
-  EXPECT_EQ(d.user_original_id, (std::vector<std::int64_t>{1, 2, 74}));
-  EXPECT_EQ(d.item_original_id, (std::vector<std::int64_t>{10, 20, 267}));
+  EXPECT_EQ(d.user_original_id, (std::vector<std::string>{"1", "2", "74"}));
+  EXPECT_EQ(d.item_original_id, (std::vector<std::string>{"10", "20", "267"}));
 }
 
 TEST_F(MovieLensFixture, UserFeaturesKeepZipCodesAsText) {
@@ -265,7 +265,7 @@ TEST_F(MovieLensFixture, DuplicateRatingsKeepTheLatestAtThePositionOfTheFirst) {
   CapturedLog log;
   InteractionData d = load("cache = false\npositive_threshold = 1\n");
   EXPECT_EQ(d.num_interactions(), 3);
-  EXPECT_EQ(d.user_original_id, (std::vector<std::int64_t>{1, 2, 74}));
+  EXPECT_EQ(d.user_original_id, (std::vector<std::string>{"1", "2", "74"}));
   EXPECT_TRUE(torch::equal(d.rating, torch::tensor({2.0f, 5.0f, 4.0f})));
   EXPECT_TRUE(torch::equal(d.timestamp, torch::tensor({300, 102, 103}, torch::kInt64)));
   EXPECT_CONTAINS(log.text(), "u.data: 4 duplicate (user, item) ratings merged, the latest kept");
@@ -359,7 +359,7 @@ TEST(MovieLensCsvTest, ColumnsAreReadByTheirHeaderNamesInAnyOrder) {
             "timestamp,rating,movieId,userId\n964982703,4.0,1,1\n964981247,3.5,2,1\n964982224,4.5,2,2\n"
             "964983815,5.0,3,2\n964982931,1.0,1,3\n");
   InteractionData d = load_files("latest-small", dir.path());
-  EXPECT_EQ(d.user_original_id, (std::vector<std::int64_t>{1, 2}));
+  EXPECT_EQ(d.user_original_id, (std::vector<std::string>{"1", "2"}));
   EXPECT_TRUE(torch::equal(d.rating, torch::tensor({4.0f, 4.5f, 5.0f})));
   EXPECT_TRUE(torch::equal(d.timestamp, torch::tensor({964982703, 964982224, 964983815}, torch::kInt64)));
   EXPECT_EQ(d.item_title.at(2), "Quote \"Inside\" (1999)");
@@ -427,7 +427,7 @@ TEST(MovieLensCsvTest, AnUnterminatedQuoteIsABadLineAtTheRecordsFirstLine) {
   dir.write("ratings.csv", "userId,movieId,rating,timestamp\n1,1,5,1\n1,150,5,1\n1,300,5,1\n");
   EXPECT_CONTAINS(load_error("latest-small", dir.path()), "movies.csv:3: unterminated quoted field");
   EXPECT_EQ(load_files("latest-small", dir.path(), "on_bad_line = \"skip\"\n").item_original_id,
-            (std::vector<std::int64_t>{1, 150, 300}));
+            (std::vector<std::string>{"1", "150", "300"}));
 }
 
 TEST(MovieLensCsvTest, AUtf8ByteOrderMarkIsDropped) {

@@ -6,6 +6,8 @@
 
 #include <torch/torch.h>
 
+#include "recsys/errors.hpp"
+
 namespace recsys::test {
 
 FeatureSchema movielens_100k_schema() {
@@ -31,6 +33,16 @@ std::int64_t count_parameters(const torch::nn::Module& model) {
   std::int64_t n = 0;
   for (const auto& p : model.parameters()) n += p.numel();
   return n;
+}
+
+std::string table_for_rich_schema(ModelFactory& factory, const std::string& name, const FeatureSchema& rich) {
+  try {
+    factory.make(name, "", rich);
+    return "";
+  } catch (const ConfigError& e) {
+    if (std::string(e.what()).find("is a context field") == std::string::npos) throw;
+    return "exclude_fields = [\"device\", \"hour\"]\n";
+  }
 }
 
 std::shared_ptr<Model> ModelFactory::make(const std::string& name, const std::string& table,

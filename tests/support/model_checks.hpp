@@ -24,6 +24,11 @@ Batch random_batch(const FeatureSchema& schema, std::int64_t size, std::uint64_t
 
 std::int64_t count_parameters(const torch::nn::Module& model);
 
+class ModelFactory;
+/// The [model] table to build `name` on `rich_synthetic_schema()`: empty, or for a model that
+/// refuses context fields (it throws a ConfigError saying so), one that excludes them.
+std::string table_for_rich_schema(ModelFactory& factory, const std::string& name, const FeatureSchema& rich);
+
 /// Builds model plugins from TOML tables through the host's loader, keeping the configs alive.
 class ModelFactory {
  public:
@@ -41,7 +46,8 @@ class ModelFactory {
 /// Defines fixture `Suite` (a ModelFactory for plugin library `target` and the ml-100k
 /// schema) and the SDK's conformance suite for the model with its default options (logits
 /// [B] finite in train and eval mode, a gradient for every parameter, a save/load round trip),
-/// on the ml-100k schema and on the suite's synthetic one.
+/// on the ml-100k schema, on the suite's synthetic one and on the one with every kind of
+/// feature (multi-valued, vector, context; context excluded for a model that refuses it).
 #define RECSYS_MODEL_BASIC_TESTS(Suite, target, name)                                                                  \
   class Suite : public ::testing::Test {                                                                               \
    protected:                                                                                                          \
@@ -56,4 +62,9 @@ class ModelFactory {
     const auto synthetic = ::recsys::conformance::synthetic_schema();                                                  \
     RECSYS_EXPECT_CONFORMS(                                                                                            \
         ::recsys::conformance::check_model([&] { return factory.make(name, "", synthetic); }, synthetic));             \
+  }                                                                                                                    \
+  TEST_F(Suite, ConformsOnEveryKindOfFeature) {                                                                        \
+    const auto rich = ::recsys::conformance::rich_synthetic_schema();                                                  \
+    const std::string table = ::recsys::test::table_for_rich_schema(factory, name, rich);                              \
+    RECSYS_EXPECT_CONFORMS(::recsys::conformance::check_model([&] { return factory.make(name, table, rich); }, rich)); \
   }

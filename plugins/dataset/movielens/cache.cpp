@@ -16,7 +16,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-constexpr std::int64_t kCacheFormat = 2;  // 2: the key is stored and checked
+constexpr std::int64_t kCacheFormat = 3;  // 2: the key is stored and checked; 3: labels, string ids
 
 fs::path cache_root() {
   if (const char* cache = std::getenv("XDG_CACHE_HOME"); cache && *cache) return fs::path(cache) / "recsys" / "parsed";
@@ -43,6 +43,20 @@ std::vector<std::string> split(const std::string& text, std::size_t count) {
 
 torch::Tensor ints(const std::vector<std::int64_t>& values) {
   return torch::tensor(values, torch::kInt64);
+}
+
+/// MovieLens ids are integers: stored as int64, read back as their decimal text.
+std::vector<std::string> to_ids(const torch::Tensor& t) {
+  const torch::Tensor c = t.contiguous();
+  std::vector<std::string> ids;
+  for (std::int64_t i = 0; i < c.numel(); ++i) ids.push_back(std::to_string(c.data_ptr<std::int64_t>()[i]));
+  return ids;
+}
+
+torch::Tensor from_ids(const std::vector<std::string>& ids) {
+  std::vector<std::int64_t> values;
+  for (const auto& id : ids) values.push_back(std::stoll(id));
+  return ints(values);
 }
 
 std::vector<std::int64_t> to_vector(const torch::Tensor& t) {
@@ -85,7 +99,8 @@ void read_side(torch::serialize::InputArchive& a, const std::string& p, SideSche
 void check_consistent(const InteractionData& d) {
   const auto fail = [](const std::string& what) { throw std::runtime_error(what); };
   const std::int64_t n = d.user_id.numel(), users = d.schema.user.num_ids, items = d.schema.item.num_ids;
-  if (d.user_id.dim() != 1 || d.item_id.numel() != n || d.rating.numel() != n || d.timestamp.numel() != n)
+  if (d.user_id.dim() != 1 || d.item_id.numel() != n || d.rating.numel() != n || d.timestamp.numel() != n ||
+      (d.label.defined() && d.label.numel() != n))
     fail("the interaction columns differ in length");
   if (d.user_id.scalar_type() != torch::kInt64 || d.item_id.scalar_type() != torch::kInt64) fail("ids not int64");
   if (n > 0 && (d.user_id.min().item<std::int64_t>() < 0 || d.user_id.max().item<std::int64_t>() >= users ||
@@ -148,12 +163,16 @@ std::optional<InteractionData> read_cache(const fs::path& file, const std::strin
     torch::Tensor users, items;
     a.read("user_original_id", users);
     a.read("item_original_id", items);
-    d.user_original_id = to_vector(users);
-    d.item_original_id = to_vector(items);
+    d.user_original_id = to_ids(users);
+    d.item_original_id = to_ids(items);
+    a.read("labelled", v);
+    if (v.toBool()) a.read("label", d.label);
     read_side(a, "user_", d.schema.user);
     read_side(a, "item_", d.schema.item);
     a.read("item_title", v);
     d.item_title = split(v.toStringRef(), d.item_original_id.size());
+    const std::int64_t n = d.user_id.numel();
+    d.context_features = {torch::zeros({n, 0}, torch::kFloat32), torch::zeros({n, 0}, torch::kInt64), {}};
     check_consistent(d);
     return d;
   } catch (const std::exception& e) {
@@ -176,8 +195,10 @@ void write_cache(const fs::path& file, const std::string& key, const Interaction
     a.write("user_categorical", d.user_features.categorical);
     a.write("item_continuous", d.item_features.continuous);
     a.write("item_categorical", d.item_features.categorical);
-    a.write("user_original_id", ints(d.user_original_id));
-    a.write("item_original_id", ints(d.item_original_id));
+    a.write("user_original_id", from_ids(d.user_original_id));
+    a.write("item_original_id", from_ids(d.item_original_id));
+    a.write("labelled", c10::IValue(d.labelled()));
+    if (d.labelled()) a.write("label", d.label);
     write_side(a, "user_", d.schema.user);
     write_side(a, "item_", d.schema.item);
     a.write("item_title", c10::IValue(join(d.item_title)));

@@ -59,6 +59,10 @@ MovieLensOptions MovieLensOptions::from_config(const Config& config) {
   o.data_dir = fs::path(config.get_string("data_dir", (default_data_root() / o.folder()).string())).lexically_normal();
   if (!o.data_dir.has_filename()) o.data_dir = o.data_dir.parent_path();  // "ml-100k/" -> "ml-100k"
   o.positive_threshold = config.get_double("positive_threshold", o.positive_threshold);
+  const std::string feedback = config.get_string("feedback", "implicit");
+  if (feedback != "implicit" && feedback != "labelled")
+    config.fail("feedback", "expected \"implicit\" or \"labelled\"");
+  o.labelled = feedback == "labelled";
   o.cache = config.get_bool("cache", o.cache);
   o.download = config.get_bool("download", o.download);
   o.base_url = config.get_string("base_url", o.base_url);
@@ -130,13 +134,17 @@ std::map<std::int64_t, std::size_t> row_of(const std::vector<std::int64_t>& ids)
 
 namespace {
 
-/// The positives (ratings >= threshold) with users and items encoded 0..n-1 in the order of
-/// their original ids. Throws DataError when no rating is a positive.
-InteractionData encode_positives(const RawData& raw, double threshold, const std::string& ratings_file) {
+/// The positives (ratings >= threshold), or with `labelled` every rating labelled by the
+/// threshold, with users and items encoded 0..n-1 in the order of their original ids. Throws
+/// DataError when no rating is a positive.
+InteractionData encode_ratings(const RawData& raw, double threshold, bool labelled, const std::string& ratings_file) {
   std::vector<const RawRating*> positives;
   for (const auto& r : raw.ratings) {
-    if (r.rating >= threshold) positives.push_back(&r);
+    if (labelled || r.rating >= threshold) positives.push_back(&r);
   }
+  const bool any_positive =
+      std::any_of(positives.begin(), positives.end(), [&](const RawRating* r) { return r->rating >= threshold; });
+  if (!any_positive) positives.clear();
   if (positives.empty()) {
     throw DataError(ratings_file, 0, "no rating reaches positive_threshold " + std::to_string(threshold));
   }
@@ -153,16 +161,18 @@ InteractionData encode_positives(const RawData& raw, double threshold, const std
   std::int64_t num_users = 0, num_items = 0;
   const auto user_code = encode(user_raw, &num_users);
   const auto item_code = encode(item_raw, &num_items);
-  data.user_original_id.assign(num_users, 0);
-  data.item_original_id.assign(num_items, 0);
+  data.user_original_id.assign(num_users, "");
+  data.item_original_id.assign(num_items, "");
   for (std::int64_t i = 0; i < n; ++i) {
-    data.user_original_id[user_code[i]] = user_raw[i];
-    data.item_original_id[item_code[i]] = item_raw[i];
+    data.user_original_id[user_code[i]] = std::to_string(user_raw[i]);
+    data.item_original_id[item_code[i]] = std::to_string(item_raw[i]);
   }
   data.user_id = torch::tensor(user_code, torch::kInt64);
   data.item_id = torch::tensor(item_code, torch::kInt64);
   data.rating = torch::tensor(rating, torch::kFloat32);
   data.timestamp = torch::tensor(timestamp, torch::kInt64);
+  if (labelled) data.label = data.rating.ge(threshold).to(torch::kFloat32);
+  data.context_features = {torch::zeros({n, 0}, torch::kFloat32), torch::zeros({n, 0}, torch::kInt64), {}};
   data.schema.user.num_ids = num_users;
   data.schema.item.num_ids = num_items;
   return data;
@@ -194,7 +204,7 @@ void add_user_features(const RawData& raw, InteractionData& data) {
   auto uc = data.user_features.continuous.accessor<float, 2>();
   auto uk = data.user_features.categorical.accessor<std::int64_t, 2>();
   for (std::int64_t u = 0; u < num_users; ++u) {
-    const std::size_t row = rows.at(data.user_original_id[u]);  // ratings of unknown users were refused
+    const std::size_t row = rows.at(std::stoll(data.user_original_id[u]));  // ratings of unknown users were refused
     uc[u][0] = raw.users[row].age;
     uc[u][1] = raw.users[row].female;
     uk[u][0] = occupation[row];
@@ -235,7 +245,7 @@ void add_item_features(const RawData& raw, InteractionData& data) {
   auto ik = data.item_features.categorical.accessor<std::int64_t, 2>();
   data.item_title.resize(num_items);
   for (std::int64_t i = 0; i < num_items; ++i) {
-    const std::size_t row = rows.at(data.item_original_id[i]);  // ratings of unknown items were refused
+    const std::size_t row = rows.at(std::stoll(data.item_original_id[i]));  // ratings of unknown items were refused
     for (std::int64_t g = 0; g < genres; ++g) ic[i][g] = raw.genre_flags[row * genres + g];
     const std::int64_t year = raw.items[row].year;
     ik[i][0] = year == kMissingYear ? year_card : std::lower_bound(years.begin(), years.end(), year) - years.begin();
@@ -247,8 +257,8 @@ void add_item_features(const RawData& raw, InteractionData& data) {
   item.categorical = {{"year", year_card + (any_missing ? 1 : 0)}};
 }
 
-InteractionData build(const RawData& raw, double threshold, const std::string& ratings_file) {
-  InteractionData data = encode_positives(raw, threshold, ratings_file);
+InteractionData build(const RawData& raw, double threshold, bool labelled, const std::string& ratings_file) {
+  InteractionData data = encode_ratings(raw, threshold, labelled, ratings_file);
   add_user_features(raw, data);
   add_item_features(raw, data);
   return data;
@@ -285,7 +295,7 @@ DownloadRequest download_request(const MovieLensOptions& o) {
 std::string cache_key(const MovieLensOptions& o, const std::vector<std::string>& files) {
   char threshold[32];
   std::snprintf(threshold, sizeof threshold, "%.17g", o.positive_threshold);
-  return std::string(RECSYS_PLUGIN_VERSION) + "|" + o.variant + "|" + threshold + "|" +
+  return std::string(RECSYS_PLUGIN_VERSION) + "|" + o.variant + "|" + threshold + (o.labelled ? "|labelled|" : "|") +
          (o.on_bad_line == BadLinePolicy::skip ? "skip" : "error") + "|" + source_signature(o.data_dir, files);
 }
 
@@ -308,7 +318,7 @@ InteractionData load_movielens(const MovieLensOptions& o) {
   if (raw.skipped_lines > 0) {
     spdlog::warn("movielens: {} malformed lines skipped (on_bad_line = \"skip\")", raw.skipped_lines);
   }
-  InteractionData data = build(raw, o.positive_threshold, (o.data_dir / files.front()).string());
+  InteractionData data = build(raw, o.positive_threshold, o.labelled, (o.data_dir / files.front()).string());
   if (o.cache) write_cache(cache, key, data);
   return data;
 }
@@ -322,4 +332,4 @@ InteractionData MovieLensDataset::load() {
 }  // namespace recsys::movielens
 
 RECSYS_EXPORT_PLUGIN(recsys::movielens::MovieLensDataset,
-                     "MovieLens 100k, 1m, latest-small, 25m and 32m as implicit feedback", "");
+                     "MovieLens 100k, 1m, latest-small, 25m and 32m as implicit or labelled feedback", "");

@@ -27,7 +27,8 @@ namespace recsys::movielens {
 struct MovieLensOptions {
   std::string variant = "100k";     ///< 100k, 1m, latest-small, 25m, 32m
   std::filesystem::path data_dir;   ///< default $RECSYS_DATA_DIR/ml-<variant>
-  double positive_threshold = 4.0;  ///< rating >= threshold is a positive
+  double positive_threshold = 4.0;  ///< rating >= threshold is a positive (labelled: label 1)
+  bool labelled = false;            ///< feedback = "labelled": every rating a row, labelled 1 or 0
   bool download = false;            ///< fetch the archive when the files are missing
   std::string base_url = "https://files.grouplens.org/datasets/movielens/";
   std::string checksum;  ///< "md5:<hex>" or "sha256:<hex>"; default: the published value

@@ -1,5 +1,6 @@
 // The `autoint` model (the notebooks' AutoInt): AutoInt (Song et al. 2019). Every categorical
-// field is one token (its embedding); each side's continuous block is one more token (a
+// field is one token (its embedding; a multi-valued field's pooled embedding); each side's
+// continuous block (user, item, context) is one more token (a
 // linear projection, as the reference does). Stacked interacting layers (multi-head
 // self-attention with residual connections) mix the tokens; one linear unit reads them all.
 #include "interacting_layer.hpp"
@@ -36,21 +37,25 @@ struct AutoIntOptions {
 };
 
 /// forward(batch) -> logits float32 [B].
-/// Parameters: sum(card) * D + (Cu + 1) * D + (Ci + 1) * D + layers * 4 D^2 + T * D + 1,
-/// with T = F + (Cu > 0) + (Ci > 0) tokens.
+/// Parameters: sum(card) * D + (Cu + 1) * D + (Ci + 1) * D + (Cc + 1) * D + layers * 4 D^2 + T * D + 1,
+/// with T = F + M + (Cu > 0) + (Ci > 0) + (Cc > 0) tokens (M pooled multi-valued fields).
 class AutoIntModel final : public models::FieldModel<AutoIntOptions> {
  public:
   explicit AutoIntModel(const PluginArgs& args) : FieldModel(args) {
     const std::int64_t d = options_.embedding.dim;
-    embedding_ =
-        register_module("embedding", nn::FieldEmbedding(fields_.cardinalities(), d, options_.embedding.init_std));
-    std::int64_t tokens = fields_.num_fields();
+    embedding_ = register_module("embedding", field_embedding(d, options_.embedding.init_std));
+    std::int64_t tokens = fields_.num_embedded_fields();
     if (fields_.user_continuous_dim() > 0) {
       user_continuous_ = register_module("user_continuous", torch::nn::Linear(fields_.user_continuous_dim(), d));
       ++tokens;
     }
     if (fields_.item_continuous_dim() > 0) {
       item_continuous_ = register_module("item_continuous", torch::nn::Linear(fields_.item_continuous_dim(), d));
+      ++tokens;
+    }
+    if (fields_.context_continuous_dim() > 0) {
+      context_continuous_ =
+          register_module("context_continuous", torch::nn::Linear(fields_.context_continuous_dim(), d));
       ++tokens;
     }
     for (std::int64_t l = 0; l < options_.num_layers; ++l) {
@@ -63,9 +68,12 @@ class AutoIntModel final : public models::FieldModel<AutoIntOptions> {
   }
 
   torch::Tensor forward(const Batch& batch) override {
-    std::vector<torch::Tensor> tokens{embedding_->forward(fields_.categorical(batch))};
+    std::vector<torch::Tensor> tokens{embed(embedding_, batch)};
     if (user_continuous_) tokens.push_back(user_continuous_->forward(fields_.user_continuous(batch)).unsqueeze(1));
     if (item_continuous_) tokens.push_back(item_continuous_->forward(fields_.item_continuous(batch)).unsqueeze(1));
+    if (context_continuous_) {
+      tokens.push_back(context_continuous_->forward(fields_.context_continuous(batch)).unsqueeze(1));
+    }
     torch::Tensor x = torch::cat(tokens, 1);  // [B, T, D]
     for (const auto& layer : *layers_) x = dropout_->forward(layer->as<InteractingLayer>()->forward(x));
     return out_->forward(x.flatten(1)).squeeze(1);
@@ -73,7 +81,7 @@ class AutoIntModel final : public models::FieldModel<AutoIntOptions> {
 
  private:
   nn::FieldEmbedding embedding_{nullptr};
-  torch::nn::Linear user_continuous_{nullptr}, item_continuous_{nullptr}, out_{nullptr};
+  torch::nn::Linear user_continuous_{nullptr}, item_continuous_{nullptr}, context_continuous_{nullptr}, out_{nullptr};
   torch::nn::ModuleList layers_;
   nn::Dropout dropout_{nullptr};
 };

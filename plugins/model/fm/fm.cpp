@@ -30,8 +30,8 @@ class FMModel final : public models::FieldModel<FMOptions> {
   explicit FMModel(const PluginArgs& args) : FieldModel(args) {
     const std::int64_t k = options_.factors.dim, c = fields_.continuous_dim();
     const double init_std = options_.factors.init_std;
-    factors_ = register_module("factors", nn::FieldEmbedding(fields_.cardinalities(), k, init_std));
-    linear_ = register_module("linear", nn::FieldEmbedding(fields_.cardinalities(), 1, init_std));
+    factors_ = register_module("factors", field_embedding(k, init_std));
+    linear_ = register_module("linear", field_embedding(1, init_std));
     if (c > 0) {
       continuous_factors_ = register_parameter("continuous_factors", torch::randn({c, k}) * init_std);
       continuous_linear_ =
@@ -41,9 +41,8 @@ class FMModel final : public models::FieldModel<FMOptions> {
   }
 
   torch::Tensor forward(const Batch& batch) override {
-    const torch::Tensor codes = fields_.categorical(batch);
-    torch::Tensor v = factors_->forward(codes);  // [B, F, k]
-    torch::Tensor logits = linear_->forward(codes).sum({1, 2});
+    torch::Tensor v = embed(factors_, batch);  // [B, F + M, k]
+    torch::Tensor logits = embed(linear_, batch).sum({1, 2});
     if (continuous_linear_) {
       const torch::Tensor x = fields_.continuous(batch);  // [B, C]
       logits = logits + continuous_linear_->forward(x).squeeze(1) + pairwise_interaction(v, x, continuous_factors_);

@@ -23,6 +23,7 @@ struct InnerProductOptions {
     o.use_features = config.get_bool("use_features", o.use_features);
     o.include_bias = config.get_bool("include_bias", o.include_bias);
     o.exclude_fields = models::exclude_fields(config, schema);
+    if (o.use_features) models::refuse_context_fields(config, schema, o.exclude_fields, "inner_product");
     return o;
   }
 };
@@ -49,8 +50,10 @@ class InnerProductModel final : public Model {
   }
 
   torch::Tensor forward(const Batch& batch) override {
-    torch::Tensor user = user_->forward(batch.user_id, batch.user_categorical, batch.user_continuous);
-    torch::Tensor item = item_->forward(batch.item_id, batch.item_categorical, batch.item_continuous);
+    torch::Tensor user =
+        user_->forward(batch.user_id, batch.user_categorical, batch.user_continuous, batch.user_multi_categorical);
+    torch::Tensor item =
+        item_->forward(batch.item_id, batch.item_categorical, batch.item_continuous, batch.item_multi_categorical);
     torch::Tensor logits = (user * item).sum(1);
     if (options_.include_bias) {
       logits = logits + user_bias_->forward(batch.user_id).squeeze(1) + item_bias_->forward(batch.item_id).squeeze(1) +

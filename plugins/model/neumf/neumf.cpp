@@ -32,6 +32,7 @@ struct NeuMFOptions {
     o.use_features = config.get_bool("use_features", o.use_features);
     o.init_std = config.get_positive_double("init_std", o.init_std);
     o.exclude_fields = models::exclude_fields(config, schema);
+    if (o.use_features) models::refuse_context_fields(config, schema, o.exclude_fields, "neumf");
     return o;
   }
 
@@ -66,11 +67,14 @@ class NeuMFModel final : public Model {
   }
 
   torch::Tensor forward(const Batch& b) override {
-    torch::Tensor gmf = gmf_user_->forward(b.user_id, b.user_categorical, b.user_continuous) *
-                        gmf_item_->forward(b.item_id, b.item_categorical, b.item_continuous);
-    torch::Tensor mlp = mlp_->forward(torch::cat({mlp_user_->forward(b.user_id, b.user_categorical, b.user_continuous),
-                                                  mlp_item_->forward(b.item_id, b.item_categorical, b.item_continuous)},
-                                                 1));
+    const auto user = [&](nn::SideEncoder& encoder) {
+      return encoder->forward(b.user_id, b.user_categorical, b.user_continuous, b.user_multi_categorical);
+    };
+    const auto item = [&](nn::SideEncoder& encoder) {
+      return encoder->forward(b.item_id, b.item_categorical, b.item_continuous, b.item_multi_categorical);
+    };
+    torch::Tensor gmf = user(gmf_user_) * item(gmf_item_);
+    torch::Tensor mlp = mlp_->forward(torch::cat({user(mlp_user_), item(mlp_item_)}, 1));
     torch::Tensor logits = out_->forward(torch::cat({gmf, mlp}, 1)).squeeze(1);
     if (options_.include_bias) {
       logits = logits + user_bias_->forward(b.user_id).squeeze(1) + item_bias_->forward(b.item_id).squeeze(1);

@@ -36,23 +36,22 @@ class WideDeepModel final : public models::FieldModel<WideDeepOptions> {
   explicit WideDeepModel(const PluginArgs& args) : FieldModel(args) {
     const std::int64_t c = fields_.continuous_dim();
     const models::EmbeddingOptions& e = options_.embedding;
-    wide_categorical_ = register_module("wide_categorical", nn::FieldEmbedding(fields_.cardinalities(), 1, e.init_std));
+    wide_categorical_ = register_module("wide_categorical", field_embedding(1, e.init_std));
     if (c > 0) {
       wide_continuous_ =
           register_module("wide_continuous", torch::nn::Linear(torch::nn::LinearOptions(c, 1).bias(false)));
     }
     if (options_.include_bias) bias_ = register_parameter("bias", torch::zeros({1}));
-    embedding_ = register_module("embedding", nn::FieldEmbedding(fields_.cardinalities(), e.dim, e.init_std));
+    embedding_ = register_module("embedding", field_embedding(e.dim, e.init_std));
     std::int64_t deep_out = 0;
-    deep_ = register_module(
-        "deep", nn::make_mlp(fields_.num_fields() * e.dim + c, options_.deep.layers, options_.deep.dropout, &deep_out));
+    deep_ = register_module("deep", nn::make_mlp(fields_.num_embedded_fields() * e.dim + c, options_.deep.layers,
+                                                 options_.deep.dropout, &deep_out));
     deep_out_ = register_module("deep_out", torch::nn::Linear(deep_out, 1));
   }
 
   torch::Tensor forward(const Batch& batch) override {
-    const torch::Tensor codes = fields_.categorical(batch);
-    torch::Tensor wide = wide_categorical_->forward(codes).sum({1, 2});
-    torch::Tensor deep_in = embedding_->forward(codes).flatten(1);
+    torch::Tensor wide = embed(wide_categorical_, batch).sum({1, 2});
+    torch::Tensor deep_in = embed(embedding_, batch).flatten(1);
     if (wide_continuous_) {
       const torch::Tensor continuous = fields_.continuous(batch);
       wide = wide + wide_continuous_->forward(continuous).squeeze(1);

@@ -53,6 +53,7 @@ class UniformSampler final : public Sampler {
     torch::Tensor pattern = torch::zeros({k + 1}, torch::kFloat32);
     pattern[0] = 1.0f;
     examples.label = pattern.repeat({p});
+    examples.row = torch::arange(p, torch::kInt64).repeat_interleave(k + 1);
     return examples;
   }
 

@@ -42,8 +42,38 @@ FeatureSchema synthetic_schema() {
   return s;
 }
 
+FeatureSchema rich_synthetic_schema(bool context) {
+  FeatureSchema s = synthetic_schema();
+  s.user.multi_categorical = {{"tags", 6, Pooling::sum}};
+  s.item.multi_categorical = {{"genres", 5, Pooling::mean}};
+  s.item.continuous_dim += 4;
+  for (int c = 0; c < 4; ++c) s.item.continuous_names.push_back("embedding");
+  if (context) {
+    s.context.categorical = {{"device", 3}};
+    s.context.continuous_dim = 1;
+    s.context.continuous_names = {"hour"};
+  }
+  return s;
+}
+
+namespace {
+
+std::vector<JaggedCodes> random_multi(const SideSchema& side, std::int64_t size, at::Generator& g) {
+  std::vector<JaggedCodes> fields;
+  for (const auto& field : side.multi_categorical) {
+    const torch::Tensor lengths = torch::randint(4, {size}, g, torch::kInt64);
+    torch::Tensor offsets = torch::zeros({size + 1}, torch::kInt64);
+    offsets.slice(0, 1).copy_(lengths.cumsum(0));
+    const std::int64_t total = offsets[-1].item<std::int64_t>();
+    fields.push_back({torch::randint(field.cardinality, {total}, g, torch::kInt64), offsets});
+  }
+  return fields;
+}
+
+}  // namespace
+
 Batch random_batch(const FeatureSchema& s, std::int64_t size, std::uint64_t seed) {
-  auto g = at::make_generator<at::CPUGeneratorImpl>(seed);
+  at::Generator g = at::make_generator<at::CPUGeneratorImpl>(seed);
   auto codes = [&](const SideSchema& side) {
     std::vector<torch::Tensor> columns;
     for (const auto& field : side.categorical)
@@ -58,6 +88,10 @@ Batch random_batch(const FeatureSchema& s, std::int64_t size, std::uint64_t seed
   b.item_continuous = torch::rand({size, s.item.continuous_dim}, g);
   b.user_categorical = codes(s.user);
   b.item_categorical = codes(s.item);
+  b.user_multi_categorical = random_multi(s.user, size, g);
+  b.item_multi_categorical = random_multi(s.item, size, g);
+  b.context_continuous = torch::rand({size, s.context.continuous_dim}, g);
+  b.context_categorical = codes(s.context);
   return b;
 }
 
@@ -198,9 +232,66 @@ Failures check_sampler(Sampler& sampler) {
     const torch::Tensor leaked =
         positives.contains(a.user_id.masked_select(negative), a.item_id.masked_select(negative));
     if (leaked.any().item<bool>()) failures.push_back("a positive of the user is labelled 0");
+    if (!a.row.defined() || a.row.sizes() != a.user_id.sizes() || a.row.scalar_type() != torch::kInt64) {
+      failures.push_back("row is not int64 [N] (the index of each example's positive)");
+    } else if (a.row.numel() > 0 &&
+               (a.row.min().item<std::int64_t>() < 0 || a.row.max().item<std::int64_t>() >= users.size(0) ||
+                !torch::equal(users.index_select(0, a.row), a.user_id))) {
+      failures.push_back("row does not point at a positive of the example's user");
+    }
   });
   return failures;
 }
+
+namespace {
+
+/// The failures of one side's tables against its schema; `rows`: num_ids, or N for the context.
+void check_side(const std::string& who, const SideSchema& side, const SideFeatures& f, std::int64_t rows,
+                Failures& failures) {
+  auto expect = [&](bool ok, const std::string& what) {
+    if (!ok) failures.push_back(what);
+  };
+  expect(f.continuous.defined() && f.continuous.dim() == 2 && f.continuous.size(0) == rows &&
+             f.continuous.size(1) == side.continuous_dim && f.continuous.scalar_type() == torch::kFloat32,
+         who + " continuous features are not float32 [rows, continuous_dim]: " + shape(f.continuous));
+  const auto k = static_cast<std::int64_t>(side.categorical.size());
+  const bool categorical_ok = f.categorical.defined() && f.categorical.dim() == 2 && f.categorical.size(0) == rows &&
+                              f.categorical.size(1) == k && f.categorical.scalar_type() == torch::kInt64;
+  expect(categorical_ok, who + " categorical features are not int64 [rows, fields]: " + shape(f.categorical));
+  for (std::int64_t j = 0; j < k && categorical_ok && rows > 0; ++j) {
+    const torch::Tensor column = f.categorical.select(1, j);
+    expect(
+        column.min().item<std::int64_t>() >= 0 && column.max().item<std::int64_t>() < side.categorical[j].cardinality,
+        who + " field '" + side.categorical[j].name + "' has a code outside its cardinality");
+  }
+  expect(f.multi_categorical.size() == side.multi_categorical.size(),
+         who + " has " + std::to_string(f.multi_categorical.size()) + " multi-valued tables for " +
+             std::to_string(side.multi_categorical.size()) + " fields");
+  for (std::size_t m = 0; m < std::min(f.multi_categorical.size(), side.multi_categorical.size()); ++m) {
+    const JaggedCodes& field = f.multi_categorical[m];
+    const std::string name = who + " field '" + side.multi_categorical[m].name + "'";
+    const bool shaped = field.offsets.defined() && field.offsets.dim() == 1 && field.offsets.size(0) == rows + 1 &&
+                        field.values.defined() && field.values.dim() == 1 &&
+                        field.offsets.scalar_type() == torch::kInt64 && field.values.scalar_type() == torch::kInt64;
+    expect(shaped, name + " is not int64 values [E] with int64 offsets [rows + 1]");
+    if (!shaped) continue;
+    expect(field.offsets[0].item<std::int64_t>() == 0 &&
+               field.offsets[-1].item<std::int64_t>() == field.values.size(0) &&
+               (rows == 0 || field.offsets.diff().ge(0).all().item<bool>()),
+           name + " has offsets that do not run from 0 to E without decreasing");
+    if (field.values.numel() > 0) {
+      expect(field.values.min().item<std::int64_t>() >= 0 &&
+                 field.values.max().item<std::int64_t>() < side.multi_categorical[m].cardinality,
+             name + " has a code outside its cardinality");
+    }
+  }
+  if (!side.continuous_names.empty()) {
+    expect(static_cast<std::int64_t>(side.continuous_names.size()) == side.continuous_dim,
+           who + " continuous_names do not match continuous_dim");
+  }
+}
+
+}  // namespace
 
 Failures check_dataset(Dataset& dataset) {
   Failures failures;
@@ -221,28 +312,15 @@ Failures check_dataset(Dataset& dataset) {
       expect(d.item_id.min().item<std::int64_t>() >= 0 && d.item_id.max().item<std::int64_t>() < items,
              "an item id is outside [0, num_ids)");
     }
-    auto check_side = [&](const char* name, const SideSchema& side, const SideFeatures& f) {
-      const std::string who = name;
-      expect(f.continuous.dim() == 2 && f.continuous.size(0) == side.num_ids &&
-                 f.continuous.size(1) == side.continuous_dim && f.continuous.scalar_type() == torch::kFloat32,
-             who + " continuous features are not float32 [num_ids, continuous_dim]: " + shape(f.continuous));
-      const auto k = static_cast<std::int64_t>(side.categorical.size());
-      expect(f.categorical.dim() == 2 && f.categorical.size(0) == side.num_ids && f.categorical.size(1) == k &&
-                 f.categorical.scalar_type() == torch::kInt64,
-             who + " categorical features are not int64 [num_ids, fields]: " + shape(f.categorical));
-      for (std::int64_t j = 0; j < k && f.categorical.size(1) == k && side.num_ids > 0; ++j) {
-        const torch::Tensor column = f.categorical.select(1, j);
-        expect(column.min().item<std::int64_t>() >= 0 &&
-                   column.max().item<std::int64_t>() < side.categorical[j].cardinality,
-               who + " field '" + side.categorical[j].name + "' has a code outside its cardinality");
-      }
-      if (!side.continuous_names.empty()) {
-        expect(static_cast<std::int64_t>(side.continuous_names.size()) == side.continuous_dim,
-               who + " continuous_names do not match continuous_dim");
-      }
-    };
-    check_side("user", d.schema.user, d.user_features);
-    check_side("item", d.schema.item, d.item_features);
+    if (d.labelled()) {
+      expect(d.label.sizes() == d.user_id.sizes() && d.label.scalar_type() == torch::kFloat32,
+             "label is not float32 [N]");
+      expect(d.label.eq(0).logical_or(d.label.eq(1)).all().item<bool>(), "a label is neither 0 nor 1");
+    }
+    check_side("user", d.schema.user, d.user_features, users, failures);
+    check_side("item", d.schema.item, d.item_features, items, failures);
+    check_side("context", d.schema.context, d.context_features, n, failures);
+    expect(d.schema.context.multi_categorical.empty(), "context has multi-valued fields (not in API 2.0)");
     expect(static_cast<std::int64_t>(d.user_original_id.size()) == users, "user_original_id does not map every user");
     expect(static_cast<std::int64_t>(d.item_original_id.size()) == items, "item_original_id does not map every item");
     expect(d.item_title.empty() || static_cast<std::int64_t>(d.item_title.size()) == items,

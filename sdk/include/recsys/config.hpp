@@ -84,6 +84,12 @@ class RECSYS_API Config {
   std::vector<std::int64_t> get_int_list_at_least(std::string_view key, const std::vector<std::int64_t>& fallback,
                                                   std::int64_t minimum) const;
 
+  /// The sub-table `key` (e.g. `[dataset.columns.hour]`) as a Config of its own (since plugin
+  /// API 2.0): its getters, checks and messages work as this table's, at key paths
+  /// `<path>.<key>.<name>`, and what it reads is part of this table's resolved config. An
+  /// absent key gives an empty table; another type is a ConfigError ("expected a table").
+  Config get_table(std::string_view key) const;
+
   /// Marks `key` as known without reading it (keys consumed by the host, e.g. `plugin`).
   void mark_known(std::string_view key) const;
 

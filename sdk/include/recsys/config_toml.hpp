@@ -19,6 +19,8 @@ struct Config::Impl {
   std::string source;                                ///< file name for messages
   mutable std::set<std::string, std::less<>> known;  ///< keys read or marked known
   mutable toml::table resolved;                      ///< every value read, defaults included (the resolved config)
+  std::shared_ptr<Impl> parent;  ///< the table holding this one (Config::get_table); null for a section
+  std::string name_in_parent;    ///< this table's key in `parent`
 };
 
 /// The source path of values set with `--set` (Config::where reports them as such).

@@ -1,6 +1,7 @@
 #pragma once
 /// @file
-/// Dataset plugins: load implicit-feedback interactions and side features from a directory.
+/// Dataset plugins: load interactions (implicit or labelled feedback), side features and
+/// per-interaction context from the user's files.
 
 #include <cstdint>
 #include <string>
@@ -14,24 +15,33 @@
 
 namespace recsys {
 
-/// What a dataset loads. Users and items are re-encoded to contiguous ids; the original
-/// ids and the item titles stay available to map results back.
+/// What a dataset loads. Users and items are re-encoded to contiguous ids; the original ids
+/// (strings) and the item titles stay available to map results back.
+///
+/// Implicit feedback: every row is a positive and `label` is undefined; negatives are sampled.
+/// Labelled feedback (click-through data): `label` holds each row's 0/1 label, the rows
+/// labelled 1 are the positives, and a run trains and evaluates on the rows as they are.
 struct InteractionData {
-  // The positive interactions (implicit feedback), one row each, N rows.
+  // The interactions, one row each, N rows.
   torch::Tensor user_id;    ///< int64 [N], in [0, schema.user.num_ids)
   torch::Tensor item_id;    ///< int64 [N], in [0, schema.item.num_ids)
-  torch::Tensor rating;     ///< float32 [N], the explicit rating the positive came from
-  torch::Tensor timestamp;  ///< int64 [N], seconds since the Unix epoch
+  torch::Tensor rating;     ///< float32 [N], the explicit rating (1 where the data has none)
+  torch::Tensor timestamp;  ///< int64 [N], seconds since the Unix epoch (0 where the data has none)
+  torch::Tensor label;      ///< float32 [N] in {0, 1} for labelled feedback; undefined for implicit
 
   FeatureSchema schema;
-  SideFeatures user_features;  ///< rows indexed by contiguous user id
-  SideFeatures item_features;  ///< rows indexed by contiguous item id
+  SideFeatures user_features;     ///< rows indexed by contiguous user id
+  SideFeatures item_features;     ///< rows indexed by contiguous item id
+  SideFeatures context_features;  ///< N rows, indexed by interaction row; no multi-valued fields
 
-  std::vector<std::int64_t> user_original_id;  ///< contiguous id -> dataset's user id
-  std::vector<std::int64_t> item_original_id;  ///< contiguous id -> dataset's item id
-  std::vector<std::string> item_title;         ///< UTF-8; empty when the data has none
+  /// contiguous id -> the dataset's id, as written in its files. Contiguous ids follow the
+  /// numeric order of the original ids when every id is an integer, else their byte order.
+  std::vector<std::string> user_original_id;
+  std::vector<std::string> item_original_id;
+  std::vector<std::string> item_title;  ///< UTF-8; empty when the data has none
 
   std::int64_t num_interactions() const { return user_id.size(0); }
+  bool labelled() const { return label.defined(); }
 };
 
 /// A dataset plugin. Built from its `[dataset]` table (the factory validates keys and
@@ -41,6 +51,12 @@ class RECSYS_API Dataset {
   virtual ~Dataset();
   /// Reads the data. Throws DataError naming the file and line of a malformed record.
   virtual InteractionData load() = 0;
+  /// Called once the host has split the rows, before any model is built: the place to fit
+  /// what must be learnt from the training split only (rare values mapped to an
+  /// out-of-vocabulary code, missing values filled, scaling), updating `data`'s feature tables
+  /// and schema in place. `train_rows`: int64 [N_train], rows of `data` in the training split.
+  /// The default does nothing.
+  virtual void fit_on_training_split(InteractionData& data, const torch::Tensor& train_rows);
 };
 
 }  // namespace recsys

@@ -33,9 +33,14 @@
 
 /// Plugin API version. Compatibility rule: same major; the host's minor at least the
 /// plugin's. Bump the major for any change to the layout of PluginManifest, PluginEntry,
-/// PluginArgs or the interfaces' virtual functions.
-#define RECSYS_PLUGIN_API_MAJOR 1
-#define RECSYS_PLUGIN_API_MINOR 3
+/// PluginArgs, the structs the interfaces exchange (InteractionData, Examples, Batch, ...) or
+/// the interfaces' virtual functions.
+///
+/// 2.0: original ids are strings; InteractionData gains `label` (labelled feedback) and
+/// `context_features`; SideFeatures, SideSchema and Batch gain multi-valued categorical fields
+/// and per-interaction context; Examples gains `row`; Dataset gains `fit_on_training_split`.
+#define RECSYS_PLUGIN_API_MAJOR 2
+#define RECSYS_PLUGIN_API_MINOR 0
 
 namespace recsys {
 

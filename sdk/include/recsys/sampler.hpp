@@ -43,7 +43,9 @@ class RECSYS_API Sampler {
   virtual ~Sampler();
   /// `user_id`, `item_id`: int64 [P], the positives of one split. Returns the positives
   /// (label 1) and their negatives (label 0), drawn with `generator` only, so the same
-  /// seed gives the same examples. Never labels a pair of `positives` as 0.
+  /// seed gives the same examples. Never labels a pair of `positives` as 0. Sets
+  /// `Examples::row` to the index (into `user_id`) of the positive each example belongs to:
+  /// a negative takes its positive's context.
   virtual Examples sample(const torch::Tensor& user_id, const torch::Tensor& item_id, const PositiveSet& positives,
                           at::Generator& generator) = 0;
 };

@@ -70,6 +70,8 @@ class MaterializedSet final : public EvaluationSet {
   std::int64_t num_lists() const override { return num_lists_; }
   const Examples& examples() const { return examples_; }
   const torch::Tensor& group_id() const { return group_id_; }
+  /// Replaces the examples' `row` (int64 [num_rows] or undefined).
+  void set_rows(torch::Tensor row) { examples_.row = std::move(row); }
 
  private:
   Examples examples_;
@@ -81,16 +83,19 @@ class MaterializedSet final : public EvaluationSet {
 class FullRankingSet final : public EvaluationSet {
  public:
   /// `relevant`: the held-out positives; `masked`: the positives to leave out of the lists.
+  /// `relevant_row` (int64, one per relevant positive; undefined without context): the
+  /// interaction rows whose context the lists take, each user's list that of its last one.
   FullRankingSet(const torch::Tensor& relevant_user, const torch::Tensor& relevant_item,
                  const torch::Tensor& masked_user, const torch::Tensor& masked_item, std::int64_t num_users,
-                 std::int64_t num_items);
+                 std::int64_t num_items, const torch::Tensor& relevant_row = {});
   void for_each_chunk(std::int64_t chunk,
                       const std::function<void(const Examples&, const torch::Tensor&)>& visit) const override;
   std::int64_t num_rows() const override { return num_rows_; }
   std::int64_t num_lists() const override { return users_.size(0); }
 
  private:
-  torch::Tensor users_;  // int64 [L]: users with a held-out positive
+  torch::Tensor users_;        // int64 [L]: users with a held-out positive
+  torch::Tensor row_of_user_;  // int64 [num_users]: the context row of each user's list; undefined without context
   PositiveSet relevant_, masked_;
   std::int64_t num_items_, num_rows_;
 };

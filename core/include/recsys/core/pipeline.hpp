@@ -92,14 +92,15 @@ EvaluateOutcome evaluate_run(const std::filesystem::path& run_directory, const s
 
 /// One recommended item.
 struct Recommendation {
-  std::int64_t item = 0;  ///< the dataset's original item id
-  std::string title;      ///< "" when the dataset has none
-  double score = 0.0;     ///< the model's logit
+  std::string item;    ///< the dataset's original item id
+  std::string title;   ///< "" when the dataset has none
+  double score = 0.0;  ///< the model's logit
 };
 
 /// `recsys-host recommend`: the `k` best-scored items for the user with original id
 /// `user` (best checkpoint), leaving out items the user has a positive with. Throws
 /// ConfigError for a user the data does not know.
-std::vector<Recommendation> recommend(const std::filesystem::path& run_directory, std::int64_t user, std::int64_t k);
+std::vector<Recommendation> recommend(const std::filesystem::path& run_directory, const std::string& user,
+                                      std::int64_t k);
 
 }  // namespace recsys::core

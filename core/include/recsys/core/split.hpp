@@ -20,7 +20,8 @@ namespace recsys::core {
 struct SplitOptions {
   /// "random": positives shuffled with the seed, cut at the ratios.
   /// "leave_one_out": per user, the latest positive is the test item and the next latest the
-  ///   validation item (ties in time: the higher original item id counts as later); a user
+  ///   validation item (ties in time: the higher item id counts as later: contiguous ids
+  ///   follow the original ids' order, numeric when every id is an integer); a user
   ///   with 2 positives gives only a test item, a user with 1 none.
   /// "temporal": one global cut by timestamp at the ratios (ties: dataset order).
   std::string strategy = "random";
@@ -49,9 +50,9 @@ SplitIndices split_positives(const InteractionData& data, const SplitOptions& op
 SplitIndices random_split(std::int64_t num_positives, const SplitOptions& options, at::Generator& generator);
 
 /// Leave-one-out by time (He et al. 2017, section 4.1), see SplitOptions::strategy.
-/// `user_id`, `timestamp`, `original_item_id`: int64 [N].
+/// `user_id`, `timestamp`, `item_id` (the tie-break order): int64 [N].
 SplitIndices leave_one_out_split(const torch::Tensor& user_id, const torch::Tensor& timestamp,
-                                 const torch::Tensor& original_item_id);
+                                 const torch::Tensor& item_id);
 
 /// Global temporal split: positives ordered by timestamp (stable), cut as random_split cuts.
 SplitIndices temporal_split(const torch::Tensor& timestamp, const SplitOptions& options);

@@ -165,7 +165,7 @@ class Trainer {
   TrainerOptions options_;
   std::shared_ptr<Model> model_;
   std::shared_ptr<Loss> loss_;
-  std::shared_ptr<Sampler> sampler_;
+  std::shared_ptr<Sampler> sampler_;  ///< null: labelled data, trained on its rows as labelled
   std::vector<NamedMetric> metrics_;
   EarlyStoppingOptions early_stopping_;
   EpochData draw_epoch_now(const TrainingData& data, std::int64_t epoch) const;
@@ -188,9 +188,16 @@ class Trainer {
   void reseed_rank(std::int64_t epoch, std::int64_t batch) const;
   /// The progress bar's "loss=..., ...k samples/s" since `start`.
   std::string batch_postfix(const std::chrono::steady_clock::time_point& start, std::int64_t samples) const;
-  /// The side-feature tables on the training device (copied once per TrainingData).
-  const SideFeatures& user_features(const TrainingData& data);
-  const SideFeatures& item_features(const TrainingData& data);
+  /// The user, item and context feature tables on the training device (copied once per
+  /// TrainingData).
+  struct Features {
+    const SideFeatures* users;
+    const SideFeatures* items;
+    const SideFeatures* context;
+  };
+  Features features(const TrainingData& data);
+  /// make_batch of `rows` of `examples` with `data`'s features on the training device.
+  Batch batch_of(const Examples& examples, const torch::Tensor& rows, const TrainingData& data);
   /// The model's scores (float32 [n], on the CPU) of one evaluation chunk.
   torch::Tensor score_chunk(const Examples& examples, const TrainingData& data);
   /// Under data parallelism: the scores of every row of `set` in the set's order, each rank
@@ -200,7 +207,7 @@ class Trainer {
   std::shared_ptr<ProcessGroup> group_;
   torch::Device device_;
   const TrainingData* features_of_ = nullptr;
-  SideFeatures device_users_, device_items_;
+  SideFeatures device_users_, device_items_, device_context_;
 
   std::unique_ptr<torch::optim::Optimizer> optimizer_;
   std::thread drawer_;  ///< the background draw of next_epoch_ (detached by a stop)

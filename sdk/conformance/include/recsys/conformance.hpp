@@ -27,7 +27,14 @@ using Failures = std::vector<std::string>;
 /// occupation 5, zip_code 7), 80 items (continuous 3 genre flags, categorical year 4).
 FeatureSchema synthetic_schema();
 
-/// `size` random examples valid for `schema` (labels 0/1, both present), from `seed`.
+/// synthetic_schema() with every other kind of feature as well: a multi-valued user field
+/// (tags 6, sum pooling), a multi-valued item field (genres 5, mean pooling), a fixed-width
+/// item vector ("embedding", 4 continuous columns) and, with `context`, per-interaction
+/// context (categorical device 3, continuous hour).
+FeatureSchema rich_synthetic_schema(bool context = true);
+
+/// `size` random examples valid for `schema` (labels 0/1, both present), from `seed`; each
+/// multi-valued field holds 0 to 3 values per row.
 Batch random_batch(const FeatureSchema& schema, std::int64_t size, std::uint64_t seed = 0);
 
 /// A model: logits of shape [B], float32, finite in train and eval mode; after one backward
@@ -47,7 +54,8 @@ Failures check_metric_value(Metric& metric, const std::vector<float>& scores, co
                             const std::vector<std::int64_t>& groups, double expected, double tolerance = 1e-9);
 
 /// A sampler: the same seed gives the same examples, another seed other ones; every positive
-/// appears with label 1; no negative is a positive of its user.
+/// appears with label 1; no negative is a positive of its user; `row` points at each example's
+/// positive (same user).
 Failures check_sampler(Sampler& sampler);
 
 /// A dataset: what load() returns matches its schema (dtypes, shapes, id and code ranges,

@@ -44,8 +44,8 @@ class DeepCrossModel : public FieldModel<DeepCrossOptions> {
   /// Reads the options, then `exclude_fields`; throws their ConfigErrors.
   DeepCrossModel(const PluginArgs& args, std::int64_t default_embedding_dim) : FieldModel(args, default_embedding_dim) {
     const EmbeddingOptions& e = options_.embedding;
-    embedding_ = register_module("embedding", nn::FieldEmbedding(fields_.cardinalities(), e.dim, e.init_std));
-    const std::int64_t d0 = fields_.num_fields() * e.dim + fields_.continuous_dim();
+    embedding_ = register_module("embedding", this->field_embedding(e.dim, e.init_std));
+    const std::int64_t d0 = fields_.num_embedded_fields() * e.dim + fields_.continuous_dim();
     for (std::int64_t l = 0; l < options_.cross_layers; ++l) cross_->push_back(CrossLayer(d0));
     register_module("cross", cross_);
     std::int64_t deep_out = 0;
@@ -54,7 +54,7 @@ class DeepCrossModel : public FieldModel<DeepCrossOptions> {
   }
 
   torch::Tensor forward(const Batch& batch) override {
-    torch::Tensor x0 = embedding_->forward(fields_.categorical(batch)).flatten(1);
+    torch::Tensor x0 = this->embed(embedding_, batch).flatten(1);
     if (fields_.continuous_dim() > 0) x0 = torch::cat({x0, fields_.continuous(batch)}, 1);
     torch::Tensor x = x0;
     for (const auto& layer : *cross_) x = layer->as<CrossLayer>()->forward(x0, x);

@@ -6,6 +6,7 @@
 #include "recsys/model.hpp"
 #include "recsys/models/options.hpp"
 #include "recsys/nn/feature_fields.hpp"
+#include "recsys/nn/field_embedding.hpp"
 #include "recsys/plugin.hpp"
 
 namespace recsys::models {
@@ -21,6 +22,15 @@ class FieldModel : public Model {
   template <typename... Extra>
   explicit FieldModel(const PluginArgs& args, const Extra&... extra)
       : options_(Options::from_config(args.config, extra...)), fields_(field_layout(args.config, *args.schema)) {}
+
+  /// A FieldEmbedding of every field of `fields_` (single- and multi-valued), `dim` wide.
+  nn::FieldEmbedding field_embedding(std::int64_t dim, double init_std) const {
+    return nn::FieldEmbedding(fields_.cardinalities(), dim, init_std, fields_.multi_fields());
+  }
+  /// float32 [B, F + M, dim]: `embedding`'s vectors of the batch's fields.
+  torch::Tensor embed(nn::FieldEmbedding& embedding, const Batch& batch) const {
+    return embedding->forward(fields_.categorical(batch), fields_.multi_categorical(batch));
+  }
 
   const Options options_;
   const nn::FieldLayout fields_;

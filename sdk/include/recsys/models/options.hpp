@@ -77,6 +77,20 @@ inline std::vector<std::string> exclude_fields(const Config& config, const Featu
   return exclude;
 }
 
+/// For models whose user vector must stay free of context (inner_product, neumf: a user's
+/// vector is the same whatever the situation, so it can be ranked against every item): throws
+/// ConfigError at `exclude_fields` naming the first context field of `schema` that `exclude`
+/// keeps, "'hour' is a context field, which <model> cannot use: add it to exclude_fields".
+inline void refuse_context_fields(const Config& config, const FeatureSchema& schema,
+                                  const std::vector<std::string>& exclude, const std::string& model) {
+  const nn::SideColumns kept = nn::kept_columns(schema.context, exclude);
+  if (kept.empty()) return;
+  const std::string name = !kept.categorical.empty() ? schema.context.categorical[kept.categorical.front()].name
+                                                     : nn::continuous_name(schema.context, kept.continuous.front());
+  config.fail("exclude_fields", "'" + name + "' is a context field, which " + model +
+                                    " cannot use (its user vector stays free of context): add it to exclude_fields");
+}
+
 /// The fields a feature-aware model uses: `nn::FieldLayout` of `schema` without the checked
 /// `exclude_fields` of `config` (throws as `exclude_fields`).
 inline nn::FieldLayout field_layout(const Config& config, const FeatureSchema& schema) {

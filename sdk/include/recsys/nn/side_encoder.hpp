@@ -12,11 +12,22 @@
 #include <torch/nn/modules/embedding.h>
 #include <torch/nn/modules/linear.h>
 
+#include "recsys/batch.hpp"
 #include "recsys/nn/embedding.hpp"
 #include "recsys/nn/feature_fields.hpp"
 #include "recsys/schema.hpp"
 
 namespace recsys::nn {
+
+/// The pooled embedding of one jagged field: float32 [B, dim], each row the sum or mean
+/// (`pooling`) of weight[values + row_offset] over its values; a row with no value gives zeros.
+/// torch's `embedding_bag` (one kernel, no per-row loop).
+inline torch::Tensor pooled_embedding(const torch::Tensor& weight, const JaggedCodes& codes, std::int64_t row_offset,
+                                      Pooling pooling) {
+  const torch::Tensor values = row_offset == 0 ? codes.values : codes.values + row_offset;
+  return std::get<0>(torch::embedding_bag(weight, values, codes.offsets, false, static_cast<std::int64_t>(pooling),
+                                          false, {}, /*include_last_offset=*/true));
+}
 
 /// N(0, std^2) initialisation for embedding tables. torch's default N(0, 1) barely moves
 /// in a few hundred Adam steps; the NCF paper initialises with std 0.01.
@@ -31,13 +42,16 @@ void init_embedding(torch::nn::ModuleHolder<Impl>& embedding, double std) {
 }
 
 /// One side's vector (user or item): its id embedding plus, when `use_features`, the
-/// embeddings of its categorical fields and a bias-free linear projection of its continuous
-/// block, all summed (the reference's "Tower"). Only the fields and continuous columns that
+/// embeddings of its categorical fields, the pooled embeddings of its multi-valued fields
+/// (`embedding_bag`, sum or mean as the schema says) and a bias-free linear projection of its
+/// continuous block, all summed (the reference's "Tower"). Only the fields and continuous columns that
 /// `kept_columns(side, exclude)` keeps are used; `exclude` is not checked here
 /// (`recsys::models::exclude_fields` reads and checks the key).
 ///
-/// forward(ids int64 [B], categorical int64 [B, K], continuous float32 [B, C]) -> float32 [B, dim]
-/// Parameters: (num_ids + sum of kept cardinalities + kept continuous columns) * dim.
+/// forward(ids int64 [B], categorical int64 [B, K], continuous float32 [B, C],
+///         multi: M JaggedCodes of B rows) -> float32 [B, dim]
+/// Parameters: (num_ids + sum of kept cardinalities, single- and multi-valued, + kept
+/// continuous columns) * dim.
 class SideEncoderImpl : public torch::nn::Module {
  public:
   SideEncoderImpl(const SideSchema& side, std::int64_t dim, bool use_features, double init_std,
@@ -53,6 +67,14 @@ class SideEncoderImpl : public torch::nn::Module {
     }
     categorical_columns_ = kept.categorical;
     register_module("categorical", categorical_);
+    for (const std::int64_t m : kept.multi) {
+      Embedding embedding(side.multi_categorical[m].cardinality, dim);
+      init_embedding(*embedding, init_std);
+      multi_->push_back(embedding);
+      multi_pooling_.push_back(side.multi_categorical[m].pooling);
+    }
+    multi_columns_ = kept.multi;
+    if (!kept.multi.empty()) register_module("multi_categorical", multi_);
     if (!kept.continuous.empty()) {
       const auto width = static_cast<std::int64_t>(kept.continuous.size());
       if (width < side.continuous_dim) continuous_columns_ = torch::tensor(kept.continuous, torch::kInt64);
@@ -60,8 +82,13 @@ class SideEncoderImpl : public torch::nn::Module {
     }
   }
 
-  torch::Tensor forward(const torch::Tensor& ids, const torch::Tensor& categorical, const torch::Tensor& continuous) {
+  torch::Tensor forward(const torch::Tensor& ids, const torch::Tensor& categorical, const torch::Tensor& continuous,
+                        const std::vector<JaggedCodes>& multi = {}) {
     torch::Tensor out = id_->forward(ids);
+    for (std::size_t m = 0; m < multi_columns_.size(); ++m) {
+      const torch::Tensor& weight = multi_[m]->as<Embedding>()->weight;
+      out = out + pooled_embedding(weight, multi.at(multi_columns_[m]), 0, multi_pooling_[m]);
+    }
     for (std::size_t k = 0; k < categorical_->size(); ++k) {
       out = out + categorical_[k]->as<Embedding>()->forward(categorical.select(1, categorical_columns_[k]));
     }
@@ -76,6 +103,9 @@ class SideEncoderImpl : public torch::nn::Module {
   Embedding id_{nullptr};
   torch::nn::ModuleList categorical_;
   std::vector<std::int64_t> categorical_columns_;
+  torch::nn::ModuleList multi_;
+  std::vector<std::int64_t> multi_columns_;
+  std::vector<Pooling> multi_pooling_;
   torch::nn::Linear continuous_{nullptr};
   torch::Tensor continuous_columns_;  // undefined: every column
 };

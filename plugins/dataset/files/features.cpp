@@ -1,0 +1,128 @@
+#include "features.hpp"
+
+#include <torch/torch.h>
+
+namespace recsys::files {
+
+namespace {
+
+/// int64 [R]: the code of each row's value (missing: kMissingCode).
+torch::Tensor categorical_codes(const RawColumn& c, const torch::Tensor& rows) {
+  const torch::Tensor raw = torch::tensor(std::vector<std::int64_t>(c.codes().begin(), c.codes().end()), torch::kInt64);
+  // One extra slot, -1, for rows the table lacks; then -1 (missing) -> kMissingCode.
+  const torch::Tensor padded = torch::cat({raw, torch::full({1}, -1, torch::kInt64)});
+  const torch::Tensor index = rows.where(rows.ge(0), torch::full_like(rows, raw.size(0)));
+  const torch::Tensor codes = padded.index_select(0, index);
+  return torch::where(codes.ge(0), codes + kFirstValueCode, torch::full_like(codes, kMissingCode));
+}
+
+/// The rows' bags of codes; an empty bag, or a row the table lacks, holds kMissingCode.
+JaggedCodes multi_codes(const RawColumn& c, const torch::Tensor& rows) {
+  std::vector<std::int64_t> values, offsets{0};
+  const auto& o = c.offsets();
+  const auto& codes = c.codes();
+  const torch::Tensor r = rows.contiguous();
+  for (std::int64_t i = 0; i < r.numel(); ++i) {
+    const std::int64_t row = r.data_ptr<std::int64_t>()[i];
+    const std::int64_t begin = row < 0 ? 0 : o[row], end = row < 0 ? 0 : o[row + 1];
+    for (std::int64_t v = begin; v < end; ++v) values.push_back(codes[v] + kFirstValueCode);
+    if (begin == end) values.push_back(kMissingCode);
+    offsets.push_back(static_cast<std::int64_t>(values.size()));
+  }
+  return {torch::tensor(values, torch::kInt64), torch::tensor(offsets, torch::kInt64)};
+}
+
+/// float32 [R, width]: the numbers of each row; NaN where missing.
+torch::Tensor number_block(const RawColumn& c, const torch::Tensor& rows) {
+  const std::int64_t w = c.width();
+  const torch::Tensor raw = torch::tensor(c.numbers(), torch::kFloat32).view({c.rows(), w});
+  const torch::Tensor padded = torch::cat({raw, torch::full({1, w}, std::nanf(""))});
+  return padded.index_select(0, rows.where(rows.ge(0), torch::full_like(rows, c.rows())));
+}
+
+}  // namespace
+
+SideTables gather_features(const ParsedTable& table, Role role, const torch::Tensor& rows) {
+  SideTables side;
+  std::vector<torch::Tensor> categorical, continuous;
+  for (const RawColumn& c : table.columns) {
+    if (c.spec().role != role) continue;
+    const auto cardinality = static_cast<std::int64_t>(c.dictionary().size()) + kFirstValueCode;
+    switch (c.spec().kind) {
+      case Kind::categorical:
+        categorical.push_back(categorical_codes(c, rows));
+        side.schema.categorical.push_back({c.spec().name, cardinality});
+        break;
+      case Kind::multi_categorical:
+        side.features.multi_categorical.push_back(multi_codes(c, rows));
+        side.schema.multi_categorical.push_back({c.spec().name, cardinality, c.spec().pooling});
+        break;
+      case Kind::numeric:
+      case Kind::vector:
+        continuous.push_back(number_block(c, rows));
+        for (std::int64_t j = 0; j < c.width(); ++j) side.schema.continuous_names.push_back(c.spec().name);
+        break;
+    }
+  }
+  const std::int64_t n = rows.size(0);
+  side.features.categorical = categorical.empty() ? torch::zeros({n, 0}, torch::kInt64) : torch::stack(categorical, 1);
+  torch::Tensor block = continuous.empty() ? torch::zeros({n, 0}, torch::kFloat32) : torch::cat(continuous, 1);
+  side.missing = block.isnan();
+  side.features.continuous = block.nan_to_num(0.0);  // filled with the training mean at the fit
+  side.schema.continuous_dim = block.size(1);
+  return side;
+}
+
+namespace {
+
+/// Codes seen fewer than `min_count` times in `train_values` -> out of vocabulary; the others
+/// renumbered from kFirstValueCode in their order. Returns the code map and sets `*cardinality`.
+torch::Tensor vocabulary_map(const torch::Tensor& train_values, std::int64_t min_count, std::int64_t* cardinality) {
+  const torch::Tensor counts = torch::bincount(train_values, {}, *cardinality);
+  torch::Tensor keep = counts.ge(min_count);
+  keep.slice(0, 0, kFirstValueCode).fill_(false);
+  torch::Tensor map =
+      (keep.cumsum(0) - 1 + kFirstValueCode).where(keep, torch::full_like(counts, kOutOfVocabularyCode));
+  map[kMissingCode] = kMissingCode;
+  *cardinality = kFirstValueCode + keep.sum().item<std::int64_t>();
+  return map;
+}
+
+void fit_numbers(SideTables& side, const torch::Tensor& train, Scaling scaling) {
+  torch::Tensor& x = side.features.continuous;
+  for (std::int64_t c = 0; c < x.size(1); ++c) {
+    torch::Tensor column = x.select(1, c);
+    const torch::Tensor present = side.missing.select(1, c).index_select(0, train).logical_not();
+    const torch::Tensor values = column.index_select(0, train).masked_select(present);
+    const float mean = values.numel() > 0 ? values.mean().item<float>() : 0.0f;
+    column.masked_fill_(side.missing.select(1, c), mean);
+    if (scaling == Scaling::none || values.numel() == 0) continue;
+    if (scaling == Scaling::standard) {
+      const float std = values.numel() > 1 ? values.std(false).item<float>() : 0.0f;
+      column.sub_(mean).div_(std > 0.0f ? std : 1.0f);
+    } else {
+      const float low = values.min().item<float>(), high = values.max().item<float>();
+      column.sub_(low).div_(high > low ? high - low : 1.0f);
+    }
+  }
+}
+
+}  // namespace
+
+void fit_side(SideTables& side, const torch::Tensor& train, std::int64_t min_count, Scaling scaling) {
+  for (std::size_t k = 0; k < side.schema.categorical.size(); ++k) {
+    torch::Tensor column = side.features.categorical.select(1, static_cast<std::int64_t>(k));
+    const torch::Tensor map =
+        vocabulary_map(column.index_select(0, train), min_count, &side.schema.categorical[k].cardinality);
+    column.copy_(map.index_select(0, column));
+  }
+  for (std::size_t m = 0; m < side.schema.multi_categorical.size(); ++m) {
+    JaggedCodes& field = side.features.multi_categorical[m];
+    const torch::Tensor map =
+        vocabulary_map(field.gather(train).values, min_count, &side.schema.multi_categorical[m].cardinality);
+    field.values = map.index_select(0, field.values);
+  }
+  fit_numbers(side, train, scaling);
+}
+
+}  // namespace recsys::files

@@ -1,0 +1,163 @@
+// The `files` dataset plugin: load() reads and prepares the user's files; the fit on the
+// training split (fit_on_training_split) finishes the feature tables.
+#include "files.hpp"
+
+#include <spdlog/spdlog.h>
+#include <torch/torch.h>
+
+#include "features.hpp"
+#include "prepare.hpp"
+#include "recsys/errors.hpp"
+
+namespace recsys::files {
+
+/// What load() leaves for the fit: each side's tables with their missing numbers.
+struct LoadState {
+  SideTables users, items, context;
+};
+
+namespace {
+
+/// For each contiguous id (of `ids`, a map from the interactions' dictionary index), the row of
+/// `side` that describes it, or -1. Throws DataError for an id listed twice.
+torch::Tensor side_rows(const ParsedTable& side, Role id_role, const RawColumn& interaction_ids,
+                        const torch::Tensor& ids, std::int64_t num_ids) {
+  std::vector<std::int64_t> rows(static_cast<std::size_t>(num_ids), -1);
+  const RawColumn& column = *side.find(id_role);
+  const auto map = ids.accessor<std::int64_t, 1>();
+  for (std::int64_t r = 0; r < side.rows; ++r) {
+    const std::int32_t index = interaction_ids.find(column.dictionary()[column.codes()[r]]);
+    if (index < 0 || map[index] < 0) continue;  // not in the interactions kept
+    std::int64_t& row = rows[static_cast<std::size_t>(map[index])];
+    if (row >= 0) {
+      throw DataError(side.file.string(), side.lines[r],
+                      std::string(to_string(id_role)) + " '" + column.dictionary()[column.codes()[r]] +
+                          "' is listed twice (first on line " + std::to_string(side.lines[row]) + ")");
+    }
+    row = r;
+  }
+  const auto missing = std::count(rows.begin(), rows.end(), -1);
+  if (missing > 0) {
+    spdlog::warn("files: {} of {} ids have no row in {}: their fields take the missing value", missing, num_ids,
+                 side.file.string());
+  }
+  return torch::tensor(rows, torch::kInt64);
+}
+
+/// The file of one side (users or items) when it has one, and for each contiguous id its row
+/// in that file (all -1 without a file).
+torch::Tensor read_side(const std::filesystem::path& file, const FilesOptions& o, TableKind kind,
+                        const RawColumn& interaction_ids, const torch::Tensor& ids, std::int64_t num_ids,
+                        ParsedTable& parsed) {
+  if (file.empty()) return torch::full({num_ids}, -1, torch::kInt64);
+  parsed = read_table(file, o, kind);
+  const Role id_role = kind == TableKind::users ? Role::user_id : Role::item_id;
+  return side_rows(parsed, id_role, interaction_ids, ids, num_ids);
+}
+
+/// The items' titles from `title_column` (default: a column named title or movie_title).
+std::vector<std::string> titles(const ParsedTable& items, const FilesOptions& o, const torch::Tensor& rows) {
+  const RawColumn* column = nullptr;
+  for (const auto& c : items.columns) {
+    const bool named = o.title_column.empty() ? c.spec().name == "title" || c.spec().name == "movie_title"
+                                              : c.spec().name == o.title_column;
+    if (named && c.spec().kind != Kind::numeric && c.spec().kind != Kind::vector) column = &c;
+  }
+  std::vector<std::string> out;
+  if (!column) return out;
+  const auto r = rows.accessor<std::int64_t, 1>();
+  for (std::int64_t i = 0; i < rows.size(0); ++i) {
+    std::string title;
+    if (r[i] >= 0 && column->spec().kind == Kind::categorical && column->codes()[r[i]] >= 0) {
+      title = column->dictionary()[column->codes()[r[i]]];
+    } else if (r[i] >= 0 && column->spec().kind == Kind::multi_categorical) {
+      for (auto v = column->offsets()[r[i]]; v < column->offsets()[r[i] + 1]; ++v) {
+        title += (title.empty() ? "" : " ") + column->dictionary()[column->codes()[v]];
+      }
+    }
+    out.push_back(std::move(title));
+  }
+  return out;
+}
+
+void set_schema(InteractionData& d, const LoadState& s) {
+  const std::int64_t users = d.schema.user.num_ids, items = d.schema.item.num_ids;
+  d.schema.user = s.users.schema;
+  d.schema.item = s.items.schema;
+  d.schema.context = s.context.schema;
+  d.schema.user.num_ids = users;
+  d.schema.item.num_ids = items;
+  d.schema.context.num_ids = 0;
+  d.user_features = s.users.features;
+  d.item_features = s.items.features;
+  d.context_features = s.context.features;
+}
+
+/// Every declared feature column is in the users or the items file.
+void check_features_found(const FilesOptions& o, const ParsedTable& users, const ParsedTable& items) {
+  for (const auto& [name, spec] : o.columns) {
+    if (spec.role != Role::feature) continue;
+    const auto in = [&](const ParsedTable& t) {
+      return std::any_of(t.columns.begin(), t.columns.end(), [&](const RawColumn& c) { return c.spec().name == name; });
+    };
+    if (!in(users) && !in(items)) {
+      throw DataError((o.items.empty() ? o.interactions : o.items).string(), 1,
+                      "no column '" + name + "' in the users or items file (declared in [dataset.columns." + name +
+                          "] with role feature)");
+    }
+  }
+}
+
+}  // namespace
+
+FilesDataset::FilesDataset(const PluginArgs& args) : options_(FilesOptions::from_config(args.config)) {}
+FilesDataset::~FilesDataset() = default;
+
+InteractionData FilesDataset::load() {
+  const FilesOptions& o = options_;
+  const ParsedTable inter = read_table(o.interactions, o, TableKind::interactions);
+  const KeptRows kept = prepare_rows(inter, o);
+  InteractionData d;
+  const RawColumn& user_column = *inter.find(Role::user_id);
+  const RawColumn& item_column = *inter.find(Role::item_id);
+  const torch::Tensor user_map =
+      contiguous_ids(std::get<0>(torch::_unique(kept.user)), user_column.dictionary(), d.user_original_id);
+  const torch::Tensor item_map =
+      contiguous_ids(std::get<0>(torch::_unique(kept.item)), item_column.dictionary(), d.item_original_id);
+  d.user_id = user_map.index_select(0, kept.user);
+  d.item_id = item_map.index_select(0, kept.item);
+  d.rating = kept.rating;
+  d.timestamp = kept.timestamp;
+  d.label = kept.label;
+  d.schema.user.num_ids = static_cast<std::int64_t>(d.user_original_id.size());
+  d.schema.item.num_ids = static_cast<std::int64_t>(d.item_original_id.size());
+  ParsedTable users, items;
+  const torch::Tensor user_rows =
+      read_side(o.users, o, TableKind::users, user_column, user_map, d.schema.user.num_ids, users);
+  const torch::Tensor item_rows =
+      read_side(o.items, o, TableKind::items, item_column, item_map, d.schema.item.num_ids, items);
+  check_features_found(o, users, items);
+  auto state = std::make_unique<LoadState>();
+  state->users = gather_features(users, Role::feature, user_rows);
+  state->items = gather_features(items, Role::feature, item_rows);
+  state->context = gather_features(inter, Role::context, kept.row);
+  d.item_title = titles(items, o, item_rows);
+  set_schema(d, *state);
+  state_ = std::move(state);
+  return d;
+}
+
+void FilesDataset::fit_on_training_split(InteractionData& data, const torch::Tensor& train_rows) {
+  if (!state_) return;
+  const torch::Tensor users = std::get<0>(torch::_unique(data.user_id.index_select(0, train_rows)));
+  const torch::Tensor items = std::get<0>(torch::_unique(data.item_id.index_select(0, train_rows)));
+  fit_side(state_->users, users, options_.min_count, options_.scaling);
+  fit_side(state_->items, items, options_.min_count, options_.scaling);
+  fit_side(state_->context, train_rows, options_.min_count, options_.scaling);
+  set_schema(data, *state_);
+}
+
+}  // namespace recsys::files
+
+RECSYS_EXPORT_PLUGIN(recsys::files::FilesDataset,
+                     "Your own files: CSV, TSV or RecBole atomic files, implicit or labelled feedback", "");

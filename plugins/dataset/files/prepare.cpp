@@ -1,0 +1,155 @@
+#include "prepare.hpp"
+
+#include <algorithm>
+#include <charconv>
+
+#include <spdlog/spdlog.h>
+#include <torch/torch.h>
+
+#include "recsys/errors.hpp"
+
+namespace recsys::files {
+
+namespace {
+
+torch::Tensor int64_column(const std::vector<std::int32_t>& codes) {
+  return torch::tensor(std::vector<std::int64_t>(codes.begin(), codes.end()), torch::kInt64);
+}
+
+KeptRows all_rows(const ParsedTable& t) {
+  KeptRows k;
+  const std::int64_t n = t.rows;
+  k.row = torch::arange(n, torch::kInt64);
+  k.user = int64_column(t.find(Role::user_id)->codes());
+  k.item = int64_column(t.find(Role::item_id)->codes());
+  const RawColumn* rating = t.find(Role::rating);
+  k.rating = rating ? torch::tensor(rating->numbers(), torch::kFloat32) : torch::ones({n}, torch::kFloat32);
+  const RawColumn* time = t.find(Role::timestamp);
+  k.timestamp = time ? torch::tensor(time->seconds(), torch::kInt64) : torch::zeros({n}, torch::kInt64);
+  if (const RawColumn* label = t.find(Role::label)) k.label = torch::tensor(label->numbers(), torch::kFloat32);
+  return k;
+}
+
+KeptRows select(const KeptRows& k, const torch::Tensor& index) {
+  KeptRows out{k.row.index_select(0, index),    k.user.index_select(0, index),      k.item.index_select(0, index),
+               k.rating.index_select(0, index), k.timestamp.index_select(0, index), {}};
+  if (k.label.defined()) out.label = k.label.index_select(0, index);
+  return out;
+}
+
+/// A group id per row: equal for the same user and item (and, for labelled data, the same
+/// categorical context).
+torch::Tensor duplicate_groups(const KeptRows& k, const ParsedTable& t, bool with_context) {
+  std::vector<torch::Tensor> keys{k.user, k.item};
+  if (with_context) {
+    for (const auto& c : t.columns) {
+      if (c.spec().role == Role::context && c.spec().kind == Kind::categorical) {
+        keys.push_back(int64_column(c.codes()).index_select(0, k.row));
+      }
+    }
+  }
+  return std::get<1>(torch::unique_dim(torch::stack(keys, 1), 0, true, true));
+}
+
+/// The last row of each group by (timestamp, file order): the latest of the duplicates.
+KeptRows merge_duplicates(const KeptRows& k, const ParsedTable& t, bool labelled) {
+  const torch::Tensor group = duplicate_groups(k, t, labelled);
+  torch::Tensor order = std::get<1>(torch::sort(k.timestamp, /*stable=*/true, 0, false));
+  order = order.index_select(0, std::get<1>(torch::sort(group.index_select(0, order), true, 0, false)));
+  const torch::Tensor sorted = group.index_select(0, order);
+  const torch::Tensor last =
+      torch::cat({sorted.slice(0, 1).ne(sorted.slice(0, 0, -1)), torch::ones({1}, torch::kBool)});
+  const torch::Tensor keep = std::get<0>(torch::sort(order.masked_select(last)));
+  const std::int64_t merged = k.row.size(0) - keep.size(0);
+  if (merged > 0) spdlog::info("files: {} duplicate interactions merged (the latest kept)", merged);
+  return select(k, keep);
+}
+
+/// Labels (labelled feedback) or the positives (implicit feedback).
+KeptRows apply_feedback(KeptRows k, const FilesOptions& o, const ParsedTable& t) {
+  const std::string file = t.file.string();
+  const bool has_rating = t.find(Role::rating) != nullptr;
+  if (o.has_threshold && !has_rating) {
+    throw DataError(file, 1, "positive_threshold needs a rating column (none in the header)");
+  }
+  if (o.labelled) {
+    if (!k.label.defined()) {
+      if (!o.has_threshold) {
+        throw DataError(file, 1,
+                        "feedback = \"labelled\" needs a label column (0/1), or a rating column and "
+                        "positive_threshold");
+      }
+      k.label = k.rating.ge(o.threshold).to(torch::kFloat32);
+    }
+    return k;
+  }
+  torch::Tensor positive = torch::ones({k.row.size(0)}, torch::kBool);
+  if (o.has_threshold) positive = k.rating.ge(o.threshold);
+  if (k.label.defined()) positive = positive.logical_and(k.label.gt(0.5f));
+  k.label = torch::Tensor();
+  const std::int64_t dropped = positive.logical_not().sum().item<std::int64_t>();
+  if (dropped > 0)
+    spdlog::info("files: {} interactions are not positives (threshold or label) and are left out", dropped);
+  return select(k, positive.nonzero().squeeze(1));
+}
+
+/// Users and items with fewer interactions than the minimums removed, until none is.
+KeptRows k_core(KeptRows k, const FilesOptions& o) {
+  if (o.min_user_interactions <= 1 && o.min_item_interactions <= 1) return k;
+  const std::int64_t before = k.row.size(0);
+  int rounds = 0;
+  for (;; ++rounds) {
+    if (k.row.size(0) == 0) break;
+    const torch::Tensor users = torch::bincount(k.user).index_select(0, k.user);
+    const torch::Tensor items = torch::bincount(k.item).index_select(0, k.item);
+    const torch::Tensor keep = users.ge(o.min_user_interactions).logical_and(items.ge(o.min_item_interactions));
+    if (keep.all().item<bool>()) break;
+    k = select(k, keep.nonzero().squeeze(1));
+  }
+  spdlog::info(
+      "files: k-core filtering (users >= {}, items >= {} interactions): {} of {} interactions kept ({} rounds)",
+      o.min_user_interactions, o.min_item_interactions, k.row.size(0), before, rounds);
+  return k;
+}
+
+bool parse_integer(const std::string& text, std::int64_t* value) {
+  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), *value);
+  return error == std::errc() && end == text.data() + text.size() && !text.empty();
+}
+
+}  // namespace
+
+KeptRows prepare_rows(const ParsedTable& t, const FilesOptions& o) {
+  if (t.rows == 0) throw DataError(t.file.string(), 1, "no interactions (the file holds a header only)");
+  KeptRows k = all_rows(t);
+  if (o.merge_duplicates) k = merge_duplicates(k, t, o.labelled);
+  k = apply_feedback(std::move(k), o, t);
+  k = k_core(std::move(k), o);
+  if (k.row.size(0) == 0) {
+    throw DataError(t.file.string(), 0, "no interaction is left after the threshold and k-core filtering");
+  }
+  return k;
+}
+
+torch::Tensor contiguous_ids(const torch::Tensor& used, const std::vector<std::string>& dictionary,
+                             std::vector<std::string>& original) {
+  std::vector<std::int64_t> numbers(dictionary.size());
+  bool numeric = true;
+  for (std::size_t i = 0; i < dictionary.size() && numeric; ++i) numeric = parse_integer(dictionary[i], &numbers[i]);
+  const torch::Tensor c = used.contiguous();
+  std::vector<std::int64_t> order(c.data_ptr<std::int64_t>(), c.data_ptr<std::int64_t>() + c.numel());
+  std::sort(order.begin(), order.end(), [&](std::int64_t a, std::int64_t b) {
+    if (numeric && numbers[a] != numbers[b]) return numbers[a] < numbers[b];
+    return dictionary[a] < dictionary[b];  // byte order (and "01" before "1" when equal as numbers)
+  });
+  torch::Tensor map = torch::full({static_cast<std::int64_t>(dictionary.size())}, -1, torch::kInt64);
+  auto m = map.accessor<std::int64_t, 1>();
+  original.clear();
+  for (std::size_t id = 0; id < order.size(); ++id) {
+    m[order[id]] = static_cast<std::int64_t>(id);
+    original.push_back(dictionary[order[id]]);
+  }
+  return map;
+}
+
+}  // namespace recsys::files

@@ -1,0 +1,219 @@
+#include "read_table.hpp"
+
+#include <algorithm>
+#include <stdexcept>
+
+#include <spdlog/spdlog.h>
+
+#include "recsys/errors.hpp"
+
+namespace recsys::files {
+
+namespace {
+
+const char* table_name(TableKind kind) {
+  return kind == TableKind::interactions ? "interactions" : kind == TableKind::users ? "users" : "items";
+}
+
+/// The role a column has by its name alone (RecBole's and most files' standard names).
+bool standard_role(const std::string& name, Role* role) {
+  static const std::pair<const char*, Role> names[] = {{"user_id", Role::user_id},
+                                                       {"item_id", Role::item_id},
+                                                       {"rating", Role::rating},
+                                                       {"timestamp", Role::timestamp},
+                                                       {"label", Role::label}};
+  for (const auto& [n, r] : names) {
+    if (name == n) {
+      *role = r;
+      return true;
+    }
+  }
+  return false;
+}
+
+/// Whether `role` may appear in a table of `kind`.
+bool allowed(Role role, TableKind kind) {
+  switch (kind) {
+    case TableKind::interactions:
+      return role != Role::feature;
+    case TableKind::users:
+      return role == Role::user_id || role == Role::feature || role == Role::ignore;
+    case TableKind::items:
+      return role == Role::item_id || role == Role::feature || role == Role::ignore;
+  }
+  return false;
+}
+
+/// The spec of header field `field` (`name` or atomic `name:type`).
+ColumnSpec spec_of(std::string_view field, const FilesOptions& o, TableKind kind, const std::string& file) {
+  std::string name(field);
+  ColumnSpec spec;
+  bool typed = false;
+  if (o.atomic) {
+    const auto colon = field.rfind(':');
+    if (colon == std::string_view::npos) {
+      throw DataError(file, 1, "header field '" + name + "' is not name:type (RecBole atomic files type every column)");
+    }
+    name = std::string(field.substr(0, colon));
+    try {
+      spec.kind = kind_of_atomic_type(field.substr(colon + 1));
+    } catch (const std::invalid_argument& e) {
+      throw DataError(file, 1, "column '" + name + "': " + e.what());
+    }
+    typed = true;
+  }
+  spec.name = name;
+  const auto declared = o.columns.find(name);
+  if (declared != o.columns.end()) {
+    const Kind atomic_kind = spec.kind;
+    spec = declared->second;
+    if (typed && !spec.kind_declared) spec.kind = atomic_kind;  // the header's type unless the config says otherwise
+  } else if (!standard_role(name, &spec.role)) {
+    spec.role = !typed ? Role::ignore : kind == TableKind::interactions ? Role::context : Role::feature;
+  } else if (!typed) {
+    spec.kind = spec.role == Role::user_id || spec.role == Role::item_id ? Kind::categorical : Kind::numeric;
+  }
+  if (spec.role == Role::user_id || spec.role == Role::item_id) spec.kind = Kind::categorical;
+  if (spec.role == Role::rating || spec.role == Role::timestamp || spec.role == Role::label) spec.kind = Kind::numeric;
+  if (!allowed(spec.role, kind)) {
+    throw DataError(file, 1,
+                    std::string("column '") + name + "' has role " + to_string(spec.role) + ", which the " +
+                        table_name(kind) + " file cannot have");
+  }
+  return spec;
+}
+
+/// A likely separator mistake: a one-column header that holds another separator.
+std::string separator_hint(const std::vector<std::string_view>& header, const FilesOptions& o) {
+  if (header.size() != 1) return "";
+  for (const std::string sep : {"\t", ",", ";", "|"}) {
+    if (sep != o.table.separator && header[0].find(sep) != std::string_view::npos) {
+      return " (the header is one column holding '" + std::string(sep == "\t" ? "\\t" : sep) +
+             "': is the separator right? set dataset.separator)";
+    }
+  }
+  return "";
+}
+
+struct Header {
+  std::vector<ColumnSpec> specs;  // per header field
+  std::size_t size = 0;
+};
+
+Header read_header(TableReader& reader, const FilesOptions& o, TableKind kind) {
+  const std::string file = reader.file().string();
+  std::vector<std::string_view> fields;
+  bool any = false;
+  try {
+    any = reader.next(fields);
+  } catch (const std::invalid_argument& e) {
+    throw DataError(file, reader.line(), std::string("the header: ") + e.what());
+  }
+  if (!any) throw DataError(file, 1, "the file is empty (expected a header line naming the columns)");
+  Header header;
+  header.size = fields.size();
+  for (const auto field : fields) header.specs.push_back(spec_of(field, o, kind, file));
+  for (std::size_t i = 0; i < header.specs.size(); ++i) {
+    for (std::size_t j = i + 1; j < header.specs.size(); ++j) {
+      if (header.specs[i].name == header.specs[j].name) {
+        throw DataError(file, 1, "the header names column '" + header.specs[i].name + "' twice");
+      }
+    }
+  }
+  const Role required = kind == TableKind::users ? Role::user_id : Role::item_id;
+  const auto with_role = [&](Role role) {
+    return std::any_of(header.specs.begin(), header.specs.end(), [&](const ColumnSpec& s) { return s.role == role; });
+  };
+  std::string names;
+  for (const auto field : fields) names += (names.empty() ? "" : ", ") + std::string(field);
+  if ((kind == TableKind::interactions && !with_role(Role::user_id)) || !with_role(required)) {
+    const char* missing =
+        kind == TableKind::interactions && !with_role(Role::user_id) ? "user_id" : to_string(required);
+    throw DataError(file, 1,
+                    std::string("no ") + missing + " column (the header has: " + names + ")" +
+                        separator_hint(fields, o) + "; name it " + missing +
+                        " or declare [dataset.columns.<name>] role = \"" + missing + "\"");
+  }
+  return header;
+}
+
+/// One field of a row into its column, with the checks its role adds.
+void append_field(RawColumn& column, std::string_view field) {
+  const ColumnSpec& spec = column.spec();
+  if ((spec.role == Role::user_id || spec.role == Role::item_id) && field.empty()) {
+    throw std::invalid_argument(std::string("column '") + spec.name + "': empty " + to_string(spec.role));
+  }
+  if (spec.role == Role::label && field != "0" && field != "1") {
+    throw std::invalid_argument("column '" + spec.name + "': a label must be 0 or 1, found '" +
+                                std::string(field.substr(0, 40)) + "'");
+  }
+  if ((spec.role == Role::rating || spec.role == Role::timestamp) && field.empty()) {
+    throw std::invalid_argument("column '" + spec.name + "': empty " + to_string(spec.role));
+  }
+  column.append(field);
+}
+
+}  // namespace
+
+const RawColumn* ParsedTable::find(Role role) const {
+  for (const auto& c : columns) {
+    if (c.spec().role == role) return &c;
+  }
+  return nullptr;
+}
+
+namespace {
+
+/// The interactions file must hold every declared column of an interaction role (a declared
+/// feature may be in either side file: load() checks that it is in one).
+void check_declared(const Header& header, const FilesOptions& o, TableKind kind, const std::string& file) {
+  if (kind != TableKind::interactions) return;
+  for (const auto& [name, spec] : o.columns) {
+    const bool here = spec.role != Role::feature && spec.role != Role::ignore;
+    const bool found =
+        std::any_of(header.specs.begin(), header.specs.end(), [&](const ColumnSpec& s) { return s.name == name; });
+    if (here && !found) {
+      throw DataError(file, 1,
+                      "no column '" + name + "' (declared in [dataset.columns." + name + "] with role " +
+                          to_string(spec.role) + ")");
+    }
+  }
+}
+
+}  // namespace
+
+ParsedTable read_table(const std::filesystem::path& file, const FilesOptions& o, TableKind kind) {
+  TableReader reader(file, o.table);
+  const Header header = read_header(reader, o, kind);
+  check_declared(header, o, kind, file.string());
+  ParsedTable table;
+  table.file = file;
+  std::vector<std::size_t> used;  // header index of each column read
+  for (std::size_t i = 0; i < header.specs.size(); ++i) {
+    if (header.specs[i].role == Role::ignore) continue;
+    table.columns.emplace_back(header.specs[i]);
+    used.push_back(i);
+  }
+  std::vector<std::string_view> fields;
+  for (;;) {
+    std::size_t c = 0;
+    try {
+      if (!reader.next(fields)) break;
+      if (fields.size() != header.size) {
+        throw std::invalid_argument("expected " + std::to_string(header.size) + " fields (as the header), found " +
+                                    std::to_string(fields.size()) + "; is the separator right?");
+      }
+      for (; c < used.size(); ++c) append_field(table.columns[c], fields[used[c]]);
+      ++table.rows;
+      if (kind != TableKind::interactions) table.lines.push_back(reader.line());
+    } catch (const std::invalid_argument& e) {
+      if (o.on_bad_line == BadLines::error) throw DataError(file.string(), reader.line(), e.what());
+      for (std::size_t k = 0; k < c; ++k) table.columns[k].truncate(table.rows);
+      ++table.skipped;
+    }
+  }
+  if (table.skipped > 0) spdlog::warn("files: {}: {} bad lines skipped", file.string(), table.skipped);
+  return table;
+}
+
+}  // namespace recsys::files

@@ -1,0 +1,255 @@
+// The files dataset plugin, loaded through the host's loader: hand-written CSV, TSV, gzip and
+// RecBole atomic files (expected values worked out by hand), every bad-input case, the fit on
+// the training split, and ml-100k written as atomic files.
+#include <gtest/gtest.h>
+#include <zlib.h>
+
+#include <torch/torch.h>
+
+#include "recbole_atomic.hpp"
+#include "recsys/conformance_gtest.hpp"
+#include "recsys/errors.hpp"
+#include "test_support.hpp"
+
+namespace recsys {
+namespace {
+
+namespace fs = std::filesystem;
+
+class FilesTest : public ::testing::Test {
+ protected:
+  /// The dataset of a [dataset] table (plugin "files", data_dir the fixture folder).
+  std::shared_ptr<Dataset> dataset(const std::string& table) {
+    configs.push_back(std::make_unique<core::PipelineConfig>(
+        test::parse_config("[dataset]\ndata_dir = \"" + dir.path().string() + "\"\n" + table)));
+    const Config& section = configs.back()->section("dataset");
+    auto made = registry.create<PluginKind::dataset>("files", section);
+    section.check_unknown_keys();
+    return made;
+  }
+  InteractionData load(const std::string& table) { return dataset(table)->load(); }
+  /// The message of the error load() throws.
+  std::string load_error(const std::string& table) {
+    try {
+      load(table);
+    } catch (const std::exception& e) {
+      return e.what();
+    }
+    return "(no error)";
+  }
+
+  test::TempDir dir;
+  core::PluginRegistry registry = test::registry_with("dataset_files");
+  std::vector<std::unique_ptr<core::PipelineConfig>> configs;
+};
+
+std::vector<std::int64_t> values(const torch::Tensor& t) {
+  const torch::Tensor c = t.contiguous().to(torch::kInt64);
+  return {c.data_ptr<std::int64_t>(), c.data_ptr<std::int64_t>() + c.numel()};
+}
+
+TEST_F(FilesTest, StringIdsAreNumberedInByteOrderAndIntegerIdsInNumericOrder) {
+  dir.write("clicks.csv", "user_id,item_id\nu2,b\nu10,a\nu2,a\n");
+  InteractionData d = load("interactions = \"clicks.csv\"\n");
+  EXPECT_EQ(d.user_original_id, (std::vector<std::string>{"u10", "u2"}));  // byte order: '1' < '2'
+  EXPECT_EQ(d.item_original_id, (std::vector<std::string>{"a", "b"}));
+  EXPECT_EQ(values(d.user_id), (std::vector<std::int64_t>{1, 0, 1}));
+  EXPECT_EQ(values(d.item_id), (std::vector<std::int64_t>{1, 0, 0}));
+  EXPECT_FALSE(d.labelled());
+  dir.write("numbers.csv", "user_id,item_id\n10,7\n9,7\n");
+  d = load("interactions = \"numbers.csv\"\n");
+  EXPECT_EQ(d.user_original_id, (std::vector<std::string>{"9", "10"}));  // numeric: 9 < 10
+}
+
+TEST_F(FilesTest, QuotedCsvFieldsAndGzipAreRead) {
+  const std::string text = "user_id,item_id,city\n\"u,1\",i1,\"New \"\"York\"\"\"\nu2,i2,\"multi\nline\"\n";
+  gzFile gz = gzopen((dir.path() / "clicks.csv.gz").c_str(), "wb");
+  gzwrite(gz, text.data(), static_cast<unsigned>(text.size()));
+  gzclose(gz);
+  InteractionData d = load("interactions = \"clicks.csv.gz\"\n[dataset.columns.city]\nrole = \"context\"\n");
+  EXPECT_EQ(d.user_original_id, (std::vector<std::string>{"u,1", "u2"}));
+  ASSERT_EQ(d.schema.context.categorical.size(), 1u);
+  EXPECT_EQ(d.schema.context.categorical[0].cardinality, 4);  // missing, OOV, 2 values
+  EXPECT_EQ(values(d.context_features.categorical.select(1, 0)), (std::vector<std::int64_t>{2, 3}));
+}
+
+TEST_F(FilesTest, DuplicatesKeepTheLatestThenTheThresholdThenTheKCore) {
+  // (a, x) rated 5 at t=1 and 2 at t=3: the latest (2) is kept, then dropped by the threshold.
+  dir.write("r.csv",
+            "user_id,item_id,rating,timestamp\na,x,5,1\na,x,2,3\na,y,5,2\nb,y,4,1\nb,z,4,1\nc,z,5,1\nc,y,3,1\n");
+  InteractionData d = load("interactions = \"r.csv\"\npositive_threshold = 4\n");
+  // Positives: (a,y) (b,y) (b,z) (c,z).
+  EXPECT_EQ(d.num_interactions(), 4);
+  // 2-core: a has 1 positive, so a goes; then y has 1 (b), so y goes; then b has 1 (z): goes;
+  // then z has 1 (c): goes... nothing is left, an error.
+  EXPECT_NE(load_error("interactions = \"r.csv\"\npositive_threshold = 4\nmin_user_interactions = 2\n"
+                       "min_item_interactions = 2\n")
+                .find("no interaction is left"),
+            std::string::npos);
+  // Items with 2 interactions only: y (a, b) and z (b, c) stay; a, b, c keep theirs.
+  d = load("interactions = \"r.csv\"\npositive_threshold = 4\nmin_item_interactions = 2\n");
+  EXPECT_EQ(d.num_interactions(), 4);
+  EXPECT_EQ(d.item_original_id, (std::vector<std::string>{"y", "z"}));
+  // Without merging, (a, x) at t=1 (rating 5) is a positive too.
+  d = load("interactions = \"r.csv\"\npositive_threshold = 4\nmerge_duplicates = false\n");
+  EXPECT_EQ(d.num_interactions(), 5);
+  EXPECT_EQ(d.timestamp[0].item<std::int64_t>(), 1);
+}
+
+TEST_F(FilesTest, LabelledFeedbackFromALabelColumnOrARatingThreshold) {
+  dir.write("ctr.csv", "user_id,item_id,label\na,x,1\na,y,0\nb,x,0\n");
+  InteractionData d = load("interactions = \"ctr.csv\"\nfeedback = \"labelled\"\n");
+  ASSERT_TRUE(d.labelled());
+  EXPECT_EQ(values(d.label), (std::vector<std::int64_t>{1, 0, 0}));
+  dir.write("r.csv", "user_id,item_id,rating\na,x,5\na,y,3\nb,x,4\n");
+  d = load("interactions = \"r.csv\"\nfeedback = \"labelled\"\npositive_threshold = 4\n");
+  EXPECT_EQ(values(d.label), (std::vector<std::int64_t>{1, 0, 1}));
+  dir.write("bad.csv", "user_id,item_id,label\na,x,1\na,y,2\n");
+  EXPECT_NE(load_error("interactions = \"bad.csv\"\nfeedback = \"labelled\"\n")
+                .find("bad.csv:3: column 'label': a label must be 0 or 1, found '2'"),
+            std::string::npos);
+  EXPECT_NE(load_error("interactions = \"r.csv\"\nfeedback = \"labelled\"\n").find("needs a label column"),
+            std::string::npos);
+}
+
+/// An atomic dataset: typed headers, a multi-valued field, a vector, a missing value, an item
+/// the item file lacks.
+void write_atomic(test::TempDir& dir) {
+  dir.write("shop.inter",
+            "user_id:token\titem_id:token\trating:float\ttimestamp:float\thour:token\n"
+            "1\t10\t5\t100.4\t8\n1\t20\t4\t200\t9\n2\t10\t5\t300\t8\n2\t30\t4\t400\t\n");
+  dir.write("shop.user", "user_id:token\tage:float\n1\t30\n2\t\n");
+  dir.write("shop.item",
+            "item_id:token\ttags:token_seq\tvec:float_seq\tyear:token\n"
+            "10\tred big\t1 2\t1999\n20\t\t3 4\t\n");
+}
+
+TEST_F(FilesTest, AtomicFilesAreTypedByTheirHeaders) {
+  write_atomic(dir);
+  InteractionData d = load("");
+  EXPECT_EQ(d.num_interactions(), 4);
+  EXPECT_EQ(values(d.timestamp), (std::vector<std::int64_t>{100, 200, 300, 400}));  // float seconds rounded
+  EXPECT_EQ(d.schema.context.categorical.at(0).name, "hour");
+  // hour: 8, 9, 8, empty -> codes 2, 3, 2, 0 (missing).
+  EXPECT_EQ(values(d.context_features.categorical.select(1, 0)), (std::vector<std::int64_t>{2, 3, 2, 0}));
+  // Items 10, 20, 30 (30 not in the item file): tags {red, big}, {} and none -> [2, 3], [0], [0].
+  ASSERT_EQ(d.item_features.multi_categorical.size(), 1u);
+  EXPECT_EQ(values(d.item_features.multi_categorical[0].values), (std::vector<std::int64_t>{2, 3, 0, 0}));
+  EXPECT_EQ(values(d.item_features.multi_categorical[0].offsets), (std::vector<std::int64_t>{0, 2, 3, 4}));
+  EXPECT_EQ(d.schema.item.continuous_dim, 2);  // the vector's two columns, both named vec
+  EXPECT_EQ(d.schema.item.continuous_names, (std::vector<std::string>{"vec", "vec"}));
+  RECSYS_EXPECT_CONFORMS(conformance::check_dataset(*dataset("")));
+}
+
+TEST_F(FilesTest, TheFitMapsRareValuesToOutOfVocabularyAndFillsMissingNumbersFromTraining) {
+  write_atomic(dir);
+  auto plugin = dataset("min_count = 2\n");
+  InteractionData d = plugin->load();
+  // Training rows 0, 1, 2: hour 8 twice (kept), 9 once (OOV); users 1, 2; items 10, 20.
+  plugin->fit_on_training_split(d, torch::tensor({0, 1, 2}, torch::kInt64));
+  EXPECT_EQ(values(d.context_features.categorical.select(1, 0)), (std::vector<std::int64_t>{2, 1, 2, 0}));
+  EXPECT_EQ(d.schema.context.categorical.at(0).cardinality, 3);
+  // age: user 1 has 30, user 2 none -> the training mean, 30.
+  EXPECT_FLOAT_EQ(d.user_features.continuous[1][0].item<float>(), 30.0f);
+  // vec of item 30 (no row): the training items' mean, (1 + 3) / 2 and (2 + 4) / 2.
+  EXPECT_FLOAT_EQ(d.item_features.continuous[2][0].item<float>(), 2.0f);
+  EXPECT_FLOAT_EQ(d.item_features.continuous[2][1].item<float>(), 3.0f);
+}
+
+TEST_F(FilesTest, StandardScalingIsFittedOnTheTrainingUsersEachCountedOnce) {
+  dir.write("i.csv", "user_id,item_id\na,x\na,y\na,z\nb,x\nc,x\n");
+  dir.write("u.csv", "user_id,age\na,10\nb,20\nc,60\n");
+  auto plugin = dataset(
+      "interactions = \"i.csv\"\nusers = \"u.csv\"\nscaling = \"standard\"\n[dataset.columns.age]\nkind = "
+      "\"numeric\"\n");
+  InteractionData d = plugin->load();
+  // Training rows 0-3: users a (three rows) and b, each once: mean 15, population std 5.
+  plugin->fit_on_training_split(d, torch::tensor({0, 1, 2, 3}, torch::kInt64));
+  EXPECT_FLOAT_EQ(d.user_features.continuous[0][0].item<float>(), -1.0f);
+  EXPECT_FLOAT_EQ(d.user_features.continuous[2][0].item<float>(), 9.0f);
+}
+
+TEST_F(FilesTest, MultiValuedFieldsHoldOneEntryPerValueNotAPaddedTable) {
+  // 600 items with 1 to 19 tags each (about 10): the field stores each value once.
+  std::string inter = "user_id,item_id\n", items = "item_id,tags\n";
+  std::int64_t total = 0;
+  for (int i = 0; i < 600; ++i) {
+    inter += "u" + std::to_string(i % 7) + ",i" + std::to_string(i) + "\n";
+    const int count = 1 + (i * 7) % 19;
+    total += count;
+    items += "i" + std::to_string(i) + ",";
+    for (int t = 0; t < count; ++t) items += (t ? "|" : "") + std::string("t") + std::to_string((i + t) % 50);
+    items += "\n";
+  }
+  dir.write("i.csv", inter);
+  dir.write("items.csv", items);
+  InteractionData d = load(
+      "interactions = \"i.csv\"\nitems = \"items.csv\"\n[dataset.columns.tags]\nkind = \"multi_categorical\"\n"
+      "separator = \"|\"\n");
+  const JaggedCodes& tags = d.item_features.multi_categorical.at(0);
+  EXPECT_EQ(tags.values.numel(), total);  // not 600 x 19
+  EXPECT_EQ(tags.offsets.numel(), 601);
+}
+
+TEST_F(FilesTest, BadInputNamesTheFileLineAndColumn) {
+  dir.write("a.csv", "user_id,item_id,rating\na,x,5\nb,y\n");
+  EXPECT_NE(load_error("interactions = \"a.csv\"\n").find("a.csv:3: expected 3 fields (as the header), found 2"),
+            std::string::npos);
+  dir.write("b.csv", "user_id,item_id,rating\na,x,five\n");
+  EXPECT_NE(load_error("interactions = \"b.csv\"\n").find("b.csv:2: column 'rating': expected a number, found 'five'"),
+            std::string::npos);
+  dir.write("c.tsv", "user_id\titem_id\n");
+  EXPECT_NE(load_error("interactions = \"c.tsv\"\n").find("no interactions"), std::string::npos);
+  dir.write("d.csv", "");
+  EXPECT_NE(load_error("interactions = \"d.csv\"\n").find("d.csv:1: the file is empty"), std::string::npos);
+  dir.write("e.csv", "user_id\titem_id\na\tx\n");  // tab-separated, read as CSV
+  const std::string e = load_error("interactions = \"e.csv\"\n");
+  EXPECT_NE(e.find("e.csv:1: no user_id column"), std::string::npos) << e;
+  EXPECT_NE(e.find("is the separator right?"), std::string::npos) << e;
+  dir.write("f.csv", "user,item_id\na,x\n");
+  EXPECT_NE(load_error("interactions = \"f.csv\"\n").find("no user_id column (the header has: user, item_id)"),
+            std::string::npos);
+  EXPECT_NE(load_error("interactions = \"f.csv\"\n[dataset.columns.user]\nrole = \"user_id\"\n[dataset.columns.hour]\n"
+                       "role = \"context\"\n")
+                .find("f.csv:1: no column 'hour' (declared in [dataset.columns.hour]"),
+            std::string::npos);
+  dir.write("g.csv", "user_id,item_id\n,x\n");
+  EXPECT_NE(load_error("interactions = \"g.csv\"\n").find("g.csv:2: column 'user_id': empty user_id"),
+            std::string::npos);
+}
+
+TEST_F(FilesTest, SkippedBadLinesAreCountedAndLeaveNothingBehind) {
+  dir.write("a.csv", "user_id,item_id,rating\na,x,5\nb,y,oops\nc,z\nd,w,4\n");
+  InteractionData d = load("interactions = \"a.csv\"\non_bad_line = \"skip\"\n");
+  EXPECT_EQ(d.user_original_id, (std::vector<std::string>{"a", "d"}));
+  EXPECT_EQ(values(d.rating), (std::vector<std::int64_t>{5, 4}));
+}
+
+TEST_F(FilesTest, ConfigErrorsNameTheKey) {
+  EXPECT_NE(test::config_error([&] { dataset("interactions = \"nope.csv\"\n"); }).find("dataset.interactions"),
+            std::string::npos);
+  dir.write("a.csv", "user_id,item_id\na,x\n");
+  EXPECT_NE(test::config_error([&] {
+              dataset("interactions = \"a.csv\"\n[dataset.columns.x]\nrole = \"color\"\n");
+            }).find("dataset.columns.x.role"),
+            std::string::npos);
+  EXPECT_NE(test::config_error([&] { dataset(""); }).find("has no *.inter file"), std::string::npos);
+}
+
+TEST(FilesMovieLens, RecBoleAtomicMl100kGivesTheMovieLensCounts) {
+  RECSYS_REQUIRE_MOVIELENS_100K();
+  test::TempDir dir;
+  test::write_recbole_ml100k(test::data_root() / "ml-100k", dir.path());
+  auto config = test::parse_config("[dataset]\ndata_dir = \"" + dir.path().string() + "\"\npositive_threshold = 4\n");
+  core::PluginRegistry registry = test::registry_with("dataset_files");
+  auto dataset = registry.create<PluginKind::dataset>("files", config.section("dataset"));
+  const InteractionData d = dataset->load();
+  // awk '$3 >= 4' u.data: 55,376 ratings of 942 users on 1447 items.
+  EXPECT_EQ(d.schema.user.num_ids, 942);
+  EXPECT_EQ(d.schema.item.num_ids, 1447);
+  EXPECT_EQ(d.num_interactions(), 55376);
+  EXPECT_EQ(d.item_title.at(0), "Toy Story");
+}
+
+}  // namespace
+}  // namespace recsys
