@@ -10,7 +10,7 @@
 
 #include <torch/types.h>
 
-#include "files.hpp"
+#include "files_options.hpp"
 #include "read_table.hpp"
 #include "recsys/batch.hpp"
 #include "recsys/schema.hpp"

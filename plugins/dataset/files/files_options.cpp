@@ -2,7 +2,7 @@
 #include <cstdlib>
 #include <system_error>
 
-#include "files.hpp"
+#include "files_options.hpp"
 #include "recsys/errors.hpp"
 
 namespace recsys::files {

@@ -9,7 +9,7 @@
 
 #include <torch/types.h>
 
-#include "files.hpp"
+#include "files_options.hpp"
 #include "read_table.hpp"
 
 namespace recsys::files {

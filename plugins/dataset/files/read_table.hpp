@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "columns.hpp"
-#include "files.hpp"
+#include "files_options.hpp"
 
 namespace recsys::files {
 
