@@ -17,6 +17,7 @@
 #   text_width_test       UTF-8 decoding of titles (display widths)
 #   movielens_test, movielens_cache_test, movielens_download_test   the MovieLens readers, the
 #                         parsed-data cache, the download (libcurl from a loopback server, unzip)
+#   files_dataset_test    the files plugin: CSV/TSV/atomic/gzip readers, preparation, the fit
 #   pointwise_metrics_test, ranking_metrics_test   the metric plugins
 #   plugin_registry_test, plugin_trust_test   dlopen of every built plugin and of each broken
 #                         fixture library, and the trust checks before it
@@ -38,7 +39,8 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 build="${1:-build-asan}"
 tests=(config_test config_limits_test files_test run_directory_test run_records_test mlflow_store_test
   checkpoint_test resume_check_test split_test text_width_test movielens_test movielens_cache_test
-  movielens_download_test pointwise_metrics_test ranking_metrics_test plugin_registry_test plugin_trust_test)
+  movielens_download_test files_dataset_test pointwise_metrics_test ranking_metrics_test plugin_registry_test
+  plugin_trust_test)
 
 # ccache, when installed, is the compiler launcher (the top-level CMakeLists.txt sets it).
 # -O1: ASan's recommendation (tests stay fast, stack traces stay exact); -g1: line tables for

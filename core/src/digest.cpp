@@ -1,5 +1,7 @@
 #include "recsys/core/digest.hpp"
 
+#include <charconv>
+
 #include <openssl/evp.h>
 
 #include <sstream>
@@ -47,8 +49,19 @@ std::string Sha256::hex() {
 
 namespace {
 
+/// Integer ids as the int64 array that runs recorded before plugin API 2.0 hashed (so their
+/// fingerprints still match); other ids each with its length first ("ab", "c" != "a", "bc").
 void update_ids(Sha256& sha, const std::vector<std::string>& ids) {
-  // Each id with its length first, so that ("ab", "c") and ("a", "bc") differ.
+  std::vector<std::int64_t> numbers(ids.size());
+  bool integers = true;
+  for (std::size_t i = 0; i < ids.size() && integers; ++i) {
+    const auto [end, error] = std::from_chars(ids[i].data(), ids[i].data() + ids[i].size(), numbers[i]);
+    integers = error == std::errc() && end == ids[i].data() + ids[i].size() && std::to_string(numbers[i]) == ids[i];
+  }
+  if (integers) {
+    sha.update(std::string_view(reinterpret_cast<const char*>(numbers.data()), numbers.size() * sizeof(std::int64_t)));
+    return;
+  }
   for (const std::string& id : ids) {
     const std::uint64_t size = id.size();
     sha.update(std::string_view(reinterpret_cast<const char*>(&size), sizeof size));
@@ -75,7 +88,12 @@ std::string data_fingerprint(const InteractionData& data) {
   }
   update_features(sha, data.user_features);
   update_features(sha, data.item_features);
-  update_features(sha, data.context_features);
+  // Context tables without a column (every dataset before API 2.0) leave the digest as it was.
+  const SideFeatures& context = data.context_features;
+  if ((context.continuous.defined() && context.continuous.size(1) > 0) ||
+      (context.categorical.defined() && context.categorical.size(1) > 0)) {
+    update_features(sha, context);
+  }
   update_ids(sha, data.user_original_id);
   update_ids(sha, data.item_original_id);
   return sha.hex();

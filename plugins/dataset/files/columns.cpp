@@ -1,5 +1,6 @@
 #include "columns.hpp"
 
+#include <charconv>
 #include <cmath>
 #include <limits>
 #include <stdexcept>
@@ -52,30 +53,31 @@ Kind kind_of_atomic_type(std::string_view type) {
 }
 
 double parse_number(std::string_view field, const std::string& what) {
-  const std::string text(field);
-  char* end = nullptr;
-  errno = 0;
-  const double value = std::strtod(text.c_str(), &end);
-  if (text.empty() || end != text.c_str() + text.size() || !std::isfinite(value)) {
-    throw std::invalid_argument(what + ": expected a number, found '" + text.substr(0, 40) + "'");
+  double value = 0.0;
+  // from_chars takes no leading '+' (strtod does): drop one.
+  const std::string_view digits = !field.empty() && field[0] == '+' ? field.substr(1) : field;
+  const auto [end, error] = std::from_chars(digits.data(), digits.data() + digits.size(), value);
+  if (field.empty() || error != std::errc() || end != digits.data() + digits.size() || !std::isfinite(value)) {
+    throw std::invalid_argument(what + ": expected a number, found '" + std::string(field.substr(0, 40)) + "'");
   }
   return value;
 }
 
 std::int32_t RawColumn::intern(std::string_view value) {
-  auto found = index_.find(std::string(value));
+  auto found = index_.find(value);
   if (found != index_.end()) return found->second;
   if (dictionary_.size() >= static_cast<std::size_t>(std::numeric_limits<std::int32_t>::max())) {
     throw std::invalid_argument("column '" + spec_.name + "': more than 2^31 distinct values");
   }
   const auto code = static_cast<std::int32_t>(dictionary_.size());
   dictionary_.emplace_back(value);
-  index_.emplace(dictionary_.back(), code);
+  keys_.emplace_back(value);
+  index_.emplace(keys_.back(), code);
   return code;
 }
 
 void RawColumn::append_numbers(std::string_view field) {
-  const std::string what = "column '" + spec_.name + "'";
+  const std::string& what = what_;
   if (spec_.role == Role::timestamp) {
     seconds_.push_back(std::llround(parse_number(field, what)));
     return;
@@ -122,7 +124,7 @@ void RawColumn::truncate(std::int64_t rows) {
 }
 
 std::int32_t RawColumn::find(std::string_view value) const {
-  const auto found = index_.find(std::string(value));
+  const auto found = index_.find(value);
   return found == index_.end() ? -1 : found->second;
 }
 

@@ -4,6 +4,7 @@
 /// column, dictionary-encoded so that a value repeated on many rows is stored once.
 
 #include <cstdint>
+#include <deque>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -39,7 +40,7 @@ Kind kind_of_atomic_type(std::string_view type);
 /// The parsed values of one column over n rows.
 class RawColumn {
  public:
-  explicit RawColumn(ColumnSpec spec) : spec_(std::move(spec)) {}
+  explicit RawColumn(ColumnSpec spec) : spec_(std::move(spec)), what_("column '" + spec_.name + "'") {}
 
   /// Appends one row's field. Throws std::invalid_argument saying what was expected (a number
   /// that does not parse, a vector of the wrong width). An empty field is a missing value.
@@ -68,13 +69,15 @@ class RawColumn {
   void append_numbers(std::string_view field);
 
   ColumnSpec spec_;
+  std::string what_;  // "column '<name>'", for messages
   std::int64_t rows_ = 0, width_ = 0;
   std::vector<std::int32_t> codes_;
   std::vector<std::int64_t> offsets_{0};
   std::vector<float> numbers_;
   std::vector<std::int64_t> seconds_;
   std::vector<std::string> dictionary_;
-  std::unordered_map<std::string, std::int32_t> index_;
+  std::deque<std::string> keys_;  // the dictionary again, where index_'s views stay put
+  std::unordered_map<std::string_view, std::int32_t> index_;
 };
 
 /// A number as written in a file ("4", "3.5", "1e9"); throws std::invalid_argument naming

@@ -2,6 +2,8 @@
 // training split (fit_on_training_split) finishes the feature tables.
 #include "files.hpp"
 
+#include <chrono>
+
 #include <spdlog/spdlog.h>
 #include <torch/torch.h>
 
@@ -17,6 +19,10 @@ struct LoadState {
 };
 
 namespace {
+
+double seconds_since(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
 
 /// For each contiguous id (of `ids`, a map from the interactions' dictionary index), the row of
 /// `side` that describes it, or -1. Throws DataError for an id listed twice.
@@ -95,7 +101,9 @@ void set_schema(InteractionData& d, const LoadState& s) {
 
 /// Every declared feature column is in the users or the items file.
 void check_features_found(const FilesOptions& o, const ParsedTable& users, const ParsedTable& items) {
-  for (const auto& [name, spec] : o.columns) {
+  for (const auto& column : o.columns) {
+    const std::string& name = column.first;
+    const ColumnSpec& spec = column.second;
     if (spec.role != Role::feature) continue;
     const auto in = [&](const ParsedTable& t) {
       return std::any_of(t.columns.begin(), t.columns.end(), [&](const RawColumn& c) { return c.spec().name == name; });
@@ -115,8 +123,12 @@ FilesDataset::~FilesDataset() = default;
 
 InteractionData FilesDataset::load() {
   const FilesOptions& o = options_;
+  auto start = std::chrono::steady_clock::now();
   const ParsedTable inter = read_table(o.interactions, o, TableKind::interactions);
+  spdlog::info("files: {}: {} rows read ({:.2f} s)", o.interactions.string(), inter.rows, seconds_since(start));
+  start = std::chrono::steady_clock::now();
   const KeptRows kept = prepare_rows(inter, o);
+  spdlog::info("files: {} interactions kept ({:.2f} s)", kept.row.size(0), seconds_since(start));
   InteractionData d;
   const RawColumn& user_column = *inter.find(Role::user_id);
   const RawColumn& item_column = *inter.find(Role::item_id);

@@ -37,18 +37,27 @@ KeptRows select(const KeptRows& k, const torch::Tensor& index) {
   return out;
 }
 
-/// A group id per row: equal for the same user and item (and, for labelled data, the same
-/// categorical context).
+/// A key per row, equal for the same user and item (and, for labelled data, the same
+/// categorical context): the codes combined into one int64 while their product fits, else the
+/// group ids of torch's unique over the rows of codes (much slower).
 torch::Tensor duplicate_groups(const KeptRows& k, const ParsedTable& t, bool with_context) {
   std::vector<torch::Tensor> keys{k.user, k.item};
+  std::vector<double> sizes{static_cast<double>(t.find(Role::user_id)->dictionary().size()),
+                            static_cast<double>(t.find(Role::item_id)->dictionary().size())};
   if (with_context) {
     for (const auto& c : t.columns) {
       if (c.spec().role == Role::context && c.spec().kind == Kind::categorical) {
-        keys.push_back(int64_column(c.codes()).index_select(0, k.row));
+        keys.push_back(int64_column(c.codes()).index_select(0, k.row) + 1);  // -1 (missing) -> 0
+        sizes.push_back(static_cast<double>(c.dictionary().size()) + 1);
       }
     }
   }
-  return std::get<1>(torch::unique_dim(torch::stack(keys, 1), 0, true, true));
+  double product = 1;
+  for (const double size : sizes) product *= size;
+  if (product >= 4e18) return std::get<1>(torch::unique_dim(torch::stack(keys, 1), 0, true, true));
+  torch::Tensor key = keys[0];
+  for (std::size_t c = 1; c < keys.size(); ++c) key = key * static_cast<std::int64_t>(sizes[c]) + keys[c];
+  return key;
 }
 
 /// The last row of each group by (timestamp, file order): the latest of the duplicates.

@@ -168,7 +168,9 @@ namespace {
 /// feature may be in either side file: load() checks that it is in one).
 void check_declared(const Header& header, const FilesOptions& o, TableKind kind, const std::string& file) {
   if (kind != TableKind::interactions) return;
-  for (const auto& [name, spec] : o.columns) {
+  for (const auto& column : o.columns) {
+    const std::string& name = column.first;
+    const ColumnSpec& spec = column.second;
     const bool here = spec.role != Role::feature && spec.role != Role::ignore;
     const bool found =
         std::any_of(header.specs.begin(), header.specs.end(), [&](const ColumnSpec& s) { return s.name == name; });

@@ -119,7 +119,7 @@ bool TableReader::fill() {
   return got > 0;
 }
 
-bool TableReader::read_line(std::string& line) {
+bool TableReader::read_line(std::string_view& line) {
   std::size_t end;
   while ((end = buffer_.find('\n', begin_)) == std::string::npos) {
     if (!fill()) {
@@ -128,25 +128,31 @@ bool TableReader::read_line(std::string& line) {
       break;
     }
   }
-  line.assign(buffer_, begin_, end - begin_);
+  line = std::string_view(buffer_).substr(begin_, end - begin_);
   begin_ = std::min(end + 1, buffer_.size());
   ++number_;
-  if (!line.empty() && line.back() == '\r') line.pop_back();
-  if (number_ == 1 && line.compare(0, 3, "\xEF\xBB\xBF") == 0) line.erase(0, 3);
+  if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+  if (number_ == 1 && line.compare(0, 3, "\xEF\xBB\xBF") == 0) line.remove_prefix(3);
   return true;
 }
 
 bool TableReader::next(std::vector<std::string_view>& fields) {
+  std::string_view line;
   do {
-    if (!read_line(record_)) return false;
+    if (!read_line(line)) return false;
     first_line_ = number_;
-  } while (blank(record_));
-  for (int extra = 1; format_.quoted && quote_open(record_, format_.separator); ++extra) {
-    if (extra == kMaxRecordLines || !read_line(line_)) throw std::invalid_argument("unterminated quoted field");
-    record_ += '\n';
-    record_ += line_;
+  } while (blank(line));
+  if (format_.quoted && quote_open(line, format_.separator)) {
+    // A record over several lines is copied: the next read may move the buffer.
+    record_.assign(line);
+    for (int extra = 1; quote_open(record_, format_.separator); ++extra) {
+      if (extra == kMaxRecordLines || !read_line(line)) throw std::invalid_argument("unterminated quoted field");
+      record_ += '\n';
+      record_.append(line);
+    }
+    line = record_;
   }
-  split_fields(record_, format_, fields, unquoted_);
+  split_fields(line, format_, fields, unquoted_);
   return true;
 }
 

@@ -42,7 +42,8 @@ class TableReader {
   const std::filesystem::path& file() const { return file_; }
 
  private:
-  bool read_line(std::string& line);
+  /// The next physical line (a view into the buffer, valid until the next read); false at the end.
+  bool read_line(std::string_view& line);
   bool fill();
 
   std::filesystem::path file_;
@@ -51,7 +52,7 @@ class TableReader {
   std::string buffer_;
   std::size_t begin_ = 0;
   bool eof_ = false;
-  std::string record_, line_;
+  std::string record_;
   std::vector<std::string> unquoted_;
   std::size_t number_ = 0, first_line_ = 0;
 };
