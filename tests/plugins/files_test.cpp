@@ -170,15 +170,16 @@ TEST_F(FilesTest, StandardScalingIsFittedOnTheTrainingUsersEachCountedOnce) {
 }
 
 TEST_F(FilesTest, MultiValuedFieldsHoldOneEntryPerValueNotAPaddedTable) {
-  // 600 items with 1 to 19 tags each (about 10): the field stores each value once.
+  // 60,000 items with 1 to 19 tags each (10 on average, the shape): the field stores
+  // each value once, about 600,000, never 60,000 x 19.
   std::string inter = "user_id,item_id\n", items = "item_id,tags\n";
   std::int64_t total = 0;
-  for (int i = 0; i < 600; ++i) {
-    inter += "u" + std::to_string(i % 7) + ",i" + std::to_string(i) + "\n";
+  for (int i = 0; i < 60000; ++i) {
+    inter += "u" + std::to_string(i % 97) + ",i" + std::to_string(i) + "\n";
     const int count = 1 + (i * 7) % 19;
     total += count;
     items += "i" + std::to_string(i) + ",";
-    for (int t = 0; t < count; ++t) items += (t ? "|" : "") + std::string("t") + std::to_string((i + t) % 50);
+    for (int t = 0; t < count; ++t) items += (t ? "|t" : "t") + std::to_string((i + t) % 500);
     items += "\n";
   }
   dir.write("i.csv", inter);
@@ -187,8 +188,9 @@ TEST_F(FilesTest, MultiValuedFieldsHoldOneEntryPerValueNotAPaddedTable) {
       "interactions = \"i.csv\"\nitems = \"items.csv\"\n[dataset.columns.tags]\nkind = \"multi_categorical\"\n"
       "separator = \"|\"\n");
   const JaggedCodes& tags = d.item_features.multi_categorical.at(0);
-  EXPECT_EQ(tags.values.numel(), total);  // not 600 x 19
-  EXPECT_EQ(tags.offsets.numel(), 601);
+  EXPECT_EQ(total, 600001);  // the sum over i of 1 + (7 i mod 19)
+  EXPECT_EQ(tags.values.numel(), total);
+  EXPECT_EQ(tags.offsets.numel(), 60001);
 }
 
 TEST_F(FilesTest, BadInputNamesTheFileLineAndColumn) {
@@ -223,6 +225,16 @@ TEST_F(FilesTest, SkippedBadLinesAreCountedAndLeaveNothingBehind) {
   InteractionData d = load("interactions = \"a.csv\"\non_bad_line = \"skip\"\n");
   EXPECT_EQ(d.user_original_id, (std::vector<std::string>{"a", "d"}));
   EXPECT_EQ(values(d.rating), (std::vector<std::int64_t>{5, 4}));
+}
+
+TEST_F(FilesTest, TheResolvedConfigLoadsTheSameData) {
+  // evaluate and recommend rebuild the dataset from the run's config.toml: the defaults it
+  // records must mean what they meant (an absent positive_threshold stays absent).
+  dir.write("clicks.csv", "user_id,item_id\na,x\nb,y\n");
+  const InteractionData first = load("interactions = \"clicks.csv\"\n");
+  const auto resolved = test::parse_config(configs.back()->resolved_toml());
+  auto again = registry.create<PluginKind::dataset>("files", resolved.section("dataset"));
+  EXPECT_EQ(again->load().user_original_id, first.user_original_id);
 }
 
 TEST_F(FilesTest, ConfigErrorsNameTheKey) {

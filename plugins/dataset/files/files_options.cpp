@@ -134,8 +134,9 @@ FilesOptions FilesOptions::from_config(const Config& config) {
   const std::string feedback = config.get_string("feedback", "implicit");
   if (feedback != "implicit" && feedback != "labelled") config.fail("feedback", "expected implicit or labelled");
   o.labelled = feedback == "labelled";
+  // Read only when given: a default would be recorded in the run's config and given next time.
   o.has_threshold = config.contains("positive_threshold");
-  o.threshold = config.get_double("positive_threshold", 0.0);
+  if (o.has_threshold) o.threshold = config.get_double("positive_threshold");
   o.merge_duplicates = config.get_bool("merge_duplicates", !o.labelled);
   o.min_user_interactions = config.get_int_in("min_user_interactions", 0, 0, 1'000'000'000);
   o.min_item_interactions = config.get_int_in("min_item_interactions", 0, 0, 1'000'000'000);
