@@ -2,6 +2,8 @@
 
 #include <charconv>
 #include <cmath>
+#include <cstring>
+#include <functional>
 #include <limits>
 #include <stdexcept>
 
@@ -63,17 +65,61 @@ double parse_number(std::string_view field, const std::string& what) {
   return value;
 }
 
-std::int32_t RawColumn::intern(std::string_view value) {
-  auto found = index_.find(value);
-  if (found != index_.end()) return found->second;
-  if (dictionary_.size() >= static_cast<std::size_t>(std::numeric_limits<std::int32_t>::max())) {
-    throw std::invalid_argument("column '" + spec_.name + "': more than 2^31 distinct values");
+std::size_t Dictionary::locate(std::string_view value, std::uint64_t hash) const {
+  const std::size_t mask = slots_.size() - 1;
+  for (std::size_t at = hash & mask;; at = (at + 1) & mask) {
+    const Slot& slot = slots_[at];
+    if (slot.code < 0) return at;
+    if (slot.hash != hash || slot.size != value.size()) continue;
+    const bool same = value.size() <= sizeof slot.inline_key
+                          ? std::memcmp(slot.inline_key, value.data(), value.size()) == 0
+                          : values_[static_cast<std::size_t>(slot.code)] == value;
+    if (same) return at;
   }
-  const auto code = static_cast<std::int32_t>(dictionary_.size());
-  dictionary_.emplace_back(value);
-  keys_.emplace_back(value);
-  index_.emplace(keys_.back(), code);
-  return code;
+}
+
+void Dictionary::grow() {
+  std::vector<Slot> old(slots_.size() * 2);
+  old.swap(slots_);
+  const std::size_t mask = slots_.size() - 1;
+  for (const Slot& slot : old) {
+    if (slot.code < 0) continue;
+    std::size_t at = slot.hash & mask;
+    while (slots_[at].code >= 0) at = (at + 1) & mask;
+    slots_[at] = slot;
+  }
+}
+
+std::int32_t Dictionary::find(std::string_view value) const {
+  return slots_[locate(value, std::hash<std::string_view>{}(value))].code;
+}
+
+std::int32_t Dictionary::intern(std::string_view value) {
+  const std::uint64_t hash = std::hash<std::string_view>{}(value);
+  std::size_t at = locate(value, hash);
+  if (slots_[at].code >= 0) return slots_[at].code;
+  if (values_.size() >= static_cast<std::size_t>(std::numeric_limits<std::int32_t>::max())) {
+    throw std::invalid_argument("more than 2^31 distinct values");
+  }
+  if (2 * (values_.size() + 1) > slots_.size()) {  // at most half full: short probes
+    grow();
+    at = locate(value, hash);
+  }
+  Slot& slot = slots_[at];
+  slot.hash = hash;
+  slot.code = static_cast<std::int32_t>(values_.size());
+  slot.size = static_cast<std::uint32_t>(value.size());
+  if (value.size() <= sizeof slot.inline_key) std::memcpy(slot.inline_key, value.data(), value.size());
+  values_.emplace_back(value);
+  return slot.code;
+}
+
+std::int32_t RawColumn::intern(std::string_view value) {
+  try {
+    return dictionary_.intern(value);
+  } catch (const std::invalid_argument& e) {
+    throw std::invalid_argument(what_ + ": " + e.what());
+  }
 }
 
 void RawColumn::append_numbers(std::string_view field) {
@@ -124,8 +170,7 @@ void RawColumn::truncate(std::int64_t rows) {
 }
 
 std::int32_t RawColumn::find(std::string_view value) const {
-  const auto found = index_.find(value);
-  return found == index_.end() ? -1 : found->second;
+  return dictionary_.find(value);
 }
 
 void RawColumn::append(std::string_view field) {

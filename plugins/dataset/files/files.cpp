@@ -20,6 +20,12 @@ struct LoadState {
 
 namespace {
 
+/// The distinct values of `codes` (int64, in [0, size)), ascending: a count per value instead of
+/// torch's CPU unique, which builds a hash set (seconds at 25M rows).
+torch::Tensor distinct(const torch::Tensor& codes, std::size_t size) {
+  return torch::bincount(codes, {}, static_cast<std::int64_t>(size)).nonzero().squeeze(1);
+}
+
 double seconds_since(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
@@ -132,10 +138,10 @@ InteractionData FilesDataset::load() {
   InteractionData d;
   const RawColumn& user_column = *inter.find(Role::user_id);
   const RawColumn& item_column = *inter.find(Role::item_id);
-  const torch::Tensor user_map =
-      contiguous_ids(std::get<0>(torch::_unique(kept.user)), user_column.dictionary(), d.user_original_id);
-  const torch::Tensor item_map =
-      contiguous_ids(std::get<0>(torch::_unique(kept.item)), item_column.dictionary(), d.item_original_id);
+  const torch::Tensor user_map = contiguous_ids(distinct(kept.user, user_column.dictionary().size()),
+                                                user_column.dictionary(), d.user_original_id);
+  const torch::Tensor item_map = contiguous_ids(distinct(kept.item, item_column.dictionary().size()),
+                                                item_column.dictionary(), d.item_original_id);
   d.user_id = user_map.index_select(0, kept.user);
   d.item_id = item_map.index_select(0, kept.item);
   d.rating = kept.rating;
@@ -161,8 +167,8 @@ InteractionData FilesDataset::load() {
 
 void FilesDataset::fit_on_training_split(InteractionData& data, const torch::Tensor& train_rows) {
   if (!state_) return;
-  const torch::Tensor users = std::get<0>(torch::_unique(data.user_id.index_select(0, train_rows)));
-  const torch::Tensor items = std::get<0>(torch::_unique(data.item_id.index_select(0, train_rows)));
+  const torch::Tensor users = distinct(data.user_id.index_select(0, train_rows), data.schema.user.num_ids);
+  const torch::Tensor items = distinct(data.item_id.index_select(0, train_rows), data.schema.item.num_ids);
   fit_side(state_->users, users, options_.min_count, options_.scaling);
   fit_side(state_->items, items, options_.min_count, options_.scaling);
   fit_side(state_->context, train_rows, options_.min_count, options_.scaling);
