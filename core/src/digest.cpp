@@ -83,7 +83,7 @@ void update_features(Sha256& sha, const SideFeatures& features) {
 
 std::string data_fingerprint(const InteractionData& data) {
   Sha256 sha;
-  for (const torch::Tensor& t : {data.user_id, data.item_id, data.rating, data.timestamp, data.label}) {
+  for (const torch::Tensor& t : {data.user_id, data.item_id, data.rating, data.timestamp, data.label, data.split}) {
     if (t.defined()) sha.update(t);
   }
   update_features(sha, data.user_features);

@@ -416,6 +416,22 @@ void check_feedback(const InteractionData& data, const Pipeline& p, const Pipeli
   }
 }
 
+/// The checks of the data against the pipeline: feedback and sampler, protocol, split.
+void check_data_fits(const InteractionData& data, const Pipeline& p, const PipelineConfig& config) {
+  check_feedback(data, p, config);
+  if (data.labelled() && p.evaluation.protocol != Protocol::pointwise) {
+    config.section("evaluation")
+        .fail("protocol", std::string("'") + p.evaluation.protocol_name() +
+                              "' needs implicit feedback; labelled data is evaluated pointwise on its held-out rows "
+                              "with their own labels (protocol = \"pointwise\")");
+  }
+  if (data.split.defined() != (p.split.strategy == "given")) {
+    config.section("split").fail("strategy", data.split.defined()
+                                                 ? "the dataset comes split (pre-split files): set strategy = \"given\""
+                                                 : "\"given\" needs a dataset that comes split (pre-split files)");
+  }
+}
+
 std::string counts_line(const InteractionData& d) {
   if (!d.labelled()) return std::to_string(d.num_interactions()) + " positives";
   const auto positives = d.label.gt(0.5f).sum().item<std::int64_t>();
@@ -430,13 +446,7 @@ LoadedPipeline load_pipeline(const Pipeline& p, const PipelineConfig& config, co
   spdlog::info("dataset {}: {} users, {} items, {} ({:.2f} s)", p.dataset_name, interactions.schema.user.num_ids,
                interactions.schema.item.num_ids, counts_line(interactions),
                std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
-  check_feedback(interactions, p, config);
-  if (interactions.labelled() && p.evaluation.protocol != Protocol::pointwise) {
-    config.section("evaluation")
-        .fail("protocol", std::string("'") + p.evaluation.protocol_name() +
-                              "' needs implicit feedback; labelled data is evaluated pointwise on its held-out rows "
-                              "with their own labels (protocol = \"pointwise\")");
-  }
+  check_data_fits(interactions, p, config);
   SplitIndices split = split_interactions(interactions, p.split, p.training.seed);
   // What the dataset fits on the training split (rare values, scaling) is fitted before the
   // model is sized from the schema.

@@ -11,11 +11,12 @@ namespace recsys::core {
 SplitOptions SplitOptions::from_config(const Config& config) {
   SplitOptions options;
   options.strategy = config.get_string("strategy", options.strategy);
-  if (options.strategy != "random" && options.strategy != "leave_one_out" && options.strategy != "temporal") {
-    config.fail("strategy",
-                "unknown split strategy '" + options.strategy + "' (available: random, leave_one_out, temporal)");
+  if (options.strategy != "random" && options.strategy != "leave_one_out" && options.strategy != "temporal" &&
+      options.strategy != "given") {
+    config.fail("strategy", "unknown split strategy '" + options.strategy +
+                                "' (available: random, leave_one_out, temporal, given)");
   }
-  if (options.strategy == "leave_one_out") {
+  if (options.strategy == "leave_one_out" || options.strategy == "given") {
     // The ratios do not apply; reading them keeps the keys known (a shared config may carry them).
     config.get_double("val_ratio", options.val_ratio);
     config.get_double("test_ratio", options.test_ratio);
@@ -37,6 +38,7 @@ SplitOptions SplitOptions::from_config(const Config& config) {
 
 std::string SplitOptions::describe() const {
   if (strategy == "leave_one_out") return "leave_one_out (latest positive per user tests, next latest validates)";
+  if (strategy == "given") return "given by the dataset's files";
   std::ostringstream out;
   out << strategy << " " << (1.0 - val_ratio - test_ratio) << "/" << val_ratio << "/" << test_ratio;
   return out.str();
@@ -94,6 +96,10 @@ SplitIndices leave_one_out_split(const torch::Tensor& user_id, const torch::Tens
 }
 
 SplitIndices split_positives(const InteractionData& data, const SplitOptions& options, at::Generator& generator) {
+  if (options.strategy == "given") {
+    const auto rows = [&](std::int64_t part) { return data.split.eq(part).nonzero().squeeze(1); };
+    return {rows(0), rows(1), rows(2)};
+  }
   if (options.strategy == "leave_one_out") {
     // Contiguous item ids follow the order of the original ids (numeric when all are integers).
     return leave_one_out_split(data.user_id, data.timestamp, data.item_id);

@@ -78,5 +78,31 @@ TEST(OwnData, LabelledDataRefusesSamplersAndRankingProtocols) {
   EXPECT_NE(none.output.find("\"none\" needs labelled feedback"), std::string::npos) << none.output;
 }
 
+TEST(OwnData, PreSplitFilesTrainWithTheirOwnSplit) {
+  test::TempDir dir;
+  // 40 users x 20 items: each user's items u .. u+5 train, u+6 validates, u+7 tests.
+  std::string train = "user_id,item_id\n", valid = train, test_rows = train;
+  for (int u = 0; u < 40; ++u) {
+    for (int k = 0; k < 6; ++k) train += "u" + std::to_string(u) + ",i" + std::to_string((u + k) % 20) + "\n";
+    valid += "u" + std::to_string(u) + ",i" + std::to_string((u + 6) % 20) + "\n";
+    test_rows += "u" + std::to_string(u) + ",i" + std::to_string((u + 7) % 20) + "\n";
+  }
+  dir.write("train.csv", train);
+  dir.write("valid.csv", valid);
+  dir.write("test.csv", test_rows);
+  dir.write("split.toml", "[dataset]\nplugin = \"files\"\ndata_dir = \"" + dir.path().string() +
+                              "\"\ninteractions = \"train.csv\"\nvalidation = \"valid.csv\"\ntest = \"test.csv\"\n"
+                              "[split]\nstrategy = \"given\"\n[model]\narchitecture = \"inner_product\"\n"
+                              "[training]\nepochs = 2\nthreads = 1\n[logging]\noutput_dir = \"" +
+                              (dir.path() / "runs").string() + "\"\n");
+  const std::string file = "'" + (dir.path() / "split.toml").string() + "'";
+  const auto run = run_host("run " + file);
+  ASSERT_EQ(run.status, 0) << run.output;
+  EXPECT_NE(run.output.find("split: 240 train / 40 validation / 40 test positives"), std::string::npos) << run.output;
+  const auto random = run_host("run " + file + " --set split.strategy=random");
+  EXPECT_EQ(random.status, 2);
+  EXPECT_NE(random.output.find("split.strategy: the dataset comes split"), std::string::npos) << random.output;
+}
+
 }  // namespace
 }  // namespace recsys

@@ -237,6 +237,31 @@ TEST_F(FilesTest, TheResolvedConfigLoadsTheSameData) {
   EXPECT_EQ(again->load().user_original_id, first.user_original_id);
 }
 
+TEST_F(FilesTest, PreSplitFilesGiveEachRowItsSplit) {
+  dir.write("train.csv", "user_id,item_id\na,x\nb,y\n");
+  dir.write("valid.csv", "user_id,item_id\na,y\n");
+  dir.write("test.csv", "user_id,item_id\nb,x\na,x\n");
+  // (a, x) is in train and test: not merged across splits.
+  InteractionData d = load("interactions = \"train.csv\"\nvalidation = \"valid.csv\"\ntest = \"test.csv\"\n");
+  ASSERT_TRUE(d.split.defined());
+  EXPECT_EQ(values(d.split), (std::vector<std::int64_t>{0, 0, 1, 2, 2}));
+  dir.write("other.csv", "item_id,user_id\nx,a\n");
+  EXPECT_NE(load_error("interactions = \"train.csv\"\nvalidation = \"valid.csv\"\ntest = \"other.csv\"\n")
+                .find("other.csv:1: the header differs from"),
+            std::string::npos);
+  EXPECT_NE(test::config_error([&] {
+              dataset("interactions = \"train.csv\"\ntest = \"test.csv\"\n");
+            }).find("give both validation and test files"),
+            std::string::npos);
+  // RecBole's benchmark names for atomic files.
+  dir.write("b.train.inter", "user_id:token\titem_id:token\n1\t10\n2\t20\n");
+  dir.write("b.valid.inter", "user_id:token\titem_id:token\n1\t20\n");
+  dir.write("b.test.inter", "user_id:token\titem_id:token\n2\t10\n");
+  d = load("name = \"b\"\n");
+  EXPECT_EQ(values(d.split), (std::vector<std::int64_t>{0, 0, 1, 2}));
+  RECSYS_EXPECT_CONFORMS(conformance::check_dataset(*dataset("name = \"b\"\n")));
+}
+
 TEST_F(FilesTest, ConfigErrorsNameTheKey) {
   EXPECT_NE(test::config_error([&] { dataset("interactions = \"nope.csv\"\n"); }).find("dataset.interactions"),
             std::string::npos);

@@ -130,10 +130,13 @@ FilesDataset::~FilesDataset() = default;
 InteractionData FilesDataset::load() {
   const FilesOptions& o = options_;
   auto start = std::chrono::steady_clock::now();
-  const ParsedTable inter = read_table(o.interactions, o, TableKind::interactions);
+  std::vector<std::filesystem::path> files{o.interactions};
+  if (!o.validation.empty()) files.insert(files.end(), {o.validation, o.test});
+  std::vector<std::int64_t> rows_per_file;
+  const ParsedTable inter = read_table(files, o, TableKind::interactions, &rows_per_file);
   spdlog::info("files: {}: {} rows read ({:.2f} s)", o.interactions.string(), inter.rows, seconds_since(start));
   start = std::chrono::steady_clock::now();
-  const KeptRows kept = prepare_rows(inter, o);
+  const KeptRows kept = prepare_rows(inter, o, files.size() > 1 ? rows_per_file : std::vector<std::int64_t>{});
   spdlog::info("files: {} interactions kept ({:.2f} s)", kept.row.size(0), seconds_since(start));
   InteractionData d;
   const RawColumn& user_column = *inter.find(Role::user_id);
@@ -147,6 +150,7 @@ InteractionData FilesDataset::load() {
   d.rating = kept.rating;
   d.timestamp = kept.timestamp;
   d.label = kept.label;
+  d.split = kept.split;
   d.schema.user.num_ids = static_cast<std::int64_t>(d.user_original_id.size());
   d.schema.item.num_ids = static_cast<std::int64_t>(d.item_original_id.size());
   ParsedTable users, items;

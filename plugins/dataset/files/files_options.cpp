@@ -99,8 +99,15 @@ void read_files(const Config& config, FilesOptions& o) {
   if (o.atomic) {
     o.name = config.contains("name") ? config.get_string("name") : only_inter_file(config, o.data_dir);
     o.interactions = o.data_dir / (o.name + ".inter");
-    require_file(config, "name", o.interactions);
     std::error_code ec;
+    if (!fs::exists(o.interactions, ec) && fs::exists(o.data_dir / (o.name + ".train.inter"), ec)) {
+      o.interactions = o.data_dir / (o.name + ".train.inter");  // RecBole's benchmark files
+      o.validation = o.data_dir / (o.name + ".valid.inter");
+      o.test = o.data_dir / (o.name + ".test.inter");
+      require_file(config, "name", o.validation);
+      require_file(config, "name", o.test);
+    }
+    require_file(config, "name", o.interactions);
     if (fs::is_regular_file(o.data_dir / (o.name + ".user"), ec)) o.users = o.data_dir / (o.name + ".user");
     if (fs::is_regular_file(o.data_dir / (o.name + ".item"), ec)) o.items = o.data_dir / (o.name + ".item");
     o.table = {"\t", false};
@@ -108,7 +115,11 @@ void read_files(const Config& config, FilesOptions& o) {
   }
   o.interactions = o.data_dir / config.get_string("interactions");
   require_file(config, "interactions", o.interactions);
-  for (auto [key, path] : {std::pair{"users", &o.users}, std::pair{"items", &o.items}}) {
+  if (config.contains("validation") != config.contains("test")) {
+    config.fail(config.contains("test") ? "test" : "validation", "give both validation and test files, or neither");
+  }
+  for (auto [key, path] : {std::pair{"users", &o.users}, std::pair{"items", &o.items},
+                           std::pair{"validation", &o.validation}, std::pair{"test", &o.test}}) {
     if (!config.contains(key)) continue;
     *path = o.data_dir / config.get_string(key);
     require_file(config, key, *path);

@@ -23,11 +23,14 @@ struct FilesOptions {
   bool atomic = false;                               ///< format = "atomic": RecBole's <name>.inter/.user/.item
   std::string name;                                  ///< atomic: the files' stem (default: the one *.inter)
   std::filesystem::path interactions, users, items;  ///< the files; users and items may be empty
-  TableFormat table;                                 ///< separator and quoting
-  bool labelled = false;                             ///< feedback = "labelled"
-  bool has_threshold = false;                        ///< positive_threshold given
-  double threshold = 0.0;                            ///< rating >= threshold: positive / label 1
-  bool merge_duplicates = true;                      ///< default: implicit true, labelled false
+  /// Pre-split interactions: `interactions` then trains, these validate and test (both or none;
+  /// atomic: `<name>.train.inter`, `<name>.valid.inter`, `<name>.test.inter`, RecBole's names).
+  std::filesystem::path validation, test;
+  TableFormat table;                                                  ///< separator and quoting
+  bool labelled = false;                                              ///< feedback = "labelled"
+  bool has_threshold = false;                                         ///< positive_threshold given
+  double threshold = 0.0;                                             ///< rating >= threshold: positive / label 1
+  bool merge_duplicates = true;                                       ///< default: implicit true, labelled false
   std::int64_t min_user_interactions = 0, min_item_interactions = 0;  ///< k-core
   std::int64_t min_count = 1;  ///< fewer training occurrences: the out-of-vocabulary code
   Scaling scaling = Scaling::none;

@@ -30,10 +30,17 @@ KeptRows all_rows(const ParsedTable& t) {
   return k;
 }
 
+/// Which file of the pre-split ones each row came from.
+torch::Tensor split_of_rows(const std::vector<std::int64_t>& rows_per_file) {
+  return torch::arange(static_cast<std::int64_t>(rows_per_file.size()), torch::kInt64)
+      .repeat_interleave(torch::tensor(rows_per_file, torch::kInt64));
+}
+
 KeptRows select(const KeptRows& k, const torch::Tensor& index) {
   KeptRows out{k.row.index_select(0, index),    k.user.index_select(0, index),      k.item.index_select(0, index),
                k.rating.index_select(0, index), k.timestamp.index_select(0, index), {}};
   if (k.label.defined()) out.label = k.label.index_select(0, index);
+  if (k.split.defined()) out.split = k.split.index_select(0, index);
   return out;
 }
 
@@ -44,6 +51,10 @@ torch::Tensor duplicate_groups(const KeptRows& k, const ParsedTable& t, bool wit
   std::vector<torch::Tensor> keys{k.user, k.item};
   std::vector<double> sizes{static_cast<double>(t.find(Role::user_id)->dictionary().size()),
                             static_cast<double>(t.find(Role::item_id)->dictionary().size())};
+  if (k.split.defined()) {  // pre-split files: no row moves from one split to another
+    keys.push_back(k.split);
+    sizes.push_back(3);
+  }
   if (with_context) {
     for (const auto& c : t.columns) {
       if (c.spec().role == Role::context && c.spec().kind == Kind::categorical) {
@@ -128,9 +139,10 @@ bool parse_integer(const std::string& text, std::int64_t* value) {
 
 }  // namespace
 
-KeptRows prepare_rows(const ParsedTable& t, const FilesOptions& o) {
+KeptRows prepare_rows(const ParsedTable& t, const FilesOptions& o, const std::vector<std::int64_t>& rows_per_file) {
   if (t.rows == 0) throw DataError(t.file.string(), 1, "no interactions (the file holds a header only)");
   KeptRows k = all_rows(t);
+  if (!rows_per_file.empty()) k.split = split_of_rows(rows_per_file);
   if (o.merge_duplicates) k = merge_duplicates(k, t, o.labelled);
   k = apply_feedback(std::move(k), o, t);
   k = k_core(std::move(k), o);

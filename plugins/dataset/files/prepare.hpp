@@ -22,11 +22,14 @@ struct KeptRows {
   torch::Tensor rating;     ///< float32 [N] (1 without a rating column)
   torch::Tensor timestamp;  ///< int64 [N] (0 without a timestamp column)
   torch::Tensor label;      ///< float32 [N] for labelled feedback, else undefined
+  torch::Tensor split;      ///< int64 [N] for pre-split files (0 train, 1 validation, 2 test), else undefined
 };
 
 /// Every step in order, each logged with its counts. Throws DataError when nothing is left, and
 /// for labelled feedback without a label column or a rating with positive_threshold.
-KeptRows prepare_rows(const ParsedTable& interactions, const FilesOptions& options);
+/// `rows_per_file`: the rows of each pre-split file (training, validation, test), or empty.
+KeptRows prepare_rows(const ParsedTable& interactions, const FilesOptions& options,
+                      const std::vector<std::int64_t>& rows_per_file = {});
 
 /// Contiguous ids of the dictionary indices in `used` (int64, unique): numeric order of the ids
 /// when every id of `dictionary` is an integer, else byte order. Returns int64 [dictionary size]

@@ -184,18 +184,19 @@ void check_declared(const Header& header, const FilesOptions& o, TableKind kind,
 
 }  // namespace
 
-ParsedTable read_table(const std::filesystem::path& file, const FilesOptions& o, TableKind kind) {
-  TableReader reader(file, o.table);
-  const Header header = read_header(reader, o, kind);
-  check_declared(header, o, kind, file.string());
-  ParsedTable table;
-  table.file = file;
-  std::vector<std::size_t> used;  // header index of each column read
-  for (std::size_t i = 0; i < header.specs.size(); ++i) {
-    if (header.specs[i].role == Role::ignore) continue;
-    table.columns.emplace_back(header.specs[i]);
-    used.push_back(i);
-  }
+namespace {
+
+/// The header's column names, for comparing the headers of pre-split files.
+std::vector<std::string> names_of(const Header& header) {
+  std::vector<std::string> names;
+  for (const auto& spec : header.specs) names.push_back(spec.name);
+  return names;
+}
+
+/// Appends the rows of `reader` (past its header) to `table`'s columns.
+void read_rows(TableReader& reader, const Header& header, const std::vector<std::size_t>& used, ParsedTable& table,
+               const FilesOptions& o, TableKind kind) {
+  const std::filesystem::path& file = reader.file();
   std::vector<std::string_view> fields;
   for (;;) {
     std::size_t c = 0;
@@ -214,8 +215,44 @@ ParsedTable read_table(const std::filesystem::path& file, const FilesOptions& o,
       ++table.skipped;
     }
   }
-  if (table.skipped > 0) spdlog::warn("files: {}: {} bad lines skipped", file.string(), table.skipped);
+}
+
+}  // namespace
+
+ParsedTable read_table(const std::vector<std::filesystem::path>& files, const FilesOptions& o, TableKind kind,
+                       std::vector<std::int64_t>* rows_per_file) {
+  ParsedTable table;
+  table.file = files.front();
+  std::vector<std::size_t> used;  // header index of each column read
+  std::vector<std::string> first_names;
+  for (const auto& file : files) {
+    TableReader reader(file, o.table);
+    const Header header = read_header(reader, o, kind);
+    if (first_names.empty()) {
+      check_declared(header, o, kind, file.string());
+      first_names = names_of(header);
+      for (std::size_t i = 0; i < header.specs.size(); ++i) {
+        if (header.specs[i].role == Role::ignore) continue;
+        table.columns.emplace_back(header.specs[i]);
+        used.push_back(i);
+      }
+    } else if (names_of(header) != first_names) {
+      throw DataError(file.string(), 1,
+                      "the header differs from " + files.front().string() +
+                          "'s (pre-split files must have the same columns in the same order)");
+    }
+    const std::int64_t before = table.rows, skipped = table.skipped;
+    read_rows(reader, header, used, table, o, kind);
+    if (table.skipped > skipped) {
+      spdlog::warn("files: {}: {} bad lines skipped", file.string(), table.skipped - skipped);
+    }
+    if (rows_per_file) rows_per_file->push_back(table.rows - before);
+  }
   return table;
+}
+
+ParsedTable read_table(const std::filesystem::path& file, const FilesOptions& o, TableKind kind) {
+  return read_table(std::vector<std::filesystem::path>{file}, o, kind, nullptr);
 }
 
 }  // namespace recsys::files

@@ -32,4 +32,10 @@ struct ParsedTable {
 /// "error"), or for a header that lacks a declared or required column.
 ParsedTable read_table(const std::filesystem::path& file, const FilesOptions& options, TableKind kind);
 
+/// Several files with the same header read as one table (pre-split files: training, validation,
+/// test); `rows_per_file` (when given) gets each file's count of rows read. Throws as above, and
+/// DataError for a header that differs from the first file's.
+ParsedTable read_table(const std::vector<std::filesystem::path>& files, const FilesOptions& options, TableKind kind,
+                       std::vector<std::int64_t>* rows_per_file);
+
 }  // namespace recsys::files

@@ -317,6 +317,11 @@ Failures check_dataset(Dataset& dataset) {
              "label is not float32 [N]");
       expect(d.label.eq(0).logical_or(d.label.eq(1)).all().item<bool>(), "a label is neither 0 nor 1");
     }
+    if (d.split.defined()) {
+      expect(d.split.sizes() == d.user_id.sizes() && d.split.scalar_type() == torch::kInt64 &&
+                 d.split.ge(0).logical_and(d.split.le(2)).all().item<bool>(),
+             "split is not int64 [N] in {0, 1, 2}");
+    }
     check_side("user", d.schema.user, d.user_features, users, failures);
     check_side("item", d.schema.item, d.item_features, items, failures);
     check_side("context", d.schema.context, d.context_features, n, failures);

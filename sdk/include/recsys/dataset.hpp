@@ -28,6 +28,9 @@ struct InteractionData {
   torch::Tensor rating;     ///< float32 [N], the explicit rating (1 where the data has none)
   torch::Tensor timestamp;  ///< int64 [N], seconds since the Unix epoch (0 where the data has none)
   torch::Tensor label;      ///< float32 [N] in {0, 1} for labelled feedback; undefined for implicit
+  /// int64 [N]: 0 training, 1 validation, 2 test, for data that comes split (the host then
+  /// takes this split, `[split] strategy = "given"`); undefined otherwise.
+  torch::Tensor split;
 
   FeatureSchema schema;
   SideFeatures user_features;     ///< rows indexed by contiguous user id

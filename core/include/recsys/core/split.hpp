@@ -24,6 +24,7 @@ struct SplitOptions {
   ///   follow the original ids' order, numeric when every id is an integer); a user
   ///   with 2 positives gives only a test item, a user with 1 none.
   /// "temporal": one global cut by timestamp at the ratios (ties: dataset order).
+  /// "given": the dataset's own split (InteractionData::split, e.g. pre-split files).
   std::string strategy = "random";
   double val_ratio = 0.1;   ///< random and temporal: fraction of positives for validation, (0, 1)
   double test_ratio = 0.2;  ///< random and temporal: fraction of positives for test, (0, 1)
