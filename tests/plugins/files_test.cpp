@@ -215,6 +215,11 @@ TEST_F(FilesTest, BadInputNamesTheFileLineAndColumn) {
                        "role = \"context\"\n")
                 .find("f.csv:1: no column 'hour' (declared in [dataset.columns.hour]"),
             std::string::npos);
+  dir.write("h.csv", "user_id,item_id\na,x\n");
+  dir.write("u.csv", "user_id,age\na,1\na,2\n");
+  EXPECT_NE(load_error("interactions = \"h.csv\"\nusers = \"u.csv\"\n")
+                .find("u.csv:3: user_id 'a' is listed twice (first on line 2)"),
+            std::string::npos);
   dir.write("g.csv", "user_id,item_id\n,x\n");
   EXPECT_NE(load_error("interactions = \"g.csv\"\n").find("g.csv:2: column 'user_id': empty user_id"),
             std::string::npos);

@@ -12,8 +12,10 @@ namespace recsys::files {
 
 namespace {
 
+/// int64 [n] copy of int32 codes, converted in one pass (no intermediate vector).
 torch::Tensor int64_column(const std::vector<std::int32_t>& codes) {
-  return torch::tensor(std::vector<std::int64_t>(codes.begin(), codes.end()), torch::kInt64);
+  auto* data = const_cast<std::int32_t*>(codes.data());
+  return torch::from_blob(data, {static_cast<std::int64_t>(codes.size())}, torch::kInt32).to(torch::kInt64);
 }
 
 KeptRows all_rows(const ParsedTable& t) {
@@ -36,12 +38,13 @@ torch::Tensor split_of_rows(const std::vector<std::int64_t>& rows_per_file) {
       .repeat_interleave(torch::tensor(rows_per_file, torch::kInt64));
 }
 
-KeptRows select(const KeptRows& k, const torch::Tensor& index) {
-  KeptRows out{k.row.index_select(0, index),    k.user.index_select(0, index),      k.item.index_select(0, index),
-               k.rating.index_select(0, index), k.timestamp.index_select(0, index), {}};
-  if (k.label.defined()) out.label = k.label.index_select(0, index);
-  if (k.split.defined()) out.split = k.split.index_select(0, index);
-  return out;
+/// Keeps the rows `index` of `k`, one column at a time (at 25M rows, a copy of every column at
+/// once would be the load's peak memory).
+KeptRows select(KeptRows k, const torch::Tensor& index) {
+  for (torch::Tensor* column : {&k.row, &k.user, &k.item, &k.rating, &k.timestamp, &k.label, &k.split}) {
+    if (column->defined()) *column = column->index_select(0, index);
+  }
+  return k;
 }
 
 /// A key per row, equal for the same user and item (and, for labelled data, the same
@@ -72,17 +75,25 @@ torch::Tensor duplicate_groups(const KeptRows& k, const ParsedTable& t, bool wit
 }
 
 /// The last row of each group by (timestamp, file order): the latest of the duplicates.
-KeptRows merge_duplicates(const KeptRows& k, const ParsedTable& t, bool labelled) {
+KeptRows merge_duplicates(KeptRows k, const ParsedTable& t, bool labelled) {
   const torch::Tensor group = duplicate_groups(k, t, labelled);
-  torch::Tensor order = std::get<1>(torch::sort(k.timestamp, /*stable=*/true, 0, false));
-  order = order.index_select(0, std::get<1>(torch::sort(group.index_select(0, order), true, 0, false)));
+  // By time, then (stable) by group; a log already in time order needs the second sort only.
+  const std::int64_t n = k.timestamp.size(0);
+  const bool in_time_order = n < 2 || k.timestamp.slice(0, 1).ge(k.timestamp.slice(0, 0, -1)).all().item<bool>();
+  torch::Tensor order;
+  if (in_time_order) {
+    order = std::get<1>(torch::sort(group, /*stable=*/true, 0, false));
+  } else {
+    order = std::get<1>(torch::sort(k.timestamp, /*stable=*/true, 0, false));
+    order = order.index_select(0, std::get<1>(torch::sort(group.index_select(0, order), true, 0, false)));
+  }
   const torch::Tensor sorted = group.index_select(0, order);
   const torch::Tensor last =
       torch::cat({sorted.slice(0, 1).ne(sorted.slice(0, 0, -1)), torch::ones({1}, torch::kBool)});
   const torch::Tensor keep = std::get<0>(torch::sort(order.masked_select(last)));
   const std::int64_t merged = k.row.size(0) - keep.size(0);
   if (merged > 0) spdlog::info("files: {} duplicate interactions merged (the latest kept)", merged);
-  return select(k, keep);
+  return select(std::move(k), keep);
 }
 
 /// Labels (labelled feedback) or the positives (implicit feedback).
@@ -110,7 +121,7 @@ KeptRows apply_feedback(KeptRows k, const FilesOptions& o, const ParsedTable& t)
   const std::int64_t dropped = positive.logical_not().sum().item<std::int64_t>();
   if (dropped > 0)
     spdlog::info("files: {} interactions are not positives (threshold or label) and are left out", dropped);
-  return select(k, positive.nonzero().squeeze(1));
+  return select(std::move(k), positive.nonzero().squeeze(1));
 }
 
 /// Users and items with fewer interactions than the minimums removed, until none is.
@@ -124,7 +135,7 @@ KeptRows k_core(KeptRows k, const FilesOptions& o) {
     const torch::Tensor items = torch::bincount(k.item).index_select(0, k.item);
     const torch::Tensor keep = users.ge(o.min_user_interactions).logical_and(items.ge(o.min_item_interactions));
     if (keep.all().item<bool>()) break;
-    k = select(k, keep.nonzero().squeeze(1));
+    k = select(std::move(k), keep.nonzero().squeeze(1));
   }
   spdlog::info(
       "files: k-core filtering (users >= {}, items >= {} interactions): {} of {} interactions kept ({} rounds)",
@@ -143,7 +154,7 @@ KeptRows prepare_rows(const ParsedTable& t, const FilesOptions& o, const std::ve
   if (t.rows == 0) throw DataError(t.file.string(), 1, "no interactions (the file holds a header only)");
   KeptRows k = all_rows(t);
   if (!rows_per_file.empty()) k.split = split_of_rows(rows_per_file);
-  if (o.merge_duplicates) k = merge_duplicates(k, t, o.labelled);
+  if (o.merge_duplicates) k = merge_duplicates(std::move(k), t, o.labelled);
   k = apply_feedback(std::move(k), o, t);
   k = k_core(std::move(k), o);
   if (k.row.size(0) == 0) {
