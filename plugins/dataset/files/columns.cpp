@@ -169,6 +169,13 @@ void RawColumn::truncate(std::int64_t rows) {
   }
 }
 
+void RawColumn::release_values() {
+  std::vector<std::int32_t>().swap(codes_);
+  std::vector<std::int64_t>().swap(offsets_);
+  std::vector<float>().swap(numbers_);
+  std::vector<std::int64_t>().swap(seconds_);
+}
+
 std::int32_t RawColumn::find(std::string_view value) const {
   return dictionary_.find(value);
 }

@@ -70,6 +70,9 @@ class RawColumn {
   void append(std::string_view field);
   /// Drops the rows from `rows` on (a bad line's partial append).
   void truncate(std::int64_t rows);
+  /// Frees the parsed values (their tensors exist elsewhere), keeping the dictionary; rows()
+  /// stays, codes(), offsets(), numbers() and seconds() become empty.
+  void release_values();
   /// The dictionary index of `value`, -1 when the column never had it.
   std::int32_t find(std::string_view value) const;
 

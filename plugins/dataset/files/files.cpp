@@ -133,7 +133,7 @@ InteractionData FilesDataset::load() {
   std::vector<std::filesystem::path> files{o.interactions};
   if (!o.validation.empty()) files.insert(files.end(), {o.validation, o.test});
   std::vector<std::int64_t> rows_per_file;
-  const ParsedTable inter = read_table(files, o, TableKind::interactions, &rows_per_file);
+  ParsedTable inter = read_table(files, o, TableKind::interactions, &rows_per_file);
   spdlog::info("files: {}: {} rows read ({:.2f} s)", o.interactions.string(), inter.rows, seconds_since(start));
   start = std::chrono::steady_clock::now();
   const KeptRows kept = prepare_rows(inter, o, files.size() > 1 ? rows_per_file : std::vector<std::int64_t>{});

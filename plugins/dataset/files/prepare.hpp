@@ -25,10 +25,12 @@ struct KeptRows {
   torch::Tensor split;      ///< int64 [N] for pre-split files (0 train, 1 validation, 2 test), else undefined
 };
 
-/// Every step in order, each logged with its counts. Throws DataError when nothing is left, and
-/// for labelled feedback without a label column or a rating with positive_threshold.
+/// Every step in order, each logged with its counts. Frees the values of the id, rating,
+/// timestamp and label columns once they are tensors (their dictionaries stay). Throws
+/// DataError when nothing is left, and for labelled feedback without a label column or a
+/// rating with positive_threshold.
 /// `rows_per_file`: the rows of each pre-split file (training, validation, test), or empty.
-KeptRows prepare_rows(const ParsedTable& interactions, const FilesOptions& options,
+KeptRows prepare_rows(ParsedTable& interactions, const FilesOptions& options,
                       const std::vector<std::int64_t>& rows_per_file = {});
 
 /// Contiguous ids of the dictionary indices in `used` (int64, unique): numeric order of the ids

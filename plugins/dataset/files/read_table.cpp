@@ -162,6 +162,10 @@ const RawColumn* ParsedTable::find(Role role) const {
   return nullptr;
 }
 
+RawColumn* ParsedTable::find(Role role) {
+  return const_cast<RawColumn*>(static_cast<const ParsedTable&>(*this).find(role));
+}
+
 namespace {
 
 /// The interactions file must hold every declared column of an interaction role (a declared

@@ -23,6 +23,7 @@ struct ParsedTable {
 
   /// The first column with `role`, or null.
   const RawColumn* find(Role role) const;
+  RawColumn* find(Role role);
 };
 
 /// Reads `file`: the header types the columns (RecBole's `name:type`, or the declared
