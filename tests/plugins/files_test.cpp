@@ -267,6 +267,33 @@ TEST_F(FilesTest, PreSplitFilesGiveEachRowItsSplit) {
   RECSYS_EXPECT_CONFORMS(conformance::check_dataset(*dataset("name = \"b\"\n")));
 }
 
+TEST_F(FilesTest, ASecondLoadComesFromTheCacheUntilAFileChanges) {
+  write_atomic(dir);
+  const fs::path cache = fs::path(std::getenv("XDG_CACHE_HOME")) / "recsys" / "parsed";
+  const auto cached_files = [&] {
+    std::size_t n = 0;
+    std::error_code ec;
+    for (const auto& entry : fs::directory_iterator(cache, ec))
+      n += entry.path().filename().string().rfind("files-", 0) == 0;
+    return n;
+  };
+  const std::size_t before = cached_files();
+  const InteractionData first = load("");
+  EXPECT_EQ(cached_files(), before + 1);
+  const InteractionData again = load("");  // from the cache: the same tensors, ids and schema
+  EXPECT_TRUE(torch::equal(again.user_id, first.user_id));
+  EXPECT_TRUE(torch::equal(again.context_features.categorical, first.context_features.categorical));
+  EXPECT_TRUE(torch::equal(again.item_features.multi_categorical.at(0).values,
+                           first.item_features.multi_categorical.at(0).values));
+  EXPECT_EQ(again.item_original_id, first.item_original_id);
+  EXPECT_EQ(again.schema.item.multi_categorical.at(0).cardinality,
+            first.schema.item.multi_categorical.at(0).cardinality);
+  // Another interactions file (other size): parsed again.
+  dir.write("shop.inter", "user_id:token\titem_id:token\trating:float\ttimestamp:float\thour:token\n7\t10\t5\t1\t8\n");
+  EXPECT_EQ(load("").user_original_id, (std::vector<std::string>{"7"}));
+  EXPECT_EQ(load("cache = false\n").user_original_id, (std::vector<std::string>{"7"}));
+}
+
 TEST_F(FilesTest, ConfigErrorsNameTheKey) {
   EXPECT_NE(test::config_error([&] { dataset("interactions = \"nope.csv\"\n"); }).find("dataset.interactions"),
             std::string::npos);

@@ -7,6 +7,7 @@
 #include <spdlog/spdlog.h>
 #include <torch/torch.h>
 
+#include "cache.hpp"
 #include "features.hpp"
 #include "prepare.hpp"
 #include "recsys/errors.hpp"
@@ -122,13 +123,8 @@ void check_features_found(const FilesOptions& o, const ParsedTable& users, const
   }
 }
 
-}  // namespace
-
-FilesDataset::FilesDataset(const PluginArgs& args) : options_(FilesOptions::from_config(args.config)) {}
-FilesDataset::~FilesDataset() = default;
-
-InteractionData FilesDataset::load() {
-  const FilesOptions& o = options_;
+/// The files read and prepared: the interactions and each side's tables, before the fit.
+Parsed parse_files(const FilesOptions& o) {
   auto start = std::chrono::steady_clock::now();
   std::vector<std::filesystem::path> files{o.interactions};
   if (!o.validation.empty()) files.insert(files.end(), {o.validation, o.test});
@@ -138,7 +134,8 @@ InteractionData FilesDataset::load() {
   start = std::chrono::steady_clock::now();
   const KeptRows kept = prepare_rows(inter, o, files.size() > 1 ? rows_per_file : std::vector<std::int64_t>{});
   spdlog::info("files: {} interactions kept ({:.2f} s)", kept.row.size(0), seconds_since(start));
-  InteractionData d;
+  Parsed p;
+  InteractionData& d = p.data;
   const RawColumn& user_column = *inter.find(Role::user_id);
   const RawColumn& item_column = *inter.find(Role::item_id);
   const torch::Tensor user_map = contiguous_ids(distinct(kept.user, user_column.dictionary().size()),
@@ -151,21 +148,35 @@ InteractionData FilesDataset::load() {
   d.timestamp = kept.timestamp;
   d.label = kept.label;
   d.split = kept.split;
+  const auto num_users = static_cast<std::int64_t>(d.user_original_id.size());
+  const auto num_items = static_cast<std::int64_t>(d.item_original_id.size());
+  ParsedTable users, items;
+  const torch::Tensor user_rows = read_side(o.users, o, TableKind::users, user_column, user_map, num_users, users);
+  const torch::Tensor item_rows = read_side(o.items, o, TableKind::items, item_column, item_map, num_items, items);
+  check_features_found(o, users, items);
+  p.users = gather_features(users, Role::feature, user_rows);
+  p.items = gather_features(items, Role::feature, item_rows);
+  p.context = gather_features(inter, Role::context, kept.row);
+  d.item_title = titles(items, o, item_rows);
+  return p;
+}
+
+}  // namespace
+
+FilesDataset::FilesDataset(const PluginArgs& args) : options_(FilesOptions::from_config(args.config)) {}
+FilesDataset::~FilesDataset() = default;
+
+InteractionData FilesDataset::load() {
+  const std::string key = options_.cache ? cache_key(options_) : "";
+  std::optional<Parsed> cached = options_.cache ? read_cache(key) : std::nullopt;
+  Parsed p = cached ? std::move(*cached) : parse_files(options_);
+  // Nothing partial is cached: only a parse that finished is written.
+  if (options_.cache && !cached) write_cache(key, p);
+  InteractionData d = std::move(p.data);
   d.schema.user.num_ids = static_cast<std::int64_t>(d.user_original_id.size());
   d.schema.item.num_ids = static_cast<std::int64_t>(d.item_original_id.size());
-  ParsedTable users, items;
-  const torch::Tensor user_rows =
-      read_side(o.users, o, TableKind::users, user_column, user_map, d.schema.user.num_ids, users);
-  const torch::Tensor item_rows =
-      read_side(o.items, o, TableKind::items, item_column, item_map, d.schema.item.num_ids, items);
-  check_features_found(o, users, items);
-  auto state = std::make_unique<LoadState>();
-  state->users = gather_features(users, Role::feature, user_rows);
-  state->items = gather_features(items, Role::feature, item_rows);
-  state->context = gather_features(inter, Role::context, kept.row);
-  d.item_title = titles(items, o, item_rows);
-  set_schema(d, *state);
-  state_ = std::move(state);
+  state_ = std::make_unique<LoadState>(LoadState{std::move(p.users), std::move(p.items), std::move(p.context)});
+  set_schema(d, *state_);
   return d;
 }
 

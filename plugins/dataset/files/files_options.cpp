@@ -157,6 +157,7 @@ FilesOptions FilesOptions::from_config(const Config& config) {
   o.on_bad_line =
       choice<BadLines>(config, "on_bad_line", "error", {{"error", BadLines::error}, {"skip", BadLines::skip}});
   o.title_column = config.get_string("title_column", "");
+  o.cache = config.get_bool("cache", o.cache);
   const Config columns = config.get_table("columns");
   for (const std::string& name : columns.keys()) o.columns.emplace(name, read_column(columns.get_table(name), name));
   columns.check_unknown_keys();

@@ -36,6 +36,7 @@ struct FilesOptions {
   Scaling scaling = Scaling::none;
   BadLines on_bad_line = BadLines::error;
   std::string title_column;                   ///< item titles for `recommend`; "" for none
+  bool cache = true;                          ///< keep the parse in ${XDG_CACHE_HOME:-~/.cache}/recsys/parsed
   std::map<std::string, ColumnSpec> columns;  ///< declared columns by name
 
   /// Reads and checks the table; throws ConfigError (missing files included).

@@ -1,0 +1,231 @@
+#include "cache.hpp"
+
+#include <unistd.h>
+
+#include <cstdlib>
+#include <functional>
+#include <sstream>
+
+#include <spdlog/spdlog.h>
+#include <torch/torch.h>
+
+namespace recsys::files {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr std::int64_t kFormat = 1;
+
+fs::path cache_file(const std::string& key) {
+  fs::path root;
+  if (const char* cache = std::getenv("XDG_CACHE_HOME"); cache && *cache) {
+    root = fs::path(cache) / "recsys" / "parsed";
+  } else if (const char* home = std::getenv("HOME"); home && *home) {
+    root = fs::path(home) / ".cache" / "recsys" / "parsed";
+  } else {
+    root = fs::temp_directory_path() / "recsys-parsed";
+  }
+  std::ostringstream name;
+  name << "files-" << std::hex << std::hash<std::string>{}(key) << ".pt";
+  return root / name.str();
+}
+
+/// Strings as one byte tensor and their lengths (any byte may be in an id or a title).
+void write_strings(torch::serialize::OutputArchive& a, const std::string& name, const std::vector<std::string>& s) {
+  std::string bytes;
+  std::vector<std::int64_t> lengths;
+  for (const auto& text : s) {
+    bytes += text;
+    lengths.push_back(static_cast<std::int64_t>(text.size()));
+  }
+  a.write(name + ".bytes",
+          torch::from_blob(bytes.data(), {static_cast<std::int64_t>(bytes.size())}, torch::kUInt8).clone());
+  a.write(name + ".lengths", torch::tensor(lengths, torch::kInt64));
+}
+
+std::vector<std::string> read_strings(torch::serialize::InputArchive& a, const std::string& name) {
+  torch::Tensor bytes, lengths;
+  a.read(name + ".bytes", bytes);
+  a.read(name + ".lengths", lengths);
+  if (lengths.numel() > 0 &&
+      (lengths.min().item<std::int64_t>() < 0 || lengths.sum().item<std::int64_t>() != bytes.numel())) {
+    throw std::runtime_error("string lengths do not match their bytes");
+  }
+  std::vector<std::string> out;
+  const auto* data = reinterpret_cast<const char*>(bytes.contiguous().data_ptr<std::uint8_t>());
+  std::int64_t at = 0;
+  for (std::int64_t i = 0; i < lengths.numel(); ++i) {
+    const std::int64_t n = lengths[i].item<std::int64_t>();
+    out.emplace_back(data + at, static_cast<std::size_t>(n));
+    at += n;
+  }
+  return out;
+}
+
+void write_side(torch::serialize::OutputArchive& a, const std::string& p, const SideTables& side) {
+  a.write(p + "continuous", side.features.continuous);
+  a.write(p + "categorical", side.features.categorical);
+  a.write(p + "missing", side.missing);
+  write_strings(a, p + "continuous_names", side.schema.continuous_names);
+  std::vector<std::string> names;
+  std::vector<std::int64_t> cards;
+  for (const auto& f : side.schema.categorical) {
+    names.push_back(f.name);
+    cards.push_back(f.cardinality);
+  }
+  write_strings(a, p + "categorical_names", names);
+  a.write(p + "cardinalities", torch::tensor(cards, torch::kInt64));
+  names.clear();
+  cards.clear();
+  std::vector<std::int64_t> pooling;
+  for (std::size_t m = 0; m < side.schema.multi_categorical.size(); ++m) {
+    const auto& f = side.schema.multi_categorical[m];
+    names.push_back(f.name);
+    cards.push_back(f.cardinality);
+    pooling.push_back(static_cast<std::int64_t>(f.pooling));
+    a.write(p + "multi" + std::to_string(m) + ".values", side.features.multi_categorical[m].values);
+    a.write(p + "multi" + std::to_string(m) + ".offsets", side.features.multi_categorical[m].offsets);
+  }
+  write_strings(a, p + "multi_names", names);
+  a.write(p + "multi_cardinalities", torch::tensor(cards, torch::kInt64));
+  a.write(p + "multi_pooling", torch::tensor(pooling, torch::kInt64));
+}
+
+std::vector<std::int64_t> ints(const torch::Tensor& t) {
+  const torch::Tensor c = t.contiguous();
+  return {c.data_ptr<std::int64_t>(), c.data_ptr<std::int64_t>() + c.numel()};
+}
+
+SideTables read_side(torch::serialize::InputArchive& a, const std::string& p) {
+  SideTables side;
+  a.read(p + "continuous", side.features.continuous);
+  a.read(p + "categorical", side.features.categorical);
+  a.read(p + "missing", side.missing);
+  side.schema.continuous_names = read_strings(a, p + "continuous_names");
+  side.schema.continuous_dim = side.features.continuous.size(1);
+  torch::Tensor cards, pooling;
+  const auto names = read_strings(a, p + "categorical_names");
+  a.read(p + "cardinalities", cards);
+  const auto c = ints(cards);
+  for (std::size_t k = 0; k < names.size() && k < c.size(); ++k) side.schema.categorical.push_back({names[k], c[k]});
+  const auto multi = read_strings(a, p + "multi_names");
+  a.read(p + "multi_cardinalities", cards);
+  a.read(p + "multi_pooling", pooling);
+  const auto mc = ints(cards), mp = ints(pooling);
+  for (std::size_t m = 0; m < multi.size() && m < mc.size() && m < mp.size(); ++m) {
+    side.schema.multi_categorical.push_back({multi[m], mc[m], mp[m] == 0 ? Pooling::sum : Pooling::mean});
+    JaggedCodes field;
+    a.read(p + "multi" + std::to_string(m) + ".values", field.values);
+    a.read(p + "multi" + std::to_string(m) + ".offsets", field.offsets);
+    side.features.multi_categorical.push_back(std::move(field));
+  }
+  return side;
+}
+
+/// Throws std::runtime_error for cached data that does not hang together.
+void check_consistent(const Parsed& p) {
+  const InteractionData& d = p.data;
+  const std::int64_t n = d.user_id.numel();
+  const auto fail = [](const char* what) { throw std::runtime_error(what); };
+  if (d.item_id.numel() != n || d.rating.numel() != n || d.timestamp.numel() != n) fail("columns differ in length");
+  if (n > 0 && (d.user_id.min().item<std::int64_t>() < 0 ||
+                d.user_id.max().item<std::int64_t>() >= static_cast<std::int64_t>(d.user_original_id.size()) ||
+                d.item_id.min().item<std::int64_t>() < 0 ||
+                d.item_id.max().item<std::int64_t>() >= static_cast<std::int64_t>(d.item_original_id.size()))) {
+    fail("an id is out of range");
+  }
+  if (p.users.features.categorical.size(0) != static_cast<std::int64_t>(d.user_original_id.size()) ||
+      p.items.features.categorical.size(0) != static_cast<std::int64_t>(d.item_original_id.size()) ||
+      p.context.features.categorical.size(0) != n) {
+    fail("a feature table does not have one row per id");
+  }
+}
+
+}  // namespace
+
+std::string cache_key(const FilesOptions& o) {
+  std::ostringstream key;
+  key << RECSYS_PLUGIN_VERSION << "|" << o.table.separator << "|" << o.table.quoted << "|" << o.labelled << "|"
+      << o.has_threshold << "|" << o.threshold << "|" << o.merge_duplicates << "|" << o.min_user_interactions << "|"
+      << o.min_item_interactions << "|" << static_cast<int>(o.on_bad_line) << "|" << o.title_column << "|" << o.atomic;
+  for (const auto& [name, c] : o.columns) {
+    key << "|" << name << ":" << static_cast<int>(c.role) << ":" << static_cast<int>(c.kind) << ":" << c.separator
+        << ":" << c.width << ":" << static_cast<int>(c.pooling) << ":" << c.kind_declared;
+  }
+  for (const fs::path& file : {o.interactions, o.validation, o.test, o.users, o.items}) {
+    if (file.empty()) continue;
+    std::error_code ec;
+    key << "|" << fs::weakly_canonical(file, ec).string() << ":" << fs::file_size(file, ec) << ":"
+        << fs::last_write_time(file, ec).time_since_epoch().count();
+  }
+  return key.str();
+}
+
+std::optional<Parsed> read_cache(const std::string& key) {
+  const fs::path file = cache_file(key);
+  std::error_code ec;
+  if (!fs::is_regular_file(file, ec)) return std::nullopt;
+  try {
+    torch::serialize::InputArchive a;
+    a.load_from(file.string());
+    c10::IValue v;
+    a.read("format", v);
+    if (v.toInt() != kFormat) return std::nullopt;
+    a.read("key", v);
+    if (v.toStringRef() != key) return std::nullopt;
+    Parsed p;
+    InteractionData& d = p.data;
+    a.read("user_id", d.user_id);
+    a.read("item_id", d.item_id);
+    a.read("rating", d.rating);
+    a.read("timestamp", d.timestamp);
+    a.read("flags", v);
+    if (v.toInt() & 1) a.read("label", d.label);
+    if (v.toInt() & 2) a.read("split", d.split);
+    d.user_original_id = read_strings(a, "user_original_id");
+    d.item_original_id = read_strings(a, "item_original_id");
+    d.item_title = read_strings(a, "item_title");
+    p.users = read_side(a, "users.");
+    p.items = read_side(a, "items.");
+    p.context = read_side(a, "context.");
+    check_consistent(p);
+    spdlog::info("files: parsed data from the cache {}", file.string());
+    return p;
+  } catch (const std::exception& e) {
+    spdlog::warn("files: ignoring the unreadable cache {}: {}", file.string(), std::string(e.what()).substr(0, 200));
+    return std::nullopt;
+  }
+}
+
+void write_cache(const std::string& key, const Parsed& p) {
+  const fs::path file = cache_file(key);
+  try {
+    const InteractionData& d = p.data;
+    torch::serialize::OutputArchive a;
+    a.write("format", c10::IValue(kFormat));
+    a.write("key", c10::IValue(key));
+    a.write("user_id", d.user_id);
+    a.write("item_id", d.item_id);
+    a.write("rating", d.rating);
+    a.write("timestamp", d.timestamp);
+    a.write("flags", c10::IValue(static_cast<std::int64_t>((d.labelled() ? 1 : 0) | (d.split.defined() ? 2 : 0))));
+    if (d.labelled()) a.write("label", d.label);
+    if (d.split.defined()) a.write("split", d.split);
+    write_strings(a, "user_original_id", d.user_original_id);
+    write_strings(a, "item_original_id", d.item_original_id);
+    write_strings(a, "item_title", d.item_title);
+    write_side(a, "users.", p.users);
+    write_side(a, "items.", p.items);
+    write_side(a, "context.", p.context);
+    fs::create_directories(file.parent_path());
+    // Written under a name of our own, then renamed: a concurrent reader sees all or nothing.
+    const fs::path temp = file.string() + ".tmp." + std::to_string(getpid());
+    a.save_to(temp.string());
+    fs::rename(temp, file);
+  } catch (const std::exception& e) {
+    spdlog::warn("files: cannot write the cache {}: {}", file.string(), std::string(e.what()).substr(0, 200));
+  }
+}
+
+}  // namespace recsys::files

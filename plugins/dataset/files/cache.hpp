@@ -1,0 +1,32 @@
+#pragma once
+/// @file
+/// The files plugin's parsed-data cache: what load() produced before the fit on the training
+/// split (the interactions, each side's feature tables with their missing numbers), stored with
+/// torch's archive under ${XDG_CACHE_HOME:-~/.cache}/recsys/parsed, keyed by everything the
+/// parse depends on (the plugin's version, the options, each file's path, size and time).
+
+#include <filesystem>
+#include <optional>
+#include <string>
+
+#include "features.hpp"
+#include "files_options.hpp"
+#include "recsys/dataset.hpp"
+
+namespace recsys::files {
+
+/// load()'s result: the interactions (features and schema filled from `users`, `items`,
+/// `context` by the caller) and the tables the fit starts from.
+struct Parsed {
+  InteractionData data;
+  SideTables users, items, context;
+};
+
+/// The cache key of `options`.
+std::string cache_key(const FilesOptions& options);
+/// The cached parse of `key`, or nothing (absent, written for another key, unreadable: logged).
+std::optional<Parsed> read_cache(const std::string& key);
+/// Stores `parsed` under `key` (a temporary file, then renamed); a failure is only logged.
+void write_cache(const std::string& key, const Parsed& parsed);
+
+}  // namespace recsys::files
