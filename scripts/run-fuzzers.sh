@@ -23,10 +23,10 @@ seconds="${1:-30}"
 build="${RECSYS_FUZZ_BUILD_DIR:-build-fuzz}"
 cxx="${RECSYS_FUZZ_CXX:-clang++-14}"
 all_targets="fuzz_pipeline_config fuzz_movielens_100k fuzz_movielens_1m fuzz_movielens_csv fuzz_movielens_cache
-  fuzz_checkpoint fuzz_files_table"
+  fuzz_checkpoint fuzz_files_table fuzz_files_cache"
 read -r -a targets <<< "$(echo ${RECSYS_FUZZ_TARGETS:-$all_targets})"
 # The targets that write seeds of their own (LLVMFuzzerInitialize reads RECSYS_FUZZ_WRITE_SEEDS).
-seed_writers=" fuzz_movielens_100k fuzz_movielens_1m fuzz_movielens_csv fuzz_movielens_cache fuzz_checkpoint "
+seed_writers=" fuzz_movielens_100k fuzz_movielens_1m fuzz_movielens_csv fuzz_movielens_cache fuzz_checkpoint fuzz_files_cache "
 
 if ! command -v "$cxx" > /dev/null; then
   echo "run-fuzzers: $cxx not found (apt-get install clang-14 libclang-rt-14-dev, or scripts/install-deps.sh)" >&2

@@ -66,7 +66,7 @@ std::vector<std::string> read_strings(torch::serialize::InputArchive& a, const s
 void write_side(torch::serialize::OutputArchive& a, const std::string& p, const SideTables& side) {
   a.write(p + "continuous", side.features.continuous);
   a.write(p + "categorical", side.features.categorical);
-  a.write(p + "missing", side.missing);
+  a.write(p + "missing", side.missing.to(torch::kUInt8));  // uint8: the fuzz recipes' dtypes
   write_strings(a, p + "continuous_names", side.schema.continuous_names);
   std::vector<std::string> names;
   std::vector<std::int64_t> cards;
@@ -102,6 +102,7 @@ SideTables read_side(torch::serialize::InputArchive& a, const std::string& p) {
   a.read(p + "continuous", side.features.continuous);
   a.read(p + "categorical", side.features.categorical);
   a.read(p + "missing", side.missing);
+  side.missing = side.missing.to(torch::kBool);
   side.schema.continuous_names = read_strings(a, p + "continuous_names");
   side.schema.continuous_dim = side.features.continuous.size(1);
   torch::Tensor cards, pooling;
@@ -128,12 +129,48 @@ void check_consistent(const Parsed& p) {
   const InteractionData& d = p.data;
   const std::int64_t n = d.user_id.numel();
   const auto fail = [](const char* what) { throw std::runtime_error(what); };
-  if (d.item_id.numel() != n || d.rating.numel() != n || d.timestamp.numel() != n) fail("columns differ in length");
+  if (d.user_id.dim() != 1 || d.user_id.scalar_type() != torch::kInt64 || d.item_id.scalar_type() != torch::kInt64 ||
+      d.item_id.numel() != n || d.rating.numel() != n || d.timestamp.numel() != n ||
+      (d.label.defined() && d.label.numel() != n) || (d.split.defined() && d.split.numel() != n)) {
+    fail("the interaction columns differ in length or type");
+  }
   if (n > 0 && (d.user_id.min().item<std::int64_t>() < 0 ||
                 d.user_id.max().item<std::int64_t>() >= static_cast<std::int64_t>(d.user_original_id.size()) ||
                 d.item_id.min().item<std::int64_t>() < 0 ||
                 d.item_id.max().item<std::int64_t>() >= static_cast<std::int64_t>(d.item_original_id.size()))) {
     fail("an id is out of range");
+  }
+  for (const SideTables* side : {&p.users, &p.items, &p.context}) {
+    const auto& f = side->features;
+    if (f.continuous.dim() != 2 || f.categorical.dim() != 2 || side->missing.sizes() != f.continuous.sizes() ||
+        f.continuous.size(0) != f.categorical.size(0) || f.continuous.scalar_type() != torch::kFloat32 ||
+        f.categorical.scalar_type() != torch::kInt64 ||
+        f.categorical.size(1) != static_cast<std::int64_t>(side->schema.categorical.size()) ||
+        static_cast<std::int64_t>(side->schema.continuous_names.size()) != f.continuous.size(1)) {
+      fail("a feature table does not match its schema");
+    }
+    for (std::int64_t k = 0; k < f.categorical.size(1) && f.categorical.size(0) > 0; ++k) {
+      const torch::Tensor column = f.categorical.select(1, k);
+      if (column.min().item<std::int64_t>() < 0 ||
+          column.max().item<std::int64_t>() >= side->schema.categorical[static_cast<std::size_t>(k)].cardinality) {
+        fail("a categorical code is outside its cardinality");
+      }
+    }
+    if (f.multi_categorical.size() != side->schema.multi_categorical.size()) fail("multi-valued fields are missing");
+    for (std::size_t m = 0; m < f.multi_categorical.size(); ++m) {
+      const JaggedCodes& j = f.multi_categorical[m];
+      if (j.offsets.dim() != 1 || j.values.dim() != 1 || j.offsets.scalar_type() != torch::kInt64 ||
+          j.values.scalar_type() != torch::kInt64 || j.offsets.size(0) != f.categorical.size(0) + 1 ||
+          j.offsets[0].item<std::int64_t>() != 0 || j.offsets[-1].item<std::int64_t>() != j.values.size(0) ||
+          (j.offsets.size(0) > 1 && j.offsets.diff().lt(0).any().item<bool>())) {
+        fail("a multi-valued field's offsets do not match its values");
+      }
+      if (j.values.numel() > 0 &&
+          (j.values.min().item<std::int64_t>() < 0 ||
+           j.values.max().item<std::int64_t>() >= side->schema.multi_categorical[m].cardinality)) {
+        fail("a multi-valued code is outside its cardinality");
+      }
+    }
   }
   if (p.users.features.categorical.size(0) != static_cast<std::int64_t>(d.user_original_id.size()) ||
       p.items.features.categorical.size(0) != static_cast<std::int64_t>(d.item_original_id.size()) ||
@@ -163,7 +200,14 @@ std::string cache_key(const FilesOptions& o) {
 }
 
 std::optional<Parsed> read_cache(const std::string& key) {
-  const fs::path file = cache_file(key);
+  return read_cache_file(cache_file(key), key);
+}
+
+void write_cache(const std::string& key, const Parsed& parsed) {
+  write_cache_file(cache_file(key), key, parsed);
+}
+
+std::optional<Parsed> read_cache_file(const fs::path& file, const std::string& key) {
   std::error_code ec;
   if (!fs::is_regular_file(file, ec)) return std::nullopt;
   try {
@@ -198,8 +242,7 @@ std::optional<Parsed> read_cache(const std::string& key) {
   }
 }
 
-void write_cache(const std::string& key, const Parsed& p) {
-  const fs::path file = cache_file(key);
+void write_cache_file(const fs::path& file, const std::string& key, const Parsed& p) {
   try {
     const InteractionData& d = p.data;
     torch::serialize::OutputArchive a;

@@ -29,4 +29,9 @@ std::optional<Parsed> read_cache(const std::string& key);
 /// Stores `parsed` under `key` (a temporary file, then renamed); a failure is only logged.
 void write_cache(const std::string& key, const Parsed& parsed);
 
+/// The same two at an explicit path (the fuzz target's): nothing for a file that is not a
+/// cache written for `key`, never an exception.
+std::optional<Parsed> read_cache_file(const std::filesystem::path& file, const std::string& key);
+void write_cache_file(const std::filesystem::path& file, const std::string& key, const Parsed& parsed);
+
 }  // namespace recsys::files

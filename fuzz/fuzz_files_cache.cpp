@@ -1,0 +1,130 @@
+// Fuzzes the files plugin's parsed-data cache reader (plugins/dataset/files/cache.cpp,
+// read_cache_file): it must return the data or nothing for any file, never crash, throw or read
+// out of bounds; what it returns must hang together (a title per item, tables of one row per id).
+//
+// Input: a recipe (archive_recipe.hpp) over the keys write_cache_file writes.
+// RECSYS_FUZZ_WRITE_SEEDS=DIR checks that a cache of write_cache_file's own reads back and
+// writes the recipe of its entries into DIR, then exits.
+#include <cstddef>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include <spdlog/spdlog.h>
+
+#include "archive_recipe.hpp"
+#include "cache.hpp"
+#include "fuzz_support.hpp"
+
+namespace {
+
+namespace fs = std::filesystem;
+using recsys::fuzz::RecipeWriter;
+
+const std::string kKey = "fuzz: /data/shop/clicks.csv:1:2";
+
+/// Every key write_cache_file writes for the small data below.
+const std::vector<std::string>& cache_keys() {
+  static const std::vector<std::string> keys = [] {
+    std::vector<std::string> k{"format",
+                               "key",
+                               "user_id",
+                               "item_id",
+                               "rating",
+                               "timestamp",
+                               "flags",
+                               "label",
+                               "split",
+                               "user_original_id.bytes",
+                               "user_original_id.lengths",
+                               "item_original_id.bytes",
+                               "item_original_id.lengths",
+                               "item_title.bytes",
+                               "item_title.lengths"};
+    for (const std::string side : {"users.", "items.", "context."}) {
+      for (const char* name :
+           {"continuous", "categorical", "missing", "continuous_names.bytes", "continuous_names.lengths",
+            "categorical_names.bytes", "categorical_names.lengths", "cardinalities", "multi_names.bytes",
+            "multi_names.lengths", "multi_cardinalities", "multi_pooling", "multi0.values", "multi0.offsets"}) {
+        k.push_back(side + name);
+      }
+    }
+    return k;
+  }();
+  return keys;
+}
+
+torch::Tensor ints(std::vector<std::int64_t> values) {
+  return torch::tensor(values, torch::kInt64);
+}
+
+/// Two users, three items (a multi-valued tags field), three labelled interactions with a
+/// categorical context field.
+recsys::files::Parsed small_parse() {
+  recsys::files::Parsed p;
+  auto& d = p.data;
+  d.user_id = ints({0, 1, 1});
+  d.item_id = ints({0, 1, 2});
+  d.rating = torch::ones({3});
+  d.timestamp = ints({100, 101, 102});
+  d.label = torch::tensor({1.0f, 0.0f, 1.0f});
+  d.user_original_id = {"u1", "u2"};
+  d.item_original_id = {"a", "b", "c"};
+  d.item_title = {"Shoe", "", "Hat"};
+  p.users.features = {torch::tensor({30.0f, 0.0f}).view({2, 1}), torch::zeros({2, 0}, torch::kInt64), {}};
+  p.users.schema.continuous_dim = 1;
+  p.users.schema.continuous_names = {"age"};
+  p.users.missing = torch::tensor({false, true}).view({2, 1});
+  p.items.features = {
+      torch::zeros({3, 0}), torch::zeros({3, 0}, torch::kInt64), {{ints({2, 3, 0, 2}), ints({0, 2, 3, 4})}}};
+  p.items.schema.multi_categorical = {{"tags", 4, recsys::Pooling::mean}};
+  p.items.missing = torch::zeros({3, 0}, torch::kBool);
+  p.context.features = {torch::zeros({3, 0}), ints({2, 3, 0}).view({3, 1}), {}};
+  p.context.schema.categorical = {{"hour", 4}};
+  p.context.missing = torch::zeros({3, 0}, torch::kBool);
+  return p;
+}
+
+void write_seeds(const fs::path& dir) {
+  fs::create_directories(dir);
+  const fs::path file = recsys::fuzz::scratch_dir() / "valid_cache.pt";
+  recsys::files::write_cache_file(file, kKey, small_parse());
+  if (!recsys::files::read_cache_file(file, kKey)) {
+    std::fprintf(stderr, "fuzz_files_cache: the seed cache does not read back\n");
+    std::exit(1);
+  }
+  torch::serialize::InputArchive archive;
+  archive.load_from(file.string());
+  RecipeWriter recipe(cache_keys());
+  recsys::fuzz::write_recipe_of(archive, recipe);
+  recsys::fuzz::write_file(dir / "valid_cache.recipe", recipe.bytes());
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerInitialize(int*, char***) {
+  spdlog::set_level(recsys::fuzz::verbose() ? spdlog::level::info : spdlog::level::off);
+  if (const char* dir = std::getenv("RECSYS_FUZZ_WRITE_SEEDS")) {
+    write_seeds(dir);
+    std::exit(0);
+  }
+  return 0;
+}
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  const fs::path file = recsys::fuzz::scratch_dir() / "cache.pt";
+  torch::serialize::OutputArchive archive;
+  recsys::fuzz::build_archive(data, size, cache_keys(), archive);
+  archive.save_to(file.string());
+  auto read = recsys::files::read_cache_file(file, kKey);
+  if (recsys::fuzz::verbose()) std::fprintf(stderr, "%s\n", read ? "read" : "ignored");
+  if (read) {
+    recsys::fuzz::check(
+        read->users.features.categorical.size(0) == static_cast<std::int64_t>(read->data.user_original_id.size()),
+        "a user row per user");
+  }
+  return 0;
+}
