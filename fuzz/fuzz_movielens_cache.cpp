@@ -40,6 +40,8 @@ const std::vector<std::string>& cache_keys() {
                                                 "user_original_id",
                                                 "item_original_id",
                                                 "item_title",
+                                                "labelled",
+                                                "label",
                                                 "user_num_ids",
                                                 "user_continuous_dim",
                                                 "user_continuous_names",
