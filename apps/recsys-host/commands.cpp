@@ -236,16 +236,35 @@ int plugins_command(const std::vector<std::string>& extra_directories) {
 
 namespace {
 
+/// A model's failures on the synthetic schema, then on the one with every kind of feature
+/// (multi-valued, vector, context; without context for a model that refuses context fields).
+conformance::Failures check_model_on_every_kind(const core::PluginRegistry& registry, const std::string& name,
+                                                const Config& table) {
+  const FeatureSchema basic = conformance::synthetic_schema();
+  conformance::Failures failures =
+      conformance::check_model([&] { return registry.create<PluginKind::model>(name, table, &basic); }, basic);
+  FeatureSchema rich = conformance::rich_synthetic_schema();
+  try {
+    registry.create<PluginKind::model>(name, table, &rich);
+  } catch (const ConfigError& e) {
+    if (std::string(e.what()).find("is a context field") == std::string::npos) throw;
+    rich = conformance::rich_synthetic_schema(false);
+  }
+  for (auto& failure :
+       conformance::check_model([&] { return registry.create<PluginKind::model>(name, table, &rich); }, rich)) {
+    failures.push_back("with every kind of feature: " + failure);
+  }
+  return failures;
+}
+
 /// The conformance failures of one plugin built from its default (empty) table; `skipped`
 /// says why a dataset could not be checked.
 conformance::Failures check_plugin(const core::PluginRegistry& registry, const core::PluginRecord& p,
                                    const core::PipelineConfig& config, std::string& skipped) {
-  const FeatureSchema schema = conformance::synthetic_schema();
   const Config& table = config.section("plugin");
   switch (p.kind) {
     case PluginKind::model:
-      return conformance::check_model([&] { return registry.create<PluginKind::model>(p.name, table, &schema); },
-                                      schema);
+      return check_model_on_every_kind(registry, p.name, table);
     case PluginKind::loss:
       return conformance::check_loss(*registry.create<PluginKind::loss>(p.name, table));
     case PluginKind::metric: {
