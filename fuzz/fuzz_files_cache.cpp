@@ -48,7 +48,8 @@ const std::vector<std::string>& cache_keys() {
       for (const char* name :
            {"continuous", "categorical", "missing", "continuous_names.bytes", "continuous_names.lengths",
             "categorical_names.bytes", "categorical_names.lengths", "cardinalities", "multi_names.bytes",
-            "multi_names.lengths", "multi_cardinalities", "multi_pooling", "multi0.values", "multi0.offsets"}) {
+            "multi_names.lengths", "multi_cardinalities", "multi_pooling", "multi0.values", "multi0.offsets",
+            "values0.bytes", "values0.lengths"}) {
         k.push_back(side + name);
       }
     }
@@ -84,6 +85,7 @@ recsys::files::Parsed small_parse() {
   p.items.missing = torch::zeros({3, 0}, torch::kBool);
   p.context.features = {torch::zeros({3, 0}), ints({2, 3, 0}).view({3, 1}), {}};
   p.context.schema.categorical = {{"hour", 4}};
+  p.context.values = {{"", "<out of vocabulary>", "8", "9"}};
   p.context.missing = torch::zeros({3, 0}, torch::kBool);
   return p;
 }

@@ -37,6 +37,8 @@ const std::vector<OptionDef>& option_defs() {
       {"checkpoint", [] { return po::value<std::string>()->default_value("best"); }, "best or last"},
       {"user", [] { return po::value<std::string>(); }, "the user's original id in the dataset (as in its files)"},
       {"k", [] { return po::value<std::int64_t>()->default_value(10); }, "how many items"},
+      {"context", [] { return po::value<strings>()->composing(); },
+       "a categorical context field's value, name=value (default: its most frequent training value); repeatable"},
       {"format", [] { return po::value<std::string>()->default_value("table"); }, "table, json or csv"},
       {"path", [] { return po::value<strings>()->composing(); }, "also scan this directory; repeatable"},
       {"check", [] { return po::value<std::string>(); },
@@ -97,10 +99,10 @@ const std::vector<CommandSpec>& command_specs() {
        "recsys-host evaluate runs/movielens_mf/latest\n"
        "recsys-host evaluate runs/movielens_mf/latest --split validation --checkpoint last"},
       {"recommend",
-       "recsys-host recommend RUN_DIR --user ID [--k 10] [--format table|json|csv]",
+       "recsys-host recommend RUN_DIR --user ID [--k 10] [--format table|json|csv] [--context name=value ...]",
        "Prints a user's top-k items by the run's best checkpoint (original ids), leaving out the\n"
        "user's known positives.",
-       {"user", "k", "format"},
+       {"user", "k", "format", "context"},
        "recsys-host recommend runs/movielens_mf/latest --user 1\n"
        "recsys-host recommend runs/movielens_mf/latest --user 1 --k 5 --format json"},
       {"plugins",

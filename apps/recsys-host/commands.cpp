@@ -176,11 +176,11 @@ void print_recommendations_table(const std::vector<core::Recommendation>& items)
 }  // namespace
 
 int recommend_command(const std::string& run_directory, const std::string& user, std::int64_t k,
-                      const std::string& format) {
+                      const std::string& format, const std::vector<std::string>& context) {
   if (format != "table" && format != "json" && format != "csv") {
     throw ConfigError("--format " + format + ": expected table, json or csv");
   }
-  const auto items = core::recommend(run_directory, user, k);
+  const auto items = core::recommend(run_directory, user, k, context);
   if (format == "json") {
     print_recommendations_json(items);
   } else if (format == "csv") {

@@ -33,9 +33,9 @@ int launch_command(int nproc, std::optional<int> master_port, const std::vector<
 /// `recsys-host evaluate RUN_DIR [--split test|validation] [--checkpoint best|last]`
 int evaluate_command(const std::string& run_directory, const std::string& split, const std::string& checkpoint);
 
-/// `recsys-host recommend RUN_DIR --user ID [--k 10] [--format table|json|csv]`
+/// `recsys-host recommend RUN_DIR --user ID [--k 10] [--format table|json|csv] [--context name=value ...]`
 int recommend_command(const std::string& run_directory, const std::string& user, std::int64_t k,
-                      const std::string& format);
+                      const std::string& format, const std::vector<std::string>& context = {});
 
 /// `recsys-host plugins [--path DIR ...]`: every library found, its plugins and its status.
 int plugins_command(const std::vector<std::string>& extra_directories);

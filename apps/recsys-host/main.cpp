@@ -97,8 +97,10 @@ int dispatch(const CommandLine& line) {
   if (line.command == "recommend") {
     if (line.args.size() != 1) throw po::error("recommend expects exactly one RUN_DIR");
     if (!vm.count("user")) throw po::error("recommend needs --user ID");
+    const auto context =
+        vm.count("context") ? vm["context"].as<std::vector<std::string>>() : std::vector<std::string>{};
     return recommend_command(line.args.front(), vm["user"].as<std::string>(), vm["k"].as<std::int64_t>(),
-                             vm["format"].as<std::string>());
+                             vm["format"].as<std::string>(), context);
   }
   if (line.command == "plugins") {
     if (!line.args.empty()) throw po::error("plugins takes no positional argument");

@@ -1,5 +1,6 @@
 // `recsys-host evaluate` and `recommend`: a finished run rebuilt from its resolved config,
 // its checkpoint loaded, then a split evaluated or one user's items scored.
+#include <algorithm>
 #include <limits>
 
 #include <nlohmann/json.hpp>
@@ -122,7 +123,41 @@ SideFeatures training_mode_context(const TrainingData& data) {
 
 }  // namespace
 
-std::vector<Recommendation> recommend(const fs::path& run_directory, const std::string& user, std::int64_t k) {
+/// The categorical context field `name`'s code of `value` (`--context name=value`).
+std::int64_t context_code(const InteractionData& d, const std::string& name, const std::string& value,
+                          std::int64_t* field) {
+  const auto& fields = d.schema.context.categorical;
+  std::string names;
+  for (std::size_t f = 0; f < fields.size(); ++f) {
+    names += (names.empty() ? "" : ", ") + fields[f].name;
+    if (fields[f].name != name) continue;
+    *field = static_cast<std::int64_t>(f);
+    const auto& values = f < d.context_values.size() ? d.context_values[f] : std::vector<std::string>{};
+    const auto found = std::find(values.begin(), values.end(), value);
+    if (found != values.end() && !value.empty()) return found - values.begin();
+    throw ConfigError("--context " + name + "=" + value + ": '" + name + "' has no value '" + value +
+                      "' in the run's data (" + std::to_string(values.size()) + " values known)");
+  }
+  throw ConfigError("--context " + name + "=" + value + ": no categorical context field '" + name +
+                    "' (fields: " + (names.empty() ? std::string("none") : names) + ")");
+}
+
+/// The context row with `--context name=value` entries set over the training modes.
+SideFeatures requested_context(const TrainingData& data, const std::vector<std::string>& entries) {
+  SideFeatures context = training_mode_context(data);
+  for (const std::string& entry : entries) {
+    const auto equals = entry.find('=');
+    if (equals == std::string::npos) throw ConfigError("--context " + entry + ": expected name=value");
+    std::int64_t field = 0;
+    const std::int64_t code =
+        context_code(data.interactions, entry.substr(0, equals), entry.substr(equals + 1), &field);
+    context.categorical[0][field] = code;
+  }
+  return context;
+}
+
+std::vector<Recommendation> recommend(const fs::path& run_directory, const std::string& user, std::int64_t k,
+                                      const std::vector<std::string>& context) {
   if (k < 1) throw ConfigError("--k " + std::to_string(k) + ": must be at least 1");
   OpenedRun run = open_run(run_directory, "best", nullptr);
   const TrainingData& data = run.loaded->data;
@@ -137,7 +172,7 @@ std::vector<Recommendation> recommend(const fs::path& run_directory, const std::
   Examples all{torch::full({items}, u, torch::kInt64), torch::arange(items, torch::kInt64), torch::zeros({items}),
                torch::zeros({items}, torch::kInt64)};
   Batch batch = make_batch(all, torch::arange(items, torch::kInt64), d.user_features, d.item_features,
-                           training_mode_context(data));
+                           requested_context(data, context));
   torch::Tensor scores = run.loaded->model->forward(batch).to(torch::kFloat64);
   // Items the user already has a positive with (in any split) are not recommended.
   const torch::Tensor seen = data.positives.contains(all.user_id, all.item_id);

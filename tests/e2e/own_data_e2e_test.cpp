@@ -104,5 +104,37 @@ TEST(OwnData, PreSplitFilesTrainWithTheirOwnSplit) {
   EXPECT_NE(random.output.find("split.strategy: the dataset comes split"), std::string::npos) << random.output;
 }
 
+TEST(OwnData, RecommendTakesContextValuesByName) {
+  test::TempDir dir;
+  std::string clicks = "user_id,item_id,device\n";
+  for (int u = 0; u < 30; ++u) {
+    for (int k = 0; k < 6; ++k) {
+      clicks +=
+          "u" + std::to_string(u) + ",i" + std::to_string((u * 3 + k) % 25) + "," + (k % 2 ? "mobile" : "tv") + "\n";
+    }
+  }
+  dir.write("clicks.csv", clicks);
+  dir.write("ctx.toml", "[dataset]\nplugin = \"files\"\ndata_dir = \"" + dir.path().string() +
+                            "\"\ninteractions = \"clicks.csv\"\n[dataset.columns.device]\nrole = \"context\"\n"
+                            "[model]\narchitecture = \"fm\"\n[training]\nepochs = 1\nthreads = 1\n[logging]\n"
+                            "experiment_name = \"ctx\"\noutput_dir = \"" +
+                            (dir.path() / "runs").string() + "\"\n");
+  ASSERT_EQ(run_host("run '" + (dir.path() / "ctx.toml").string() + "'").status, 0);
+  const std::string latest = "'" + (dir.path() / "runs" / "ctx" / "latest").string() + "'";
+  const auto mobile = run_host("recommend " + latest + " --user u1 --k 3 --context device=mobile", "", false);
+  const auto tv = run_host("recommend " + latest + " --user u1 --k 3 --context device=tv", "", false);
+  ASSERT_EQ(mobile.status, 0) << mobile.output;
+  ASSERT_EQ(tv.status, 0) << tv.output;
+  EXPECT_NE(mobile.output, tv.output);  // the device changes the scores
+  const auto fridge = run_host("recommend " + latest + " --user u1 --context device=fridge");
+  EXPECT_EQ(fridge.status, 2);
+  EXPECT_NE(fridge.output.find("--context device=fridge: 'device' has no value 'fridge'"), std::string::npos)
+      << fridge.output;
+  const auto colour = run_host("recommend " + latest + " --user u1 --context colour=red");
+  EXPECT_EQ(colour.status, 2);
+  EXPECT_NE(colour.output.find("no categorical context field 'colour' (fields: device)"), std::string::npos)
+      << colour.output;
+}
+
 }  // namespace
 }  // namespace recsys

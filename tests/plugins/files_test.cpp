@@ -149,6 +149,7 @@ TEST_F(FilesTest, TheFitMapsRareValuesToOutOfVocabularyAndFillsMissingNumbersFro
   plugin->fit_on_training_split(d, torch::tensor({0, 1, 2}, torch::kInt64));
   EXPECT_EQ(values(d.context_features.categorical.select(1, 0)), (std::vector<std::int64_t>{2, 1, 2, 0}));
   EXPECT_EQ(d.schema.context.categorical.at(0).cardinality, 3);
+  EXPECT_EQ(d.context_values.at(0), (std::vector<std::string>{"", "<out of vocabulary>", "8"}));
   // age: user 1 has 30, user 2 none -> the training mean, 30.
   EXPECT_FLOAT_EQ(d.user_features.continuous[1][0].item<float>(), 30.0f);
   // vec of item 30 (no row): the training items' mean, (1 + 3) / 2 and (2 + 4) / 2.
@@ -286,6 +287,7 @@ TEST_F(FilesTest, ASecondLoadComesFromTheCacheUntilAFileChanges) {
   EXPECT_TRUE(torch::equal(again.item_features.multi_categorical.at(0).values,
                            first.item_features.multi_categorical.at(0).values));
   EXPECT_EQ(again.item_original_id, first.item_original_id);
+  EXPECT_EQ(again.context_values, first.context_values);
   EXPECT_EQ(again.schema.item.multi_categorical.at(0).cardinality,
             first.schema.item.multi_categorical.at(0).cardinality);
   // Another interactions file (other size): parsed again.

@@ -15,7 +15,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-constexpr std::int64_t kFormat = 1;
+constexpr std::int64_t kFormat = 2;  // 2: categorical values
 
 fs::path cache_file(const std::string& key) {
   fs::path root;
@@ -75,6 +75,8 @@ void write_side(torch::serialize::OutputArchive& a, const std::string& p, const 
     cards.push_back(f.cardinality);
   }
   write_strings(a, p + "categorical_names", names);
+  for (std::size_t k = 0; k < side.values.size(); ++k)
+    write_strings(a, p + "values" + std::to_string(k), side.values[k]);
   a.write(p + "cardinalities", torch::tensor(cards, torch::kInt64));
   names.clear();
   cards.clear();
@@ -109,7 +111,11 @@ SideTables read_side(torch::serialize::InputArchive& a, const std::string& p) {
   const auto names = read_strings(a, p + "categorical_names");
   a.read(p + "cardinalities", cards);
   const auto c = ints(cards);
-  for (std::size_t k = 0; k < names.size() && k < c.size(); ++k) side.schema.categorical.push_back({names[k], c[k]});
+  for (std::size_t k = 0; k < names.size() && k < c.size(); ++k) {
+    side.schema.categorical.push_back({names[k], c[k]});
+    side.values.push_back(read_strings(a, p + "values" + std::to_string(k)));
+    if (static_cast<std::int64_t>(side.values.back().size()) != c[k]) throw std::runtime_error("values per code");
+  }
   const auto multi = read_strings(a, p + "multi_names");
   a.read(p + "multi_cardinalities", cards);
   a.read(p + "multi_pooling", pooling);

@@ -52,6 +52,8 @@ SideTables gather_features(const ParsedTable& table, Role role, const torch::Ten
       case Kind::categorical:
         categorical.push_back(categorical_codes(c, rows));
         side.schema.categorical.push_back({c.spec().name, cardinality});
+        side.values.push_back({"", "<out of vocabulary>"});
+        side.values.back().insert(side.values.back().end(), c.dictionary().begin(), c.dictionary().end());
         break;
       case Kind::multi_categorical:
         side.features.multi_categorical.push_back(multi_codes(c, rows));
@@ -88,6 +90,18 @@ torch::Tensor vocabulary_map(const torch::Tensor& train_values, std::int64_t min
   return map;
 }
 
+/// The value of each new code after `map` (old code -> new code): the kept values in order.
+void renumber_values(std::vector<std::string>& values, const torch::Tensor& map, std::int64_t cardinality) {
+  std::vector<std::string> renumbered(static_cast<std::size_t>(cardinality));
+  renumbered[kMissingCode] = values[kMissingCode];
+  renumbered[kOutOfVocabularyCode] = values[kOutOfVocabularyCode];
+  const auto m = map.accessor<std::int64_t, 1>();
+  for (std::int64_t c = kFirstValueCode; c < map.size(0) && c < static_cast<std::int64_t>(values.size()); ++c) {
+    if (m[c] >= kFirstValueCode) renumbered[static_cast<std::size_t>(m[c])] = values[static_cast<std::size_t>(c)];
+  }
+  values = std::move(renumbered);
+}
+
 void fit_numbers(SideTables& side, const torch::Tensor& train, Scaling scaling) {
   torch::Tensor& x = side.features.continuous;
   for (std::int64_t c = 0; c < x.size(1); ++c) {
@@ -115,6 +129,7 @@ void fit_side(SideTables& side, const torch::Tensor& train, std::int64_t min_cou
     const torch::Tensor map =
         vocabulary_map(column.index_select(0, train), min_count, &side.schema.categorical[k].cardinality);
     column.copy_(map.index_select(0, column));
+    renumber_values(side.values[k], map, side.schema.categorical[k].cardinality);
   }
   for (std::size_t m = 0; m < side.schema.multi_categorical.size(); ++m) {
     JaggedCodes& field = side.features.multi_categorical[m];

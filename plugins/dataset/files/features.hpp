@@ -25,8 +25,9 @@ constexpr std::int64_t kFirstValueCode = 2;
 /// One side's features with the mask of its missing numbers (filled at the fit).
 struct SideTables {
   SideFeatures features;
-  SideSchema schema;      ///< num_ids set by the caller
-  torch::Tensor missing;  ///< bool [rows, C]: a missing number
+  SideSchema schema;                             ///< num_ids set by the caller
+  torch::Tensor missing;                         ///< bool [rows, C]: a missing number
+  std::vector<std::vector<std::string>> values;  ///< per categorical field, the value of each code
 };
 
 /// The columns of `table` with `role` (feature or context) for `rows` (int64 [R], rows of the

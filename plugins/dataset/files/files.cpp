@@ -104,6 +104,7 @@ void set_schema(InteractionData& d, const LoadState& s) {
   d.user_features = s.users.features;
   d.item_features = s.items.features;
   d.context_features = s.context.features;
+  d.context_values = s.context.values;
 }
 
 /// Every declared feature column is in the users or the items file.

@@ -42,6 +42,11 @@ struct InteractionData {
   std::vector<std::string> user_original_id;
   std::vector<std::string> item_original_id;
   std::vector<std::string> item_title;  ///< UTF-8; empty when the data has none
+  /// For each categorical context field (in schema.context.categorical order), the value of
+  /// each code as the files write it (the `files` plugin: "" for the missing code 0,
+  /// "<out of vocabulary>" for 1). Empty when the dataset gives none; `recommend --context`
+  /// reads it.
+  std::vector<std::vector<std::string>> context_values;
 
   std::int64_t num_interactions() const { return user_id.size(0); }
   bool labelled() const { return label.defined(); }

@@ -98,9 +98,12 @@ struct Recommendation {
 };
 
 /// `recsys-host recommend`: the `k` best-scored items for the user with original id
-/// `user` (best checkpoint), leaving out items the user has a positive with. Throws
-/// ConfigError for a user the data does not know.
+/// `user` (best checkpoint), leaving out items the user has a positive with. Models that read
+/// context are scored with each context field's most frequent training value, or with
+/// `context`'s "name=value" for categorical fields. Throws ConfigError for a user the data does
+/// not know, and for a context entry naming no categorical context field or a value the field
+/// never had.
 std::vector<Recommendation> recommend(const std::filesystem::path& run_directory, const std::string& user,
-                                      std::int64_t k);
+                                      std::int64_t k, const std::vector<std::string>& context = {});
 
 }  // namespace recsys::core
