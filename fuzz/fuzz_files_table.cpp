@@ -1,8 +1,12 @@
 // Fuzzes the files plugin's table reader (plugins/dataset/files/: table_reader.cpp, RFC 4180
 // quoting with any separator, read_table.cpp's header typing and row checks, columns.cpp's
 // parsing of numbers, vectors and multi-valued fields).
-// Input: one byte choosing the format (csv, tsv, atomic; bit 2: skip bad lines), then the file.
+// Input: one byte choosing the format (csv, tsv, atomic; bit 2: skip bad lines; bits 3-5: the
+// threads of a second read in byte ranges, which must give the same table or the same error
+// as the read on one thread), then the file.
+#include <cstring>
 #include <stdexcept>
+#include <string>
 
 #include "fuzz_support.hpp"
 #include "read_table.hpp"
@@ -48,6 +52,32 @@ void check_table(const ParsedTable& t) {
   }
 }
 
+/// The same columns, values and dictionaries (numbers compared by their bytes: NaN is missing).
+void check_same(const ParsedTable& a, const ParsedTable& b) {
+  using recsys::fuzz::check;
+  check(a.rows == b.rows && a.skipped == b.skipped && a.columns.size() == b.columns.size(), "rows in byte ranges");
+  for (std::size_t k = 0; k < a.columns.size(); ++k) {
+    const RawColumn &x = a.columns[k], &y = b.columns[k];
+    check(x.codes() == y.codes() && x.offsets() == y.offsets() && x.seconds() == y.seconds() &&
+              x.dictionary() == y.dictionary(),
+          "codes in byte ranges");
+    check(x.numbers().size() == y.numbers().size() &&
+              (x.numbers().empty() ||
+               std::memcmp(x.numbers().data(), y.numbers().data(), x.numbers().size() * sizeof(float)) == 0),
+          "numbers in byte ranges");
+  }
+}
+
+/// The table, or the message of the error reading it.
+std::string read_or_error(const std::filesystem::path& file, const FilesOptions& o, ParsedTable& table) {
+  try {
+    table = read_table(file, o, TableKind::interactions);
+    return "";
+  } catch (const recsys::Error& e) {
+    return e.what();  // a DataError naming the file and line: the expected answer to a bad file
+  }
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -55,10 +85,14 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const FilesOptions o = options_for(data[0]);
   const auto file = recsys::fuzz::scratch_dir() / (o.atomic ? "t.inter" : "t.csv");
   recsys::fuzz::write_file(file, std::string_view(reinterpret_cast<const char*>(data) + 1, size - 1));
-  try {
-    check_table(read_table(file, o, TableKind::interactions));
-  } catch (const recsys::Error&) {
-    // A DataError naming the file and line: the expected answer to a bad file.
-  }
+  FilesOptions one = o, ranges = o;
+  one.read_threads = 1;
+  ranges.read_threads = 2 + (data[0] >> 3) % 6;
+  ParsedTable a, b;
+  const std::string error = read_or_error(file, one, a);
+  recsys::fuzz::check(read_or_error(file, ranges, b) == error, "the same error in byte ranges");
+  if (!error.empty()) return 0;
+  check_table(a);
+  check_same(a, b);
   return 0;
 }

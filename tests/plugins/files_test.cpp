@@ -96,6 +96,72 @@ TEST_F(FilesTest, DuplicatesKeepTheLatestThenTheThresholdThenTheKCore) {
   EXPECT_EQ(d.timestamp[0].item<std::int64_t>(), 1);
 }
 
+TEST_F(FilesTest, InATimeOrderedLogTheLastDuplicateIsKept) {
+  // In time order: (a, x) at t=1 then t=2 (rating 2) and a tie at t=3 (ratings 1 then 3).
+  dir.write("t.csv", "user_id,item_id,rating,timestamp\na,x,5,1\nb,x,4,1\na,x,2,2\nb,y,1,3\nb,y,3,3\n");
+  InteractionData d = load("interactions = \"t.csv\"\n");
+  EXPECT_EQ(values(d.rating), (std::vector<std::int64_t>{4, 2, 3}));
+  EXPECT_EQ(values(d.timestamp), (std::vector<std::int64_t>{1, 2, 3}));
+}
+
+/// A file of `rows` rows whose every 4th note holds a quoted line break (when `quoted`), so that
+/// a byte range may start inside a record.
+std::string many_rows(int rows, bool quoted) {
+  const std::string sep = quoted ? "," : "\t";
+  std::string text = "user_id" + sep + "item_id" + sep + "rating" + sep + "timestamp" + sep + "note\n";
+  for (int r = 0; r < rows; ++r) {
+    const std::string note = quoted && r % 4 == 0 ? "\"two\nlines\"" : "n" + std::to_string(r % 6);
+    text += "u" + std::to_string(r % 13) + sep + "i" + std::to_string(r * 5 % 17) + sep + std::to_string(1 + r % 5) +
+            sep + std::to_string(r / 3) + sep + note + "\n";
+  }
+  return text;
+}
+
+void expect_same_data(const InteractionData& a, const InteractionData& b) {
+  EXPECT_EQ(a.user_original_id, b.user_original_id);
+  EXPECT_EQ(a.item_original_id, b.item_original_id);
+  EXPECT_EQ(values(a.user_id), values(b.user_id));
+  EXPECT_EQ(values(a.item_id), values(b.item_id));
+  EXPECT_TRUE(torch::equal(a.rating, b.rating));
+  EXPECT_EQ(values(a.timestamp), values(b.timestamp));
+  EXPECT_TRUE(torch::equal(a.context_features.categorical, b.context_features.categorical));
+  EXPECT_EQ(a.context_values, b.context_values);
+}
+
+TEST_F(FilesTest, ReadingInByteRangesGivesTheSameDataAsOneThread) {
+  dir.write("q.csv", many_rows(300, true));
+  dir.write("p.tsv", many_rows(300, false));
+  const std::string columns = "cache = false\n[dataset.columns.note]\nrole = \"context\"\n";
+  for (const std::string file : {"q.csv", "p.tsv"}) {
+    const std::string table = "interactions = \"" + file + "\"\n" + columns;
+    const InteractionData one = load("read_threads = 1\n" + table);
+    ASSERT_EQ(one.num_interactions(), 221);  // 13 x 17 pairs, repeating after row 221: 79 merged
+    for (const int threads : {2, 3, 7, 64}) {
+      SCOPED_TRACE(file + ", read_threads " + std::to_string(threads));
+      expect_same_data(one, load("read_threads = " + std::to_string(threads) + "\n" + table));
+    }
+  }
+}
+
+TEST_F(FilesTest, BadLinesInALaterByteRangeAreReportedAtTheirLine) {
+  std::string text = many_rows(300, false);
+  // Line 251 (the header is line 1): a rating that is not a number.
+  std::size_t at = 0;
+  for (int line = 1; line < 251; ++line) at = text.find('\n', at) + 1;
+  const std::size_t tab = text.find('\t', text.find('\t', at) + 1);
+  text.replace(tab + 1, 1, "x");
+  dir.write("bad.tsv", text);
+  const std::string table = "interactions = \"bad.tsv\"\ncache = false\n";
+  for (const int threads : {1, 4}) {
+    SCOPED_TRACE("read_threads " + std::to_string(threads));
+    const std::string error = load_error("read_threads = " + std::to_string(threads) + "\n" + table);
+    EXPECT_NE(error.find("bad.tsv:251: column 'rating': expected a number"), std::string::npos) << error;
+    const InteractionData skipped =
+        load("read_threads = " + std::to_string(threads) + "\non_bad_line = \"skip\"\n" + table);
+    EXPECT_EQ(skipped.num_interactions(), 221);  // row 249 repeats row 28's pair
+  }
+}
+
 TEST_F(FilesTest, LabelledFeedbackFromALabelColumnOrARatingThreshold) {
   dir.write("ctr.csv", "user_id,item_id,label\na,x,1\na,y,0\nb,x,0\n");
   InteractionData d = load("interactions = \"ctr.csv\"\nfeedback = \"labelled\"\n");

@@ -1,5 +1,6 @@
 #include "columns.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <cstring>
@@ -65,16 +66,30 @@ double parse_number(std::string_view field, const std::string& what) {
   return value;
 }
 
+namespace {
+
+std::uint32_t tag_of(std::uint64_t hash, std::size_t size) {
+  return (static_cast<std::uint32_t>(hash >> 32) & ~0xFu) | static_cast<std::uint32_t>(std::min<std::size_t>(size, 15));
+}
+
+std::uint64_t prefix_of(std::string_view value) {
+  std::uint64_t prefix = 0;
+  std::memcpy(&prefix, value.data(), std::min<std::size_t>(value.size(), sizeof prefix));
+  return prefix;
+}
+
+}  // namespace
+
 std::size_t Dictionary::locate(std::string_view value, std::uint64_t hash) const {
   const std::size_t mask = slots_.size() - 1;
+  const std::uint32_t tag = tag_of(hash, value.size());
+  const std::uint64_t prefix = prefix_of(value);
   for (std::size_t at = hash & mask;; at = (at + 1) & mask) {
     const Slot& slot = slots_[at];
     if (slot.code < 0) return at;
-    if (slot.hash != hash || slot.size != value.size()) continue;
-    const bool same = value.size() <= sizeof slot.inline_key
-                          ? std::memcmp(slot.inline_key, value.data(), value.size()) == 0
-                          : values_[static_cast<std::size_t>(slot.code)] == value;
-    if (same) return at;
+    if (slot.tag != tag || slot.prefix != prefix) continue;
+    // Equal tags mean equal lengths up to 15: keys of up to 8 bytes are equal by their prefix.
+    if (value.size() <= sizeof prefix || values_[static_cast<std::size_t>(slot.code)] == value) return at;
   }
 }
 
@@ -84,10 +99,14 @@ void Dictionary::grow() {
   const std::size_t mask = slots_.size() - 1;
   for (const Slot& slot : old) {
     if (slot.code < 0) continue;
-    std::size_t at = slot.hash & mask;
+    std::size_t at = std::hash<std::string_view>{}(values_[static_cast<std::size_t>(slot.code)]) & mask;
     while (slots_[at].code >= 0) at = (at + 1) & mask;
     slots_[at] = slot;
   }
+}
+
+void Dictionary::prefetch(std::string_view value) const {
+  __builtin_prefetch(&slots_[std::hash<std::string_view>{}(value) & (slots_.size() - 1)]);
 }
 
 std::int32_t Dictionary::find(std::string_view value) const {
@@ -106,10 +125,9 @@ std::int32_t Dictionary::intern(std::string_view value) {
     at = locate(value, hash);
   }
   Slot& slot = slots_[at];
-  slot.hash = hash;
+  slot.tag = tag_of(hash, value.size());
   slot.code = static_cast<std::int32_t>(values_.size());
-  slot.size = static_cast<std::uint32_t>(value.size());
-  if (value.size() <= sizeof slot.inline_key) std::memcpy(slot.inline_key, value.data(), value.size());
+  slot.prefix = prefix_of(value);
   values_.emplace_back(value);
   return slot.code;
 }
@@ -169,11 +187,30 @@ void RawColumn::truncate(std::int64_t rows) {
   }
 }
 
-void RawColumn::release_values() {
-  std::vector<std::int32_t>().swap(codes_);
-  std::vector<std::int64_t>().swap(offsets_);
-  std::vector<float>().swap(numbers_);
-  std::vector<std::int64_t>().swap(seconds_);
+void RawColumn::reserve(std::int64_t rows) {
+  const auto n = static_cast<std::size_t>(rows);
+  if (spec_.kind == Kind::categorical) codes_.reserve(n);
+  if (spec_.kind == Kind::numeric && spec_.role == Role::timestamp) seconds_.reserve(n);
+  if (spec_.kind == Kind::numeric && spec_.role != Role::timestamp) numbers_.reserve(n);
+  if (spec_.kind == Kind::multi_categorical) offsets_.reserve(n + 1);
+}
+
+void RawColumn::append_rows(RawColumn&& next) {
+  if (spec_.kind == Kind::vector) throw std::invalid_argument(what_ + ": vector columns are read on one thread");
+  std::vector<std::int32_t> recode(next.dictionary().size());
+  for (std::size_t v = 0; v < recode.size(); ++v) recode[v] = intern(next.dictionary()[v]);
+  codes_.reserve(codes_.size() + next.codes_.size());
+  for (const std::int32_t code : next.codes_)
+    codes_.push_back(code < 0 ? code : recode[static_cast<std::size_t>(code)]);
+  if (spec_.kind == Kind::multi_categorical) {
+    const std::int64_t base = offsets_.back();
+    offsets_.reserve(offsets_.size() + next.offsets_.size() - 1);
+    for (std::size_t r = 1; r < next.offsets_.size(); ++r) offsets_.push_back(base + next.offsets_[r]);
+  }
+  numbers_.insert(numbers_.end(), next.numbers_.begin(), next.numbers_.end());
+  seconds_.insert(seconds_.end(), next.seconds_.begin(), next.seconds_.end());
+  rows_ += next.rows_;
+  next = RawColumn(next.spec_);  // its memory back now, not when the caller drops it
 }
 
 std::int32_t RawColumn::find(std::string_view value) const {

@@ -35,23 +35,26 @@ struct ColumnSpec {
 /// kind; throws std::invalid_argument for another type.
 Kind kind_of_atomic_type(std::string_view type);
 
-/// Distinct strings numbered in order of first appearance: an open-addressing table whose slots
-/// hold the hash, the code and keys of up to 16 bytes themselves, so that finding an id costs
-/// one cache miss, not the three of a node-based map (the reader's largest cost at 25M rows).
+/// Distinct strings numbered in order of first appearance: an open-addressing table of 16-byte
+/// slots holding the code, 28 bits of the hash, the key's length (up to 15) and a key of up to 8
+/// bytes itself, so that finding a short id costs one cache miss and the table of 162k ids
+/// (8 MB) stays in the last-level cache (the reader's largest cost at 25M rows).
 class Dictionary {
  public:
   /// The code of `value`, added when new. Throws std::invalid_argument past 2^31 values.
   std::int32_t intern(std::string_view value);
   /// The code of `value`, -1 when absent.
   std::int32_t find(std::string_view value) const;
+  /// Starts loading the slot where `value` would be, so that the lookups of a row's fields wait
+  /// for memory together rather than one after another.
+  void prefetch(std::string_view value) const;
   const std::vector<std::string>& values() const { return values_; }
 
  private:
   struct Slot {
-    std::uint64_t hash = 0;
-    std::int32_t code = -1;  // -1: empty
-    std::uint32_t size = 0;
-    char inline_key[16] = {};
+    std::uint32_t tag = 0;     // high hash bits, and the length (15: 15 or more) in the low 4
+    std::int32_t code = -1;    // -1: empty
+    std::uint64_t prefix = 0;  // a key of up to 8 bytes, zero-padded
   };
   std::size_t locate(std::string_view value, std::uint64_t hash) const;
   void grow();
@@ -68,11 +71,23 @@ class RawColumn {
   /// Appends one row's field. Throws std::invalid_argument saying what was expected (a number
   /// that does not parse, a vector of the wrong width). An empty field is a missing value.
   void append(std::string_view field);
+  /// Dictionary::prefetch for a categorical column's `field`; nothing for other kinds.
+  void prefetch(std::string_view field) const {
+    if (spec_.kind == Kind::categorical) dictionary_.prefetch(field);
+  }
   /// Drops the rows from `rows` on (a bad line's partial append).
   void truncate(std::int64_t rows);
-  /// Frees the parsed values (their tensors exist elsewhere), keeping the dictionary; rows()
-  /// stays, codes(), offsets(), numbers() and seconds() become empty.
-  void release_values();
+  /// Room for `rows` rows without reallocating (a guess from the file's size: each doubling of a
+  /// 25M-row column would copy it and touch fresh memory).
+  void reserve(std::int64_t rows);
+  /// Appends the rows of `next`, a column of the same spec read from the following byte range of
+  /// the file on another thread: its values are re-interned, so the dictionary keeps the order of
+  /// first appearance of a read on one thread. Not for vector columns (std::invalid_argument).
+  void append_rows(RawColumn&& next);
+  /// Moves the parsed values out (no copy), leaving them empty; rows() and the dictionary stay.
+  std::vector<std::int32_t> take_codes() { return std::move(codes_); }
+  std::vector<float> take_numbers() { return std::move(numbers_); }
+  std::vector<std::int64_t> take_seconds() { return std::move(seconds_); }
   /// The dictionary index of `value`, -1 when the column never had it.
   std::int32_t find(std::string_view value) const;
 

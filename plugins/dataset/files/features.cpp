@@ -6,14 +6,23 @@ namespace recsys::files {
 
 namespace {
 
-/// int64 [R]: the code of each row's value (missing: kMissingCode).
-torch::Tensor categorical_codes(const RawColumn& c, const torch::Tensor& rows) {
-  const torch::Tensor raw = torch::tensor(std::vector<std::int64_t>(c.codes().begin(), c.codes().end()), torch::kInt64);
-  // One extra slot, -1, for rows the table lacks; then -1 (missing) -> kMissingCode.
-  const torch::Tensor padded = torch::cat({raw, torch::full({1}, -1, torch::kInt64)});
-  const torch::Tensor index = rows.where(rows.ge(0), torch::full_like(rows, raw.size(0)));
-  const torch::Tensor codes = padded.index_select(0, index);
-  return torch::where(codes.ge(0), codes + kFirstValueCode, torch::full_like(codes, kMissingCode));
+/// int64 [R, C]: the code of each row's value in each of `columns` (categorical), written in one
+/// pass from the parsed codes (at 25M context rows, torch's cat/where/stack would each copy the
+/// block); a missing value, or a row the table lacks (-1), takes kMissingCode.
+torch::Tensor categorical_block(const std::vector<const RawColumn*>& columns, const torch::Tensor& rows) {
+  const torch::Tensor r = rows.contiguous();
+  const std::int64_t n = r.numel(), width = static_cast<std::int64_t>(columns.size());
+  torch::Tensor block = torch::empty({n, width}, torch::kInt64);
+  const std::int64_t* row = r.data_ptr<std::int64_t>();
+  std::int64_t* out = block.data_ptr<std::int64_t>();
+  for (std::int64_t k = 0; k < width; ++k) {
+    const std::int32_t* codes = columns[static_cast<std::size_t>(k)]->codes().data();
+    for (std::int64_t i = 0; i < n; ++i) {
+      const std::int32_t code = row[i] < 0 ? -1 : codes[row[i]];
+      out[i * width + k] = code < 0 ? kMissingCode : code + kFirstValueCode;
+    }
+  }
+  return block;
 }
 
 /// The rows' bags of codes; an empty bag, or a row the table lacks, holds kMissingCode.
@@ -44,13 +53,14 @@ torch::Tensor number_block(const RawColumn& c, const torch::Tensor& rows) {
 
 SideTables gather_features(const ParsedTable& table, Role role, const torch::Tensor& rows) {
   SideTables side;
-  std::vector<torch::Tensor> categorical, continuous;
+  std::vector<const RawColumn*> categorical;
+  std::vector<torch::Tensor> continuous;
   for (const RawColumn& c : table.columns) {
     if (c.spec().role != role) continue;
     const auto cardinality = static_cast<std::int64_t>(c.dictionary().size()) + kFirstValueCode;
     switch (c.spec().kind) {
       case Kind::categorical:
-        categorical.push_back(categorical_codes(c, rows));
+        categorical.push_back(&c);
         side.schema.categorical.push_back({c.spec().name, cardinality});
         side.values.push_back({"", "<out of vocabulary>"});
         side.values.back().insert(side.values.back().end(), c.dictionary().begin(), c.dictionary().end());
@@ -67,7 +77,7 @@ SideTables gather_features(const ParsedTable& table, Role role, const torch::Ten
     }
   }
   const std::int64_t n = rows.size(0);
-  side.features.categorical = categorical.empty() ? torch::zeros({n, 0}, torch::kInt64) : torch::stack(categorical, 1);
+  side.features.categorical = categorical_block(categorical, rows);
   torch::Tensor block = continuous.empty() ? torch::zeros({n, 0}, torch::kFloat32) : torch::cat(continuous, 1);
   side.missing = block.isnan();
   side.features.continuous = block.nan_to_num(0.0);  // filled with the training mean at the fit
@@ -77,10 +87,29 @@ SideTables gather_features(const ParsedTable& table, Role role, const torch::Ten
 
 namespace {
 
-/// Codes seen fewer than `min_count` times in `train_values` -> out of vocabulary; the others
-/// renumbered from kFirstValueCode in their order. Returns the code map and sets `*cardinality`.
-torch::Tensor vocabulary_map(const torch::Tensor& train_values, std::int64_t min_count, std::int64_t* cardinality) {
-  const torch::Tensor counts = torch::bincount(train_values, {}, *cardinality);
+/// int64 [size]: how often each code of `column` (int64 [R], a strided view is fine) occurs
+/// in the rows `rows`, counted in place (at 25M context rows, no copy of the selected codes).
+torch::Tensor counts_in_rows(const torch::Tensor& column, const torch::Tensor& rows, std::int64_t size) {
+  torch::Tensor counts = torch::zeros({size}, torch::kInt64);
+  std::int64_t* count = counts.data_ptr<std::int64_t>();
+  const auto code = column.accessor<std::int64_t, 1>();
+  const torch::Tensor r = rows.contiguous();
+  const std::int64_t* row = r.data_ptr<std::int64_t>();
+  for (std::int64_t i = 0; i < r.numel(); ++i) ++count[code[row[i]]];
+  return counts;
+}
+
+/// `column` (int64 [R], a strided view is fine) through `map` (int64 [cardinality]), in place.
+void remap_(torch::Tensor& column, const torch::Tensor& map) {
+  auto code = column.accessor<std::int64_t, 1>();
+  const auto m = map.accessor<std::int64_t, 1>();
+  for (std::int64_t i = 0; i < code.size(0); ++i) code[i] = m[code[i]];
+}
+
+/// Codes seen fewer than `min_count` times (`counts`: int64 [cardinality] over the training
+/// rows) -> out of vocabulary; the others renumbered from kFirstValueCode in their order.
+/// Returns the code map and sets `*cardinality`.
+torch::Tensor vocabulary_map(const torch::Tensor& counts, std::int64_t min_count, std::int64_t* cardinality) {
   torch::Tensor keep = counts.ge(min_count);
   keep.slice(0, 0, kFirstValueCode).fill_(false);
   torch::Tensor map =
@@ -126,15 +155,16 @@ void fit_numbers(SideTables& side, const torch::Tensor& train, Scaling scaling) 
 void fit_side(SideTables& side, const torch::Tensor& train, std::int64_t min_count, Scaling scaling) {
   for (std::size_t k = 0; k < side.schema.categorical.size(); ++k) {
     torch::Tensor column = side.features.categorical.select(1, static_cast<std::int64_t>(k));
-    const torch::Tensor map =
-        vocabulary_map(column.index_select(0, train), min_count, &side.schema.categorical[k].cardinality);
-    column.copy_(map.index_select(0, column));
+    std::int64_t& cardinality = side.schema.categorical[k].cardinality;
+    const torch::Tensor map = vocabulary_map(counts_in_rows(column, train, cardinality), min_count, &cardinality);
+    remap_(column, map);
     renumber_values(side.values[k], map, side.schema.categorical[k].cardinality);
   }
   for (std::size_t m = 0; m < side.schema.multi_categorical.size(); ++m) {
     JaggedCodes& field = side.features.multi_categorical[m];
+    std::int64_t& cardinality = side.schema.multi_categorical[m].cardinality;
     const torch::Tensor map =
-        vocabulary_map(field.gather(train).values, min_count, &side.schema.multi_categorical[m].cardinality);
+        vocabulary_map(torch::bincount(field.gather(train).values, {}, cardinality), min_count, &cardinality);
     field.values = map.index_select(0, field.values);
   }
   fit_numbers(side, train, scaling);

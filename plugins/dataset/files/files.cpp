@@ -27,6 +27,21 @@ torch::Tensor distinct(const torch::Tensor& codes, std::size_t size) {
   return torch::bincount(codes, {}, static_cast<std::int64_t>(size)).nonzero().squeeze(1);
 }
 
+/// The distinct values of `ids` (int64 [N], in [0, size)) over the rows `rows`, ascending,
+/// without a copy of the N x 0.8 values a training split selects.
+torch::Tensor distinct_in_rows(const torch::Tensor& ids, const torch::Tensor& rows, std::int64_t size) {
+  std::vector<char> seen(static_cast<std::size_t>(size), 0);
+  const auto id = ids.accessor<std::int64_t, 1>();
+  const torch::Tensor r = rows.contiguous();
+  const std::int64_t* row = r.data_ptr<std::int64_t>();
+  for (std::int64_t i = 0; i < r.numel(); ++i) seen[static_cast<std::size_t>(id[row[i]])] = 1;
+  std::vector<std::int64_t> out;
+  for (std::int64_t v = 0; v < size; ++v) {
+    if (seen[static_cast<std::size_t>(v)]) out.push_back(v);
+  }
+  return torch::tensor(out, torch::kInt64);
+}
+
 double seconds_since(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
@@ -124,6 +139,40 @@ void check_features_found(const FilesOptions& o, const ParsedTable& users, const
   }
 }
 
+/// The context tables of the interactions kept; the parsed context columns and `kept.row` are
+/// freed after (at 25M rows each is 0.1-0.2 GB: the load's peak otherwise).
+SideTables context_of(ParsedTable& inter, KeptRows& kept) {
+  SideTables context = gather_features(inter, Role::context, kept.row);
+  kept.row = torch::Tensor();
+  for (RawColumn& c : inter.columns) {
+    if (c.spec().role != Role::context) continue;
+    c.take_codes();
+    c.take_numbers();
+  }
+  return context;
+}
+
+/// The interactions' contiguous ids (numbered as contiguous_ids says), ratings, times, labels
+/// and splits, `kept`'s columns freed as they are used. Returns the maps from the user and item
+/// columns' dictionary indices to the contiguous ids.
+std::pair<torch::Tensor, torch::Tensor> set_interactions(KeptRows& kept, const ParsedTable& inter, InteractionData& d) {
+  const RawColumn& user_column = *inter.find(Role::user_id);
+  const RawColumn& item_column = *inter.find(Role::item_id);
+  torch::Tensor user_map = contiguous_ids(distinct(kept.user, user_column.dictionary().size()),
+                                          user_column.dictionary(), d.user_original_id);
+  torch::Tensor item_map = contiguous_ids(distinct(kept.item, item_column.dictionary().size()),
+                                          item_column.dictionary(), d.item_original_id);
+  d.user_id = user_map.index_select(0, kept.user);
+  kept.user = torch::Tensor();
+  d.item_id = item_map.index_select(0, kept.item);
+  kept.item = torch::Tensor();
+  d.rating = std::move(kept.rating);
+  d.timestamp = std::move(kept.timestamp);
+  d.label = std::move(kept.label);
+  d.split = std::move(kept.split);
+  return {user_map, item_map};
+}
+
 /// The files read and prepared: the interactions and each side's tables, before the fit.
 Parsed parse_files(const FilesOptions& o) {
   auto start = std::chrono::steady_clock::now();
@@ -133,46 +182,41 @@ Parsed parse_files(const FilesOptions& o) {
   ParsedTable inter = read_table(files, o, TableKind::interactions, &rows_per_file);
   spdlog::info("files: {}: {} rows read ({:.2f} s)", o.interactions.string(), inter.rows, seconds_since(start));
   start = std::chrono::steady_clock::now();
-  const KeptRows kept = prepare_rows(inter, o, files.size() > 1 ? rows_per_file : std::vector<std::int64_t>{});
+  KeptRows kept = prepare_rows(inter, o, files.size() > 1 ? rows_per_file : std::vector<std::int64_t>{});
   spdlog::info("files: {} interactions kept ({:.2f} s)", kept.row.size(0), seconds_since(start));
+  start = std::chrono::steady_clock::now();
   Parsed p;
   InteractionData& d = p.data;
-  const RawColumn& user_column = *inter.find(Role::user_id);
-  const RawColumn& item_column = *inter.find(Role::item_id);
-  const torch::Tensor user_map = contiguous_ids(distinct(kept.user, user_column.dictionary().size()),
-                                                user_column.dictionary(), d.user_original_id);
-  const torch::Tensor item_map = contiguous_ids(distinct(kept.item, item_column.dictionary().size()),
-                                                item_column.dictionary(), d.item_original_id);
-  d.user_id = user_map.index_select(0, kept.user);
-  d.item_id = item_map.index_select(0, kept.item);
-  d.rating = kept.rating;
-  d.timestamp = kept.timestamp;
-  d.label = kept.label;
-  d.split = kept.split;
+  p.context = context_of(inter, kept);
+  const auto [user_map, item_map] = set_interactions(kept, inter, d);
   const auto num_users = static_cast<std::int64_t>(d.user_original_id.size());
   const auto num_items = static_cast<std::int64_t>(d.item_original_id.size());
   ParsedTable users, items;
+  const RawColumn& user_column = *inter.find(Role::user_id);
+  const RawColumn& item_column = *inter.find(Role::item_id);
   const torch::Tensor user_rows = read_side(o.users, o, TableKind::users, user_column, user_map, num_users, users);
   const torch::Tensor item_rows = read_side(o.items, o, TableKind::items, item_column, item_map, num_items, items);
   check_features_found(o, users, items);
   p.users = gather_features(users, Role::feature, user_rows);
   p.items = gather_features(items, Role::feature, item_rows);
-  p.context = gather_features(inter, Role::context, kept.row);
   d.item_title = titles(items, o, item_rows);
+  spdlog::info("files: ids and feature tables ({:.2f} s)", seconds_since(start));
   return p;
 }
 
 }  // namespace
 
 FilesDataset::FilesDataset(const PluginArgs& args) : options_(FilesOptions::from_config(args.config)) {}
-FilesDataset::~FilesDataset() = default;
+FilesDataset::~FilesDataset() {
+  if (cache_written_.valid()) cache_written_.wait();  // the writer runs this library's code
+}
 
 InteractionData FilesDataset::load() {
   const std::string key = options_.cache ? cache_key(options_) : "";
   std::optional<Parsed> cached = options_.cache ? read_cache(key) : std::nullopt;
   Parsed p = cached ? std::move(*cached) : parse_files(options_);
   // Nothing partial is cached: only a parse that finished is written.
-  if (options_.cache && !cached) write_cache(key, p);
+  if (options_.cache && !cached) cache_written_ = write_cache_in_background(key, p);
   InteractionData d = std::move(p.data);
   d.schema.user.num_ids = static_cast<std::int64_t>(d.user_original_id.size());
   d.schema.item.num_ids = static_cast<std::int64_t>(d.item_original_id.size());
@@ -183,8 +227,8 @@ InteractionData FilesDataset::load() {
 
 void FilesDataset::fit_on_training_split(InteractionData& data, const torch::Tensor& train_rows) {
   if (!state_) return;
-  const torch::Tensor users = distinct(data.user_id.index_select(0, train_rows), data.schema.user.num_ids);
-  const torch::Tensor items = distinct(data.item_id.index_select(0, train_rows), data.schema.item.num_ids);
+  const torch::Tensor users = distinct_in_rows(data.user_id, train_rows, data.schema.user.num_ids);
+  const torch::Tensor items = distinct_in_rows(data.item_id, train_rows, data.schema.item.num_ids);
   fit_side(state_->users, users, options_.min_count, options_.scaling);
   fit_side(state_->items, items, options_.min_count, options_.scaling);
   fit_side(state_->context, train_rows, options_.min_count, options_.scaling);

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <future>
 #include <map>
 #include <memory>
 #include <string>
@@ -26,7 +27,8 @@ class FilesDataset final : public Dataset {
 
  private:
   FilesOptions options_;
-  std::unique_ptr<LoadState> state_;  // what load() leaves for the fit: missing values
+  std::unique_ptr<LoadState> state_;        // what load() leaves for the fit: missing values
+  std::shared_future<void> cache_written_;  // the background write of the parsed cache
 };
 
 }  // namespace recsys::files

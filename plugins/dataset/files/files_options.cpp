@@ -158,6 +158,7 @@ FilesOptions FilesOptions::from_config(const Config& config) {
       choice<BadLines>(config, "on_bad_line", "error", {{"error", BadLines::error}, {"skip", BadLines::skip}});
   o.title_column = config.get_string("title_column", "");
   o.cache = config.get_bool("cache", o.cache);
+  o.read_threads = config.get_int_in("read_threads", 0, 0, 64);
   const Config columns = config.get_table("columns");
   for (const std::string& name : columns.keys()) o.columns.emplace(name, read_column(columns.get_table(name), name));
   columns.check_unknown_keys();

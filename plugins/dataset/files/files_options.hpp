@@ -37,6 +37,7 @@ struct FilesOptions {
   BadLines on_bad_line = BadLines::error;
   std::string title_column;                   ///< item titles for `recommend`; "" for none
   bool cache = true;                          ///< keep the parse in ${XDG_CACHE_HOME:-~/.cache}/recsys/parsed
+  std::int64_t read_threads = 0;              ///< threads reading a plain interactions file; 0: auto
   std::map<std::string, ColumnSpec> columns;  ///< declared columns by name
 
   /// Reads and checks the table; throws ConfigError (missing files included).

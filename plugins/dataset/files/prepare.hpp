@@ -17,16 +17,16 @@ namespace recsys::files {
 /// The interactions kept, one entry per row.
 struct KeptRows {
   torch::Tensor row;        ///< int64 [N]: the row of the parsed file
-  torch::Tensor user;       ///< int64 [N]: the user's dictionary index in the file's user column
-  torch::Tensor item;       ///< int64 [N]: likewise for items
+  torch::Tensor user;       ///< int32 [N]: the user's dictionary index in the file's user column
+  torch::Tensor item;       ///< int32 [N]: likewise for items
   torch::Tensor rating;     ///< float32 [N] (1 without a rating column)
   torch::Tensor timestamp;  ///< int64 [N] (0 without a timestamp column)
   torch::Tensor label;      ///< float32 [N] for labelled feedback, else undefined
   torch::Tensor split;      ///< int64 [N] for pre-split files (0 train, 1 validation, 2 test), else undefined
 };
 
-/// Every step in order, each logged with its counts. Frees the values of the id, rating,
-/// timestamp and label columns once they are tensors (their dictionaries stay). Throws
+/// Every step in order, each logged with its counts. Moves the values of the id, rating,
+/// timestamp and label columns into the tensors (their dictionaries stay). Throws
 /// DataError when nothing is left, and for labelled feedback without a label column or a
 /// rating with positive_threshold.
 /// `rows_per_file`: the rows of each pre-split file (training, validation, test), or empty.

@@ -1,7 +1,11 @@
 #include "read_table.hpp"
 
 #include <algorithm>
+#include <fstream>
+#include <limits>
+#include <optional>
 #include <stdexcept>
+#include <thread>
 
 #include <spdlog/spdlog.h>
 
@@ -197,12 +201,20 @@ std::vector<std::string> names_of(const Header& header) {
   return names;
 }
 
-/// Appends the rows of `reader` (past its header) to `table`'s columns.
-void read_rows(TableReader& reader, const Header& header, const std::vector<std::size_t>& used, ParsedTable& table,
-               const FilesOptions& o, TableKind kind) {
-  const std::filesystem::path& file = reader.file();
+/// A bad line met by a reader that may not know the number of its first line yet.
+struct BadLine {
+  std::size_t line = 0;  ///< the reader's line()
+  std::string message;
+};
+
+/// Appends the rows of `reader` (past its header, or from its offset) to `table`'s columns until
+/// the reader reaches byte `stop`. Returns the first bad line when on_bad_line is error (the rows
+/// before it stay); skipped lines are counted.
+std::optional<BadLine> read_rows(TableReader& reader, const Header& header, const std::vector<std::size_t>& used,
+                                 ParsedTable& table, const FilesOptions& o, TableKind kind,
+                                 std::uint64_t stop = std::numeric_limits<std::uint64_t>::max()) {
   std::vector<std::string_view> fields;
-  for (;;) {
+  while (reader.position() < stop) {
     std::size_t c = 0;
     try {
       if (!reader.next(fields)) break;
@@ -210,15 +222,146 @@ void read_rows(TableReader& reader, const Header& header, const std::vector<std:
         throw std::invalid_argument("expected " + std::to_string(header.size) + " fields (as the header), found " +
                                     std::to_string(fields.size()) + "; is the separator right?");
       }
+      for (std::size_t k = 0; k < used.size(); ++k) table.columns[k].prefetch(fields[used[k]]);
       for (; c < used.size(); ++c) append_field(table.columns[c], fields[used[c]]);
       ++table.rows;
       if (kind != TableKind::interactions) table.lines.push_back(reader.line());
     } catch (const std::invalid_argument& e) {
-      if (o.on_bad_line == BadLines::error) throw DataError(file.string(), reader.line(), e.what());
+      if (o.on_bad_line == BadLines::error) return BadLine{reader.line(), e.what()};
       for (std::size_t k = 0; k < c; ++k) table.columns[k].truncate(table.rows);
       ++table.skipped;
     }
   }
+  return std::nullopt;
+}
+
+void throw_if_bad(const std::optional<BadLine>& bad, const std::filesystem::path& file, std::size_t first_line) {
+  if (bad) throw DataError(file.string(), first_line + bad->line, bad->message);
+}
+
+}  // namespace
+
+namespace {
+
+/// One byte range of a file read on its own thread.
+struct Range {
+  std::uint64_t begin = 0, end = 0;  ///< end: where its reader stopped
+  ParsedTable part;
+  std::optional<BadLine> bad;
+  std::size_t lines = 0;
+  std::exception_ptr failure;  // an error that is not a bad line (an unreadable file)
+};
+
+/// The start of the first line at or after byte `at`, or `size` when there is none.
+std::uint64_t next_line_start(std::ifstream& in, std::uint64_t at, std::uint64_t size) {
+  std::string block(1 << 16, '\0');
+  in.clear();
+  in.seekg(static_cast<std::streamoff>(at - 1));
+  for (std::uint64_t base = at - 1; base < size; base += block.size()) {
+    in.read(block.data(), static_cast<std::streamsize>(block.size()));
+    const auto got = static_cast<std::size_t>(in.gcount());
+    const std::size_t newline = std::string_view(block.data(), got).find('\n');
+    if (newline != std::string_view::npos) return base + newline + 1;
+    if (got == 0) break;
+  }
+  return size;
+}
+
+/// Rows per byte, from the line breaks of the first 64 KB after `begin` (for reserving columns).
+double rows_per_byte(std::ifstream& in, std::uint64_t begin) {
+  std::string block(1 << 16, '\0');
+  in.clear();
+  in.seekg(static_cast<std::streamoff>(begin));
+  in.read(block.data(), static_cast<std::streamsize>(block.size()));
+  const auto got = static_cast<std::size_t>(in.gcount());
+  return got == 0 ? 0.0 : static_cast<double>(std::count(block.begin(), block.begin() + got, '\n') + 1) / got;
+}
+
+void read_range(const std::filesystem::path& file, const Header& header, const std::vector<std::size_t>& used,
+                const std::vector<ColumnSpec>& specs, const FilesOptions& o, std::uint64_t stop, double density,
+                Range& range) {
+  try {
+    TableReader reader(file, o.table, range.begin);
+    for (const ColumnSpec& spec : specs) {
+      range.part.columns.emplace_back(spec);
+      range.part.columns.back().reserve(static_cast<std::int64_t>(density * (stop - range.begin) * 1.02) + 16);
+    }
+    range.bad = read_rows(reader, header, used, range.part, o, TableKind::interactions, stop);
+    range.end = reader.position();
+    range.lines = reader.lines();
+  } catch (...) {
+    range.failure = std::current_exception();
+  }
+}
+
+/// The threads to read `reader`'s file with: `read_threads`, or (0) one per core for a plain
+/// interactions file of 64 MB or more; 1 when its rows cannot be read in byte ranges.
+unsigned reading_threads(const TableReader& reader, const ParsedTable& table, const FilesOptions& o, TableKind kind,
+                         std::uint64_t size) {
+  const bool vectors = std::any_of(table.columns.begin(), table.columns.end(),
+                                   [](const RawColumn& c) { return c.spec().kind == Kind::vector; });
+  if (kind != TableKind::interactions || vectors || !reader.plain()) return 1;
+  if (o.read_threads > 0) return static_cast<unsigned>(o.read_threads);
+  return size < (std::uint64_t{64} << 20) ? 1 : std::clamp(std::thread::hardware_concurrency(), 1u, 8u);
+}
+
+/// Reads the rows of a large plain file in byte ranges, one thread each (the first on this thread
+/// with `reader`, past the header), then appends the ranges in order: the same columns as one
+/// reader gives. A range whose start is not where the one before stopped (a quoted field holding
+/// a line break crossed its start, or blank lines) is dropped with those after it, and read on
+/// from where the last good range stopped. Errors are thrown in file order, at their line.
+void read_rows_in_ranges(TableReader& reader, const Header& header, const std::vector<std::size_t>& used,
+                         ParsedTable& table, const FilesOptions& o, unsigned threads, std::uint64_t size) {
+  const std::filesystem::path& file = reader.file();
+  std::ifstream in(file, std::ios::binary);
+  const std::uint64_t begin = reader.position();
+  const double density = rows_per_byte(in, begin);
+  for (RawColumn& c : table.columns) c.reserve(static_cast<std::int64_t>(density * (size - begin) * 1.02) + 16);
+  std::vector<Range> ranges;
+  for (unsigned k = 1; k < threads; ++k) {
+    const std::uint64_t at = next_line_start(in, begin + (size - begin) * k / threads, size);
+    if (at >= size || (!ranges.empty() && at <= ranges.back().begin)) continue;
+    ranges.emplace_back();
+    ranges.back().begin = at;
+  }
+  std::vector<ColumnSpec> specs;
+  for (const RawColumn& c : table.columns) specs.push_back(c.spec());
+  std::vector<std::thread> pool;
+  for (std::size_t k = 0; k < ranges.size(); ++k) {
+    const std::uint64_t stop = k + 1 < ranges.size() ? ranges[k + 1].begin : size;
+    pool.emplace_back(read_range, std::cref(file), std::cref(header), std::cref(used), std::cref(specs), std::cref(o),
+                      stop, density, std::ref(ranges[k]));
+  }
+  const auto first =
+      read_rows(reader, header, used, table, o, TableKind::interactions, ranges.empty() ? size : ranges.front().begin);
+  for (auto& thread : pool) thread.join();
+  throw_if_bad(first, file, 0);
+  std::uint64_t end = reader.position();
+  std::size_t lines = reader.lines();
+  for (Range& range : ranges) {
+    if (range.begin != end) break;  // not a record's start: read on from `end` below
+    if (range.failure) std::rethrow_exception(range.failure);
+    throw_if_bad(range.bad, file, lines);
+    for (std::size_t c = 0; c < table.columns.size(); ++c)
+      table.columns[c].append_rows(std::move(range.part.columns[c]));
+    table.rows += range.part.rows;
+    table.skipped += range.part.skipped;
+    end = range.end;
+    lines += range.lines;
+  }
+  if (end >= size) return;
+  TableReader rest(file, o.table, end);
+  throw_if_bad(read_rows(rest, header, used, table, o, TableKind::interactions), file, lines);
+}
+
+/// The rows of `reader`'s file (past its header) into `table`, on one thread or several.
+void read_body(TableReader& reader, const Header& header, const std::vector<std::size_t>& used, ParsedTable& table,
+               const FilesOptions& o, TableKind kind) {
+  std::error_code ec;
+  const std::uint64_t size = std::filesystem::file_size(reader.file(), ec);
+  const unsigned threads = ec ? 1 : reading_threads(reader, table, o, kind, size);
+  if (threads > 1) return read_rows_in_ranges(reader, header, used, table, o, threads, size);
+  throw_if_bad(read_rows(reader, header, used, table, o, kind), reader.file(), 0);
 }
 
 }  // namespace
@@ -246,7 +389,7 @@ ParsedTable read_table(const std::vector<std::filesystem::path>& files, const Fi
                           "'s (pre-split files must have the same columns in the same order)");
     }
     const std::int64_t before = table.rows, skipped = table.skipped;
-    read_rows(reader, header, used, table, o, kind);
+    read_body(reader, header, used, table, o, kind);
     if (table.skipped > skipped) {
       spdlog::warn("files: {}: {} bad lines skipped", file.string(), table.skipped - skipped);
     }

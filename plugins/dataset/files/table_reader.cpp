@@ -91,11 +91,21 @@ void split_fields(std::string_view record, const TableFormat& format, std::vecto
   }
 }
 
-TableReader::TableReader(std::filesystem::path file, TableFormat format)
-    : file_(std::move(file)), format_(std::move(format)) {
+TableReader::TableReader(std::filesystem::path file, TableFormat format, std::uint64_t offset)
+    : file_(std::move(file)), format_(std::move(format)), offset_(offset) {
   gz_ = gzopen(file_.c_str(), "rb");
   if (!gz_) throw DataError(file_.string(), 0, "cannot open the file");
   gzbuffer(static_cast<gzFile>(gz_), 1 << 17);
+  if (offset == 0) return;
+  // gzdirect() first: it settles that the file is plain, so that gzseek() is a real seek and
+  // not an emulation that reads every byte before the offset.
+  if (!plain() || gzseek(static_cast<gzFile>(gz_), static_cast<z_off_t>(offset), SEEK_SET) < 0) {
+    throw DataError(file_.string(), 0, "cannot seek to byte " + std::to_string(offset));
+  }
+}
+
+bool TableReader::plain() const {
+  return gzdirect(static_cast<gzFile>(gz_)) == 1;
 }
 
 TableReader::~TableReader() {
@@ -105,6 +115,7 @@ TableReader::~TableReader() {
 bool TableReader::fill() {
   if (eof_) return false;
   buffer_.erase(0, begin_);
+  consumed_ += begin_;
   begin_ = 0;
   const std::size_t old = buffer_.size();
   buffer_.resize(old + kChunk);
@@ -132,7 +143,7 @@ bool TableReader::read_line(std::string_view& line) {
   begin_ = std::min(end + 1, buffer_.size());
   ++number_;
   if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-  if (number_ == 1 && line.compare(0, 3, "\xEF\xBB\xBF") == 0) line.remove_prefix(3);
+  if (number_ == 1 && offset_ == 0 && line.compare(0, 3, "\xEF\xBB\xBF") == 0) line.remove_prefix(3);
   return true;
 }
 

@@ -27,8 +27,10 @@ struct TableFormat {
 /// Reads `file` record by record. The first record is the header.
 class TableReader {
  public:
+  /// Reads from byte `offset` (0: the file's start, header included; else the start of a line of
+  /// a plain file, for reading a byte range on another thread; line() then counts from there).
   /// Throws DataError(file, 0, "cannot open the file") when it cannot be opened.
-  TableReader(std::filesystem::path file, TableFormat format);
+  TableReader(std::filesystem::path file, TableFormat format, std::uint64_t offset = 0);
   ~TableReader();
   TableReader(const TableReader&) = delete;
   TableReader& operator=(const TableReader&) = delete;
@@ -40,6 +42,12 @@ class TableReader {
   /// The 1-based line number of the last record's first line.
   std::size_t line() const { return first_line_; }
   const std::filesystem::path& file() const { return file_; }
+  /// The byte offset in the file of the next physical line to read.
+  std::uint64_t position() const { return offset_ + consumed_ + begin_; }
+  /// The physical lines read so far.
+  std::size_t lines() const { return number_; }
+  /// Whether the file is plain text (not gzip): only a plain file can be read in byte ranges.
+  bool plain() const;
 
  private:
   /// The next physical line (a view into the buffer, valid until the next read); false at the end.
@@ -51,6 +59,7 @@ class TableReader {
   void* gz_ = nullptr;  // gzFile
   std::string buffer_;
   std::size_t begin_ = 0;
+  std::uint64_t offset_ = 0, consumed_ = 0;  // where reading started; bytes dropped from buffer_
   bool eof_ = false;
   std::string record_;
   std::vector<std::string> unquoted_;
