@@ -24,7 +24,7 @@ for run in $(seq "$runs"); do
   first+=("$s") first_rss+=("$m")
   read -r s m < <(load)
   cached+=("$s") cached_rss+=("$m")
-  echo "run $run: first load $s s / ${first_rss[-1]} MB, from the cache ${cached[-1]} s / $m MB"
+  echo "run $run: first load ${first[-1]} s / ${first_rss[-1]} MB, from the cache ${cached[-1]} s / $m MB"
 done
 median() { printf '%s\n' "$@" | sort -g | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
 echo "median of $runs: first load $(median "${first[@]}") s, peak RSS $(median "${first_rss[@]}") MB;" \
