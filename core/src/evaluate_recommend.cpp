@@ -173,7 +173,12 @@ std::vector<Recommendation> recommend(const fs::path& run_directory, const std::
                torch::zeros({items}, torch::kInt64)};
   Batch batch = make_batch(all, torch::arange(items, torch::kInt64), d.user_features, d.item_features,
                            requested_context(data, context));
-  torch::Tensor scores = run.loaded->model->forward(batch).to(torch::kFloat64);
+  Model& model = *run.loaded->model;
+  // A factorised model ranks by one matrix product, as its evaluation does.
+  torch::Tensor scores =
+      (model.factorized() ? torch::mm(model.user_vectors(batch).slice(0, 0, 1), model.item_vectors(batch).t())[0]
+                          : model.forward(batch))
+          .to(torch::kFloat64);
   // Items the user already has a positive with (in any split) are not recommended.
   const torch::Tensor seen = data.positives.contains(all.user_id, all.item_id);
   const std::int64_t candidates = drop_non_finite_scores(scores, seen, user);

@@ -184,6 +184,13 @@ void create_data_plugins(Pipeline& p, const PipelineConfig& config, const Plugin
     p.sampler = create_plugin(sampler_section, "plugin",
                               [&] { return registry.create<PluginKind::sampler>(p.sampler_name, sampler_section); });
   }
+  const std::string exclude = sampler_section.get_string("exclude", "all_splits");
+  if (exclude != "all_splits" && exclude != "training") {
+    sampler_section.fail("exclude",
+                         "expected \"all_splits\" (a negative is no positive of any split, the default) "
+                         "or \"training\" (no training positive: RecBole's rule)");
+  }
+  p.negatives_avoid_training_only = exclude == "training";
   p.loss_name = loss_section.get_string("plugin", "mse");
   p.loss = create_plugin(loss_section, "plugin",
                          [&] { return registry.create<PluginKind::loss>(p.loss_name, loss_section); });
@@ -209,6 +216,12 @@ void create_metrics(Pipeline& p, const PipelineConfig& config, const PluginRegis
   };
   p.early_stopping =
       EarlyStoppingOptions::from_config(config.section("early_stopping"), p.evaluation.metrics, higher_is_better);
+  if (p.loss->grouped() && p.early_stopping.monitor == "loss") {
+    config.section("early_stopping")
+        .fail("monitor", "the loss '" + p.loss_name +
+                             "' compares each positive with its own negatives and has no value on validation lists; "
+                             "monitor a metric of [evaluation] metrics (e.g. \"ndcg@10\")");
+  }
 }
 
 /// The ranks' process group under data parallelism (null for one process).
@@ -452,15 +465,25 @@ LoadedPipeline load_pipeline(const Pipeline& p, const PipelineConfig& config, co
   // model is sized from the schema.
   p.dataset->fit_on_training_split(interactions, split.train);
   const FeatureSchema schema = interactions.schema;
+  const torch::Tensor train_users = interactions.user_id.index_select(0, split.train);
+  const torch::Tensor train_items = interactions.item_id.index_select(0, split.train);
+  // A sampler that learns from the training split (popularity) fits before it draws the
+  // pointwise protocol's evaluation negatives.
+  if (p.sampler) p.sampler->fit_on_training_split(train_users, train_items, schema.user.num_ids, schema.item.num_ids);
 
   torch::manual_seed(derive_seed(p.training.seed, static_cast<std::uint64_t>(SeedStream::model_init)));
   const Config& model_section = config.section("model");
   auto model = create_plugin(model_section, key_of(model_section, kModelKeys),
                              [&] { return registry.create<PluginKind::model>(p.model_name, model_section, &schema); });
   model_section.check_unknown_keys();
+  model->fit_on_training_split(interactions, split.train);
 
   TrainingData data =
       prepare_training_data(std::move(interactions), std::move(split), p.evaluation, p.sampler.get(), p.training.seed);
+  if (p.negatives_avoid_training_only) {
+    data.training_exclusions =
+        std::make_shared<PositiveSet>(train_users, train_items, schema.user.num_ids, schema.item.num_ids);
+  }
   check_splits_not_empty(data, p);
   spdlog::info(
       "split: {} train / {} validation / {} test positives; evaluation rows: {} validation in {} lists, "

@@ -102,12 +102,21 @@ namespace {
 
 /// What the host's API changed since a plugin's major version, for the refusal message.
 std::string api_changes_since(std::uint32_t major) {
+  std::string changes;
   if (major <= 1) {
-    return "API 2.0 changed the interfaces: original ids are strings, InteractionData has label and "
-           "context_features, SideFeatures and Batch have multi-valued fields and context, Examples has row, "
-           "Dataset has fit_on_training_split";
+    changes =
+        "API 2.0 changed the interfaces: original ids are strings, InteractionData has label and "
+        "context_features, SideFeatures and Batch have multi-valued fields and context, Examples has row, "
+        "Dataset has fit_on_training_split; ";
   }
-  return "the interfaces changed";
+  if (major <= 2) {
+    changes +=
+        "API 3.0 changed the interfaces: Loss::forward takes the Batch (group_size, log_q) and Loss has "
+        "grouped(), Examples and Batch have group_size and log_q, Examples has hard_negatives, Sampler has "
+        "fit_on_training_split, Model has fit_on_training_split, regularization, factorized, user_vectors "
+        "and item_vectors";
+  }
+  return changes.empty() ? "the interfaces changed" : changes;
 }
 
 }  // namespace

@@ -22,6 +22,10 @@ SplitOptions SplitOptions::from_config(const Config& config) {
     config.get_double("test_ratio", options.test_ratio);
     return options;
   }
+  options.group_by = config.get_string("group_by", options.group_by);
+  if (options.group_by != "none" && options.group_by != "user") {
+    config.fail("group_by", "expected \"none\" (one cut over all positives) or \"user\" (each user's cut)");
+  }
   options.val_ratio = config.get_double("val_ratio", options.val_ratio);
   options.test_ratio = config.get_double("test_ratio", options.test_ratio);
   if (!(options.val_ratio > 0.0 && options.val_ratio < 1.0)) {
@@ -41,6 +45,7 @@ std::string SplitOptions::describe() const {
   if (strategy == "given") return "given by the dataset's files";
   std::ostringstream out;
   out << strategy << " " << (1.0 - val_ratio - test_ratio) << "/" << val_ratio << "/" << test_ratio;
+  if (group_by == "user") out << " per user";
   return out.str();
 }
 
@@ -59,6 +64,47 @@ SplitIndices cut(const torch::Tensor& order, const SplitOptions& options) {
 
 SplitIndices random_split(std::int64_t num_positives, const SplitOptions& options, at::Generator& generator) {
   return cut(torch::randperm(num_positives, generator, torch::kInt64), options);
+}
+
+std::vector<std::int64_t> per_user_counts(std::int64_t n, double val_ratio, double test_ratio) {
+  const double ratios[3] = {1.0 - val_ratio - test_ratio, val_ratio, test_ratio};
+  std::vector<std::int64_t> count{0, static_cast<std::int64_t>(val_ratio * static_cast<double>(n)),
+                                  static_cast<std::int64_t>(test_ratio * static_cast<double>(n))};
+  count[0] = n - count[1] - count[2];
+  for (int k = 2; k >= 1; --k) {  // RecBole's ratios[-1] (test) first, then validation
+    if (count[0] <= 1) break;
+    const double share = ratios[k] * static_cast<double>(n);
+    if (share > 0.0 && share < 1.0) {
+      ++count[static_cast<std::size_t>(k)];
+      --count[0];
+    }
+  }
+  return count;
+}
+
+SplitIndices per_user_split(const torch::Tensor& user_id, const torch::Tensor& key, const SplitOptions& options) {
+  // By key, then (stable) by user: each user's rows in key order, ties in row order.
+  const torch::Tensor by_key = std::get<1>(key.sort(/*stable=*/true, 0, false));
+  const torch::Tensor order =
+      by_key.index_select(0, std::get<1>(user_id.index_select(0, by_key).sort(/*stable=*/true, 0, false))).contiguous();
+  const torch::Tensor users = user_id.index_select(0, order).contiguous();
+  const std::int64_t* row = order.data_ptr<std::int64_t>();
+  const std::int64_t* user = users.data_ptr<std::int64_t>();
+  std::vector<std::int64_t> parts[3];
+  const std::int64_t n = order.size(0);
+  for (std::int64_t begin = 0; begin < n;) {
+    std::int64_t end = begin;
+    while (end < n && user[end] == user[begin]) ++end;
+    const std::vector<std::int64_t> count = per_user_counts(end - begin, options.val_ratio, options.test_ratio);
+    std::int64_t at = begin;
+    for (int part = 0; part < 3; ++part) {
+      parts[part].insert(parts[part].end(), row + at, row + at + count[static_cast<std::size_t>(part)]);
+      at += count[static_cast<std::size_t>(part)];
+    }
+    begin = end;
+  }
+  return {torch::tensor(parts[0], torch::kInt64), torch::tensor(parts[1], torch::kInt64),
+          torch::tensor(parts[2], torch::kInt64)};
 }
 
 SplitIndices temporal_split(const torch::Tensor& timestamp, const SplitOptions& options) {
@@ -103,6 +149,12 @@ SplitIndices split_positives(const InteractionData& data, const SplitOptions& op
   if (options.strategy == "leave_one_out") {
     // Contiguous item ids follow the order of the original ids (numeric when all are integers).
     return leave_one_out_split(data.user_id, data.timestamp, data.item_id);
+  }
+  if (options.group_by == "user") {
+    const torch::Tensor key = options.strategy == "temporal"
+                                  ? data.timestamp
+                                  : torch::rand({data.num_interactions()}, generator, torch::kFloat64);
+    return per_user_split(data.user_id, key, options);
   }
   if (options.strategy == "temporal") return temporal_split(data.timestamp, options);
   return random_split(data.num_interactions(), options, generator);

@@ -191,14 +191,41 @@ namespace {
 /// The device copy of `examples` (the same tensors on the CPU).
 Examples to_device(const Examples& examples, const torch::Device& device) {
   if (device.is_cpu()) return examples;
-  return {examples.user_id.to(device), examples.item_id.to(device), examples.label.to(device),
-          examples.row.defined() ? examples.row.to(device) : examples.row};
+  Examples out = examples;
+  for (torch::Tensor* t : {&out.user_id, &out.item_id, &out.label, &out.row, &out.log_q}) {
+    if (t->defined()) *t = t->to(device);
+  }
+  return out;
 }
 
 }  // namespace
 
+Batch Trainer::vectors_batch(const torch::Tensor& users, const torch::Tensor& items, const TrainingData& data) {
+  const std::int64_t n = users.size(0);
+  // A factorised model reads no context; any interaction row satisfies make_batch.
+  Examples rows{users, items, torch::zeros({n}, torch::dtype(torch::kFloat32).device(device_)),
+                torch::zeros({n}, torch::dtype(torch::kInt64).device(device_))};
+  return batch_of(rows, torch::arange(n, torch::dtype(torch::kInt64).device(device_)), data);
+}
+
+torch::Tensor Trainer::score_factorized(const Examples& examples, const TrainingData& data) {
+  const auto [users, user_index] = torch::_unique(examples.user_id, /*sorted=*/true, /*return_inverse=*/true);
+  const auto [items, item_index] = torch::_unique(examples.item_id, true, true);
+  const torch::Tensor user_vectors = model_->user_vectors(vectors_batch(users, torch::zeros_like(users), data));
+  const torch::Tensor item_vectors = model_->item_vectors(vectors_batch(torch::zeros_like(items), items, data));
+  // A block of users against the items (full ranking: every item) in one matrix product,
+  // unless the rows are a small part of that block (sampled lists over a large catalogue).
+  if (users.size(0) * items.size(0) <= 4 * examples.size()) {
+    return torch::mm(user_vectors, item_vectors.t()).index({user_index, item_index}).to(torch::kCPU, torch::kFloat32);
+  }
+  return (user_vectors.index_select(0, user_index) * item_vectors.index_select(0, item_index))
+      .sum(1)
+      .to(torch::kCPU, torch::kFloat32);
+}
+
 torch::Tensor Trainer::score_chunk(const Examples& examples, const TrainingData& data) {
   const Examples on_device = to_device(examples, device_);
+  if (model_->factorized()) return score_factorized(on_device, data);
   Batch batch = batch_of(on_device, torch::arange(examples.size(), torch::dtype(torch::kInt64).device(device_)), data);
   return model_->forward(batch).to(torch::kCPU, torch::kFloat32);
 }
@@ -239,7 +266,11 @@ Evaluation Trainer::evaluate(const EvaluationSet& set, const TrainingData& data,
   // same order whether one process or several scored the rows.
   const auto consume = [&](const Examples& examples, const torch::Tensor& group, const torch::Tensor& logits) {
     const std::int64_t n = examples.size();
-    loss_sum += loss_->forward(logits, examples.label).item<double>() * static_cast<double>(n);
+    // A grouped loss has no value on evaluation lists (no positive with its own negatives).
+    if (!loss_->grouped()) {
+      Batch rows{examples.user_id, examples.item_id, examples.label};
+      loss_sum += loss_->forward(logits, rows).item<double>() * static_cast<double>(n);
+    }
     rows += n;
     for (auto& m : metrics_) m.metric->update(logits, examples.label, group);
     bar.update(rows);
@@ -259,7 +290,7 @@ Evaluation Trainer::evaluate(const EvaluationSet& set, const TrainingData& data,
   }
   bar.finish();
   Evaluation evaluation;
-  evaluation.loss = rows > 0 ? loss_sum / static_cast<double>(rows) : std::nan("");
+  evaluation.loss = rows > 0 && !loss_->grouped() ? loss_sum / static_cast<double>(rows) : std::nan("");
   for (auto& m : metrics_) evaluation.metrics.emplace_back(m.name, m.metric->compute());
   model_->train(was_training);
   return evaluation;
@@ -270,8 +301,25 @@ namespace {
 /// One epoch's negatives and order, from the epoch's own stream: reproducible from the seed,
 /// whichever thread draws them. Takes its inputs by value, so a draw left running by a stop
 /// owns everything it reads.
+/// A random order of the examples: of whole groups, kept in order, for a grouped loss.
+torch::Tensor shuffled_order(const Examples& examples, bool grouped, at::Generator& generator) {
+  if (!grouped && examples.hard_negatives > 0) {
+    throw Error(
+        "hard negatives are chosen within each positive's group: use a loss that compares a positive "
+        "with its negatives ([loss] plugin = \"bpr\" or \"softmax\")");
+  }
+  if (!grouped) return torch::randperm(examples.size(), generator, torch::kInt64);
+  const std::int64_t g = examples.group_size;
+  if (g < 2 || examples.size() % g != 0) {
+    throw Error("the loss compares each positive with its negatives, but the sampler drew groups of " +
+                std::to_string(g) + " rows; use a sampler that draws negatives ([sampler] num_negatives >= 1)");
+  }
+  const torch::Tensor groups = torch::randperm(examples.size() / g, generator, torch::kInt64);
+  return (groups.unsqueeze(1) * g + torch::arange(g, torch::kInt64)).reshape(-1);
+}
+
 Trainer::EpochData draw_epoch(std::shared_ptr<Sampler> sampler, TrainingRows train, PositiveSet positives,
-                              std::uint64_t seed, std::int64_t epoch) {
+                              std::uint64_t seed, std::int64_t epoch, bool grouped) {
   at::Generator generator = make_generator(seed, SeedStream::train_epoch, static_cast<std::uint64_t>(epoch));
   Trainer::EpochData drawn;
   if (sampler) {
@@ -281,20 +329,20 @@ Trainer::EpochData draw_epoch(std::shared_ptr<Sampler> sampler, TrainingRows tra
   }
   // The sampler's row is the index of the example's positive among the training rows.
   drawn.examples.row = train.with_context ? train.rows.index_select(0, drawn.examples.row) : torch::Tensor();
-  drawn.order = torch::randperm(drawn.examples.size(), generator, torch::kInt64);
+  drawn.order = shuffled_order(drawn.examples, grouped, generator);
   return drawn;
 }
 
 }  // namespace
 
 Trainer::EpochData Trainer::draw_epoch_now(const TrainingData& data, std::int64_t epoch) const {
-  return draw_epoch(sampler_, data.training_rows(), data.positives, options_.seed, epoch);
+  return draw_epoch(sampler_, data.training_rows(), data.negatives_exclude(), options_.seed, epoch, loss_->grouped());
 }
 
 void Trainer::start_drawing(const TrainingData& data, std::int64_t epoch) {
-  std::packaged_task<EpochData()> task([sampler = sampler_, train = data.training_rows(), positives = data.positives,
-                                        seed = options_.seed,
-                                        epoch] { return draw_epoch(sampler, train, positives, seed, epoch); });
+  std::packaged_task<EpochData()> task(
+      [sampler = sampler_, train = data.training_rows(), positives = data.negatives_exclude(), seed = options_.seed,
+       epoch, grouped = loss_->grouped()] { return draw_epoch(sampler, train, positives, seed, epoch, grouped); });
   next_epoch_ = epoch;
   next_epoch_data_ = task.get_future();
   drawer_ = std::thread(std::move(task));
@@ -331,29 +379,59 @@ double Trainer::train_batch(const EpochData& epoch, const TrainingData& data, st
                             bool& stop) {
   // Under data parallelism this rank trains its contiguous share of the global batch
   // [begin, end) (sizes differ by at most one row).
+  // Shares and passes are counted in units: rows, or whole groups for a grouped loss.
+  const std::int64_t unit = loss_->grouped() ? epoch.examples.group_size : 1;
   const std::int64_t ranks = group_ ? group_->world_size() : 1, rank = group_ ? group_->rank() : 0;
-  const std::int64_t global_rows = end - begin, base = global_rows / ranks, extra = global_rows % ranks;
-  const std::int64_t share_begin = begin + rank * base + std::min(rank, extra);
-  const std::int64_t share_rows = base + (rank < extra ? 1 : 0);
+  const std::int64_t global_units = (end - begin) / unit, base = global_units / ranks, extra = global_units % ranks;
+  const std::int64_t share_begin = begin + (rank * base + std::min(rank, extra)) * unit;
+  const std::int64_t share_rows = (base + (rank < extra ? 1 : 0)) * unit;
   optimizer_->zero_grad();
   double loss_value = 0.0;
-  // The share in passes of at most micro_batch_size rows: the loss is a mean over rows, so
-  // each pass's loss weighted by rows / share_rows sums to the share's gradient.
-  const std::int64_t pass_rows = options_.micro_batch_size > 0 ? options_.micro_batch_size : share_rows;
+  // The share in passes of at most micro_batch_size rows: the loss is a mean over rows (or
+  // groups), so each pass's loss weighted by rows / share_rows sums to the share's gradient.
+  const std::int64_t pass_rows =
+      options_.micro_batch_size > 0 ? std::max<std::int64_t>(1, options_.micro_batch_size / unit) * unit : share_rows;
   for (std::int64_t pass_begin = 0; pass_begin < share_rows; pass_begin += pass_rows) {
     const std::int64_t rows = std::min(pass_rows, share_rows - pass_begin);
-    Batch batch =
-        batch_of(epoch.examples, epoch.order.slice(0, share_begin + pass_begin, share_begin + pass_begin + rows), data);
-    torch::Tensor loss = loss_->forward(model_->forward(batch), batch.label);
+    const torch::Tensor selected = epoch.order.slice(0, share_begin + pass_begin, share_begin + pass_begin + rows);
+    Batch batch = training_batch(epoch.examples, selected, data, unit);
+    torch::Tensor loss = loss_->forward(model_->forward(batch), batch);
+    if (torch::Tensor penalty = model_->regularization(batch); penalty.defined()) loss = loss + penalty;
     if (rows < share_rows) loss = loss * (static_cast<double>(rows) / static_cast<double>(share_rows));
     loss_value += loss.item<double>();
     loss.backward();
   }
   if (group_) {
-    loss_value = group_->all_reduce_gradients(model_->parameters(), static_cast<double>(share_rows) / global_rows,
-                                              loss_value, &stop);
+    loss_value = group_->all_reduce_gradients(
+        model_->parameters(), static_cast<double>(share_rows) / static_cast<double>(end - begin), loss_value, &stop);
   }
   return loss_value;
+}
+
+Batch Trainer::training_batch(const Examples& examples, const torch::Tensor& rows, const TrainingData& data,
+                              std::int64_t group_size) {
+  if (examples.hard_negatives <= 0 || group_size < 2) {
+    Batch batch = batch_of(examples, rows, data);
+    batch.group_size = group_size;
+    return batch;
+  }
+  // Dynamic negative sampling: the model, in eval mode, scores each group's candidates and
+  // the hard_negatives highest stay, after their positive.
+  const std::int64_t keep = std::min(examples.hard_negatives, group_size - 1);
+  torch::Tensor chosen;
+  {
+    torch::NoGradGuard no_grad;
+    const bool was_training = model_->is_training();
+    model_->eval();
+    const torch::Tensor scores = model_->forward(batch_of(examples, rows, data)).view({-1, group_size}).slice(1, 1);
+    model_->train(was_training);
+    const torch::Tensor groups = rows.view({-1, group_size});
+    const torch::Tensor hardest = std::get<1>(scores.topk(keep, 1)) + 1;
+    chosen = torch::cat({groups.slice(1, 0, 1), groups.gather(1, hardest)}, 1).reshape(-1);
+  }
+  Batch batch = batch_of(examples, chosen, data);
+  batch.group_size = keep + 1;
+  return batch;
 }
 
 void Trainer::reseed_rank(std::int64_t epoch, std::int64_t batch) const {
@@ -382,8 +460,9 @@ std::int64_t Trainer::train_batches(const EpochData& drawn, const TrainingData& 
   ProgressBar bar("epoch " + std::to_string(epoch) + "/" + std::to_string(options_.epochs), num_batches,
                   !group_ || group_->rank() == 0 ? stderr : nullptr, first);
   std::int64_t samples = 0;  // in this process
+  const std::int64_t batch_rows = rows_per_batch(drawn.examples);
   for (std::int64_t b = first; b < num_batches; ++b) {
-    const std::int64_t begin = b * options_.batch_size, end = std::min(n, (b + 1) * options_.batch_size);
+    const std::int64_t begin = b * batch_rows, end = std::min(n, (b + 1) * batch_rows);
     reseed_rank(epoch, b);
     bool stop = stop_requested();  // under data parallelism: whether any rank was asked
     const double loss_value = train_batch(drawn, data, begin, end, stop);
@@ -410,6 +489,10 @@ std::int64_t Trainer::train_batches(const EpochData& drawn, const TrainingData& 
   return samples;
 }
 
+std::int64_t Trainer::rows_per_batch(const Examples& examples) const {
+  return loss_->grouped() ? options_.batch_size * examples.group_size : options_.batch_size;
+}
+
 EpochResult Trainer::train_epoch(const TrainingData& data, std::int64_t epoch, std::int64_t max_batches) {
   model_->train();
   if (!(resume_mid_epoch_ && epoch == progress_.epoch + 1)) {
@@ -422,7 +505,8 @@ EpochResult Trainer::train_epoch(const TrainingData& data, std::int64_t epoch, s
   const EpochData drawn = take_epoch(data, epoch);
   const double wait_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   const std::int64_t n = drawn.examples.size();
-  std::int64_t num_batches = (n + options_.batch_size - 1) / options_.batch_size;
+  const std::int64_t batch_rows = rows_per_batch(drawn.examples);
+  std::int64_t num_batches = (n + batch_rows - 1) / batch_rows;
   if (max_batches > 0) num_batches = std::min(num_batches, max_batches);
   const std::int64_t samples_here = train_batches(drawn, data, epoch, num_batches);
 

@@ -1,5 +1,7 @@
 // Key functions of the plugin interfaces. Defining them here, in the one shared SDK
 // library, gives every interface a single vtable and type_info for host and plugins.
+#include <stdexcept>
+
 #include "recsys/dataset.hpp"
 #include "recsys/errors.hpp"
 #include "recsys/loss.hpp"
@@ -13,7 +15,21 @@ namespace recsys {
 Dataset::~Dataset() = default;
 void Dataset::fit_on_training_split(InteractionData&, const torch::Tensor&) {}
 Sampler::~Sampler() = default;
+void Sampler::fit_on_training_split(const torch::Tensor&, const torch::Tensor&, std::int64_t, std::int64_t) {}
 Model::~Model() = default;
+void Model::fit_on_training_split(const InteractionData&, const torch::Tensor&) {}
+torch::Tensor Model::regularization(const Batch&) {
+  return {};
+}
+bool Model::factorized() const {
+  return false;
+}
+torch::Tensor Model::user_vectors(const Batch&) {
+  throw std::logic_error("user_vectors: this model is not factorised (factorized() is false)");
+}
+torch::Tensor Model::item_vectors(const Batch&) {
+  throw std::logic_error("item_vectors: this model is not factorised (factorized() is false)");
+}
 Loss::~Loss() = default;
 Metric::~Metric() = default;
 
@@ -68,6 +84,7 @@ Batch make_batch(const Examples& examples, const torch::Tensor& rows, const Side
   batch.user_id = examples.user_id.index_select(0, rows);
   batch.item_id = examples.item_id.index_select(0, rows);
   batch.label = examples.label.index_select(0, rows);
+  if (examples.log_q.defined()) batch.log_q = examples.log_q.index_select(0, rows);
   SideFeatures user = users.gather(batch.user_id), item = items.gather(batch.item_id);
   batch.user_continuous = std::move(user.continuous);
   batch.user_categorical = std::move(user.categorical);
@@ -88,6 +105,35 @@ Batch make_batch(const Examples& examples, const torch::Tensor& rows, const Side
     batch.context_categorical = torch::zeros({b, 0}, torch::dtype(torch::kInt64).device(rows.device()));
   }
   return batch;
+}
+
+void reject_positives(const torch::Tensor& users, torch::Tensor& negatives, const PositiveSet& positives,
+                      const std::function<torch::Tensor(std::int64_t)>& draw, int max_rounds) {
+  torch::Tensor rejected = positives.contains(users, negatives).nonzero().squeeze(1);
+  for (int round = 0; rejected.numel() > 0; ++round) {
+    if (round == max_rounds) {
+      throw Error("negative sampling: after " + std::to_string(max_rounds) + " redraws user " +
+                  std::to_string(users[rejected[0]].item<std::int64_t>()) +
+                  " still has no negative (its positives take almost all the sampler's probability)");
+    }
+    const torch::Tensor redraw = draw(rejected.numel());
+    negatives.index_put_({rejected}, redraw);
+    const torch::Tensor still = positives.contains(users.index_select(0, rejected), redraw);
+    rejected = rejected.masked_select(still);
+  }
+}
+
+Examples grouped_examples(const torch::Tensor& user_id, const torch::Tensor& item_id, const torch::Tensor& negatives) {
+  const std::int64_t p = user_id.size(0), k = negatives.size(1);
+  Examples examples;
+  examples.item_id = torch::cat({item_id.unsqueeze(1), negatives}, 1).reshape(-1);
+  examples.user_id = user_id.repeat_interleave(k + 1);
+  torch::Tensor pattern = torch::zeros({k + 1}, torch::kFloat32);
+  pattern[0] = 1.0f;
+  examples.label = pattern.repeat({p});
+  examples.row = torch::arange(p, torch::kInt64).repeat_interleave(k + 1);
+  examples.group_size = k + 1;
+  return examples;
 }
 
 PositiveSet::PositiveSet(const torch::Tensor& user_id, const torch::Tensor& item_id, std::int64_t num_users,

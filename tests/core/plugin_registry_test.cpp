@@ -82,6 +82,19 @@ TEST(PluginRegistryTest, RefusesAnotherApiMajorBeforeCallingAnyFactory) {
   EXPECT_THROW(registry.find(PluginKind::loss, "future_loss"), PluginNotFoundError);
 }
 
+TEST(PluginRegistryTest, RefusesAnOlderApiMajorSayingWhatChanged) {
+  PluginRegistry registry;
+  try {
+    registry.load_library(test::fixture_dir() / "fixture_old_api.so");
+    FAIL() << "expected PluginApiVersionError";
+  } catch (const PluginApiVersionError& e) {
+    const std::string message = e.what();
+    EXPECT_NE(message.find("built against plugin API 2.0, but this host provides 3.0"), std::string::npos) << message;
+    EXPECT_NE(message.find("API 3.0 changed the interfaces: Loss::forward takes the Batch"), std::string::npos)
+        << message;
+  }
+}
+
 TEST(PluginRegistryTest, RefusesAMalformedManifest) {
   PluginRegistry registry;
   EXPECT_THROW(registry.load_library(test::fixture_dir() / "fixture_bad_manifest.so"), InvalidManifestError);
@@ -130,7 +143,9 @@ TEST(PluginRegistryTest, CreatesTypedPlugins) {
   const Config config = Config::empty("loss");
   auto loss = registry.create<PluginKind::loss>("mse", config);
   ASSERT_NE(loss, nullptr);
-  const torch::Tensor value = loss->forward(torch::tensor({1.0f, 3.0f}), torch::tensor({0.0f, 1.0f}));
+  Batch batch;
+  batch.label = torch::tensor({0.0f, 1.0f});
+  const torch::Tensor value = loss->forward(torch::tensor({1.0f, 3.0f}), batch);
   EXPECT_FLOAT_EQ(value.item<float>(), 2.5f);  // (1 + 4) / 2
 }
 

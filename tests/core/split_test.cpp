@@ -80,3 +80,40 @@ TEST(SplitOptionsTest, StrategiesAreChecked) {
 
 }  // namespace
 }  // namespace recsys::core
+
+namespace recsys::core {
+namespace {
+
+TEST(PerUserSplitTest, CountsFollowRecBolesRounding) {
+  // Worked out with RecBole's _calcu_split_ids (split_counts in ../shared/reference/pytorch_ranking.py).
+  const std::vector<std::pair<std::int64_t, std::vector<std::int64_t>>> expected{
+      {1, {1, 0, 0}},  {2, {1, 0, 1}},  {3, {1, 1, 1}},   {5, {3, 1, 1}},   {9, {7, 1, 1}},
+      {10, {8, 1, 1}}, {11, {9, 1, 1}}, {19, {17, 1, 1}}, {20, {16, 2, 2}}, {27, {23, 2, 2}}};
+  for (const auto& [n, counts] : expected) EXPECT_EQ(per_user_counts(n, 0.1, 0.1), counts) << n;
+  EXPECT_EQ(per_user_counts(4, 0.1, 0.2), (std::vector<std::int64_t>{2, 1, 1}));
+  EXPECT_EQ(per_user_counts(7, 0.1, 0.2), (std::vector<std::int64_t>{5, 1, 1}));
+}
+
+TEST(PerUserSplitTest, EachUserIsCutOnItsOwnAndTemporalKeepsTimeOrder) {
+  // User 0: rows 0-9 at times 9..0; user 1: rows 10-12.
+  const torch::Tensor user = torch::cat({torch::zeros({10}, torch::kInt64), torch::ones({3}, torch::kInt64)});
+  const torch::Tensor time = torch::cat({torch::arange(9, -1, -1, torch::kInt64), torch::arange(3, torch::kInt64)});
+  SplitOptions options;
+  options.strategy = "temporal";
+  options.group_by = "user";
+  options.val_ratio = 0.1;
+  options.test_ratio = 0.1;
+  const SplitIndices s = per_user_split(user, time, options);
+  // User 0: 8/1/1, latest (row 0, time 9) tests, row 1 validates; user 1: 1/1/1.
+  EXPECT_EQ(s.test.size(0), 2);
+  EXPECT_EQ(s.test[0].item<std::int64_t>(), 0);
+  EXPECT_EQ(s.validation[0].item<std::int64_t>(), 1);
+  EXPECT_EQ(s.test[1].item<std::int64_t>(), 12);
+  EXPECT_EQ(s.validation[1].item<std::int64_t>(), 11);
+  EXPECT_EQ(s.train.size(0), 9);
+  const torch::Tensor all = std::get<0>(torch::sort(torch::cat({s.train, s.validation, s.test})));
+  EXPECT_TRUE(torch::equal(all, torch::arange(13, torch::kInt64)));
+}
+
+}  // namespace
+}  // namespace recsys::core

@@ -13,7 +13,9 @@ class PointwiseLossTest : public ::testing::Test {
  protected:
   double loss(const std::string& name, std::vector<float> logits, std::vector<float> labels) {
     auto l = registry.create<PluginKind::loss>(name, Config::empty("loss"));
-    return l->forward(torch::tensor(logits), torch::tensor(labels)).item<double>();
+    Batch batch;
+    batch.label = torch::tensor(labels);
+    return l->forward(torch::tensor(logits), batch).item<double>();
   }
   core::PluginRegistry registry = test::registry_with("loss_pointwise");
 };

@@ -12,16 +12,16 @@ namespace recsys::losses {
 class MeanSquaredError final : public Loss {
  public:
   explicit MeanSquaredError(const PluginArgs&) {}
-  torch::Tensor forward(const torch::Tensor& logits, const torch::Tensor& labels) override {
-    return torch::mse_loss(logits, labels);
+  torch::Tensor forward(const torch::Tensor& logits, const Batch& batch) override {
+    return torch::mse_loss(logits, batch.label);
   }
 };
 
 class BinaryCrossEntropy final : public Loss {
  public:
   explicit BinaryCrossEntropy(const PluginArgs&) {}
-  torch::Tensor forward(const torch::Tensor& logits, const torch::Tensor& labels) override {
-    return torch::binary_cross_entropy_with_logits(logits, labels);
+  torch::Tensor forward(const torch::Tensor& logits, const Batch& batch) override {
+    return torch::binary_cross_entropy_with_logits(logits, batch.label);
   }
 };
 

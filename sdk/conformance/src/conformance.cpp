@@ -145,9 +145,19 @@ Failures check_model(const std::function<std::shared_ptr<Model>()>& make, const 
 Failures check_loss(Loss& loss) {
   Failures failures;
   guarded(failures, "loss", [&] {
-    torch::Tensor logits = torch::tensor({-3.0f, -0.5f, 0.0f, 0.5f, 3.0f}).requires_grad_();
-    const torch::Tensor labels = torch::tensor({0.0f, 1.0f, 0.0f, 1.0f, 1.0f});
-    torch::Tensor value = loss.forward(logits, labels);
+    // Ungrouped rows for a point-wise loss; for a grouped one, two groups of a positive and 2
+    // negatives (with log q, as a non-uniform sampler gives).
+    const bool grouped = loss.grouped();
+    torch::Tensor logits = grouped ? torch::tensor({2.0f, -0.5f, 0.5f, -1.0f, 0.0f, 3.0f}).requires_grad_()
+                                   : torch::tensor({-3.0f, -0.5f, 0.0f, 0.5f, 3.0f}).requires_grad_();
+    Batch batch;
+    batch.label =
+        grouped ? torch::tensor({1.0f, 0.0f, 0.0f, 1.0f, 0.0f, 0.0f}) : torch::tensor({0.0f, 1.0f, 0.0f, 1.0f, 1.0f});
+    batch.user_id = grouped ? torch::tensor({0, 0, 0, 1, 1, 1}, torch::kInt64) : torch::arange(5, torch::kInt64);
+    batch.item_id = grouped ? torch::tensor({3, 1, 2, 4, 0, 3}, torch::kInt64) : torch::arange(5, torch::kInt64);
+    batch.group_size = grouped ? 3 : 1;
+    if (grouped) batch.log_q = torch::tensor({0.0f, -1.5f, -2.0f, 0.0f, -1.0f, -2.5f});
+    torch::Tensor value = loss.forward(logits, batch);
     if (value.numel() != 1) {
       failures.push_back("the loss has shape " + shape(value) + ", expected a scalar");
       return;

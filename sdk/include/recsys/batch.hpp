@@ -46,6 +46,19 @@ struct Examples {
   /// the `user_id` it was given; the host maps the index to the interaction row. Undefined when
   /// the data has no context.
   torch::Tensor row;
+  /// Rows per group: 1 + K when each positive is followed by its K negatives (rows g*G .. g*G +
+  /// G - 1: the positive, then its negatives), as losses that compare a positive with its
+  /// negatives (Loss::grouped) need; 1 when the rows stand alone. The size is a multiple of it.
+  std::int64_t group_size = 1;
+  /// float32 [N]: log q, the log-probability of each row's item under the sampler's proposal
+  /// distribution (for a positive too: what its draw would have had), for the logQ correction
+  /// of sampled softmax (Bengio & Senecal 2008; Yi et al. 2019). Undefined when every allowed
+  /// item is equally likely (the correction is a constant and cancels).
+  torch::Tensor log_q;
+  /// K > 0: each group holds its positive and C > K candidate negatives, and the trainer keeps,
+  /// per group and batch, the K candidates the current model scores highest (dynamic negative
+  /// sampling, Zhang et al. 2013); 0: the negatives are used as drawn.
+  std::int64_t hard_negatives = 0;
 
   std::int64_t size() const { return user_id.defined() ? user_id.size(0) : 0; }
 };
@@ -64,13 +77,16 @@ struct Batch {
   std::vector<JaggedCodes> item_multi_categorical;  ///< Mi fields of B rows
   torch::Tensor context_continuous;                 ///< float32 [B, Cc] (Cc may be 0)
   torch::Tensor context_categorical;                ///< int64 [B, Kc] (Kc may be 0)
+  std::int64_t group_size = 1;                      ///< as Examples::group_size; B is a multiple of it
+  torch::Tensor log_q;                              ///< float32 [B] or undefined, as Examples::log_q
 
   std::int64_t size() const { return user_id.size(0); }
 };
 
-/// Gathers the examples listed in `rows` (int64 [B]) with their side features and, through
+/// Gathers the examples listed in `rows` (int64 [B]) with their side features, log q and, through
 /// `examples.row`, their context (`context`: one row per interaction; tables with no column
-/// need no `row`). No per-sample work: one index_select per tensor. Throws recsys::Error when
+/// need no `row`). No per-sample work: one index_select per tensor. `group_size` is 1: a caller
+/// that selects whole groups in order (the trainer, for a grouped loss) sets it. Throws recsys::Error when
 /// the context has columns and `examples.row` is undefined.
 RECSYS_API Batch make_batch(const Examples& examples, const torch::Tensor& rows, const SideFeatures& users,
                             const SideFeatures& items, const SideFeatures& context = {});

@@ -39,7 +39,12 @@
 /// 2.0: original ids are strings; InteractionData gains `label` (labelled feedback) and
 /// `context_features`; SideFeatures, SideSchema and Batch gain multi-valued categorical fields
 /// and per-interaction context; Examples gains `row`; Dataset gains `fit_on_training_split`.
-#define RECSYS_PLUGIN_API_MAJOR 2
+///
+/// 3.0: Loss::forward takes the Batch (group size, log q) and Loss has grouped(); Examples and
+/// Batch gain group_size and log_q, Examples hard_negatives; Sampler gains
+/// fit_on_training_split; Model gains fit_on_training_split, regularization, factorized,
+/// user_vectors and item_vectors.
+#define RECSYS_PLUGIN_API_MAJOR 3
 #define RECSYS_PLUGIN_API_MINOR 0
 
 namespace recsys {

@@ -3,6 +3,7 @@
 /// Negative sampling: turns the positives of a split into labelled examples.
 
 #include <cstdint>
+#include <functional>
 
 #include <ATen/core/Generator.h>
 #include <torch/types.h>
@@ -36,16 +37,34 @@ class RECSYS_API PositiveSet {
   std::int64_t num_items_;
 };
 
+/// Redraws in place each of `negatives` (int64 [M]) that is a positive of its user (`users`,
+/// int64 [M]) with `draw(n)` (int64 [n] items, from the caller's generator) until none is: the
+/// rejection step of a sampler over the user's allowed items. The draws are made in a fixed
+/// order, so a seeded `draw` gives the same negatives. Throws recsys::Error after `max_rounds`
+/// rounds (a user whose allowed items `draw` almost never gives).
+RECSYS_API void reject_positives(const torch::Tensor& users, torch::Tensor& negatives, const PositiveSet& positives,
+                                 const std::function<torch::Tensor(std::int64_t)>& draw, int max_rounds = 100000);
+
+/// The examples of positives (`user_id`, `item_id`: int64 [P]) each followed by its negatives
+/// (`negatives`: int64 [P, K]): labels 1 then 0, `row` the positive's index, `group_size` K + 1.
+RECSYS_API Examples grouped_examples(const torch::Tensor& user_id, const torch::Tensor& item_id,
+                                     const torch::Tensor& negatives);
+
 /// A sampler plugin. `sample` is called once per epoch for training (with a generator
 /// seeded from the run seed and the epoch) and once per run for validation and test.
 class RECSYS_API Sampler {
  public:
   virtual ~Sampler();
+  /// Called once after the split, before any sample(): the training positives (int64 [T]
+  /// each). A sampler whose draws depend on the training data (popularity counts) fits here.
+  virtual void fit_on_training_split(const torch::Tensor& user_id, const torch::Tensor& item_id, std::int64_t num_users,
+                                     std::int64_t num_items);
   /// `user_id`, `item_id`: int64 [P], the positives of one split. Returns the positives
   /// (label 1) and their negatives (label 0), drawn with `generator` only, so the same
   /// seed gives the same examples. Never labels a pair of `positives` as 0. Sets
   /// `Examples::row` to the index (into `user_id`) of the positive each example belongs to:
-  /// a negative takes its positive's context.
+  /// a negative takes its positive's context. A sampler that lays each positive out with its
+  /// negatives sets `group_size` (and `log_q` when items are not equally likely).
   virtual Examples sample(const torch::Tensor& user_id, const torch::Tensor& item_id, const PositiveSet& positives,
                           at::Generator& generator) = 0;
 };

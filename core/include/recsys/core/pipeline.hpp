@@ -35,6 +35,8 @@ struct Pipeline {
   std::vector<NamedMetric> metrics;
   std::vector<PluginUse> plugins;  ///< every plugin used, the model last (for the run's records)
   std::string protocol;            ///< one line: protocol, split, negatives, candidates, ties
+  /// `[sampler] exclude = "training"`: training negatives avoid only the training positives.
+  bool negatives_avoid_training_only = false;
 };
 
 /// Builds every plugin but the model and checks every section and key but the model's

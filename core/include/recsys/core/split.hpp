@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include <torch/types.h>
 
@@ -28,6 +29,11 @@ struct SplitOptions {
   std::string strategy = "random";
   double val_ratio = 0.1;   ///< random and temporal: fraction of positives for validation, (0, 1)
   double test_ratio = 0.2;  ///< random and temporal: fraction of positives for test, (0, 1)
+  /// random and temporal: "none" (one global cut) or "user": each user's positives shuffled
+  /// with the seed (random) or ordered by time (temporal, ties in row order) and cut with
+  /// RecBole's rounding (per_user_counts): RecBole's RS / TO with group_by user, Cornac's
+  /// stratified split.
+  std::string group_by = "none";
 
   /// Reads and range-checks `[split]`; throws ConfigError.
   static SplitOptions from_config(const Config& config);
@@ -54,6 +60,15 @@ SplitIndices random_split(std::int64_t num_positives, const SplitOptions& option
 /// `user_id`, `timestamp`, `item_id` (the tie-break order): int64 [N].
 SplitIndices leave_one_out_split(const torch::Tensor& user_id, const torch::Tensor& timestamp,
                                  const torch::Tensor& item_id);
+
+/// RecBole's per-group counts (_calcu_split_ids) of n positives: {train, validation, test} with
+/// validation = floor(val_ratio n), test = floor(test_ratio n), train the rest; then, while train
+/// keeps more than one, a held-out part whose share is in (0, 1) positives gets one (test first).
+std::vector<std::int64_t> per_user_counts(std::int64_t n, double val_ratio, double test_ratio);
+
+/// Per-user split (group_by = "user"): `key` (float64 or int64 [N]) orders each user's rows
+/// (random keys, or timestamps), ties in row order; users in id order.
+SplitIndices per_user_split(const torch::Tensor& user_id, const torch::Tensor& key, const SplitOptions& options);
 
 /// Global temporal split: positives ordered by timestamp (stable), cut as random_split cuts.
 SplitIndices temporal_split(const torch::Tensor& timestamp, const SplitOptions& options);

@@ -184,6 +184,18 @@ class Trainer {
   /// returns the examples this process trained. Throws Interrupted after a stop's batch.
   std::int64_t train_batches(const EpochData& drawn, const TrainingData& data, std::int64_t epoch,
                              std::int64_t num_batches);
+  /// The batch of `rows` (whole groups of `group_size` rows for a grouped loss, else 1): with
+  /// hard negatives (Examples::hard_negatives), each group's highest-scoring candidates.
+  Batch training_batch(const Examples& examples, const torch::Tensor& rows, const TrainingData& data,
+                       std::int64_t group_size);
+  /// The batch of (users[r], items[r]) rows whose user or item vectors a factorised model
+  /// computes (the other side's fields are gathered and ignored).
+  Batch vectors_batch(const torch::Tensor& users, const torch::Tensor& items, const TrainingData& data);
+  /// The scores of `examples` by a factorised model: its distinct users' vectors against its
+  /// distinct items' in one matrix product (Model::factorized).
+  torch::Tensor score_factorized(const Examples& examples, const TrainingData& data);
+  /// Rows per global batch: batch_size, or batch_size groups for a grouped loss.
+  std::int64_t rows_per_batch(const Examples& examples) const;
   /// Under data parallelism, rank > 0's generator for (epoch, batch): its own dropout stream.
   void reseed_rank(std::int64_t epoch, std::int64_t batch) const;
   /// The progress bar's "loss=..., ...k samples/s" since `start`.

@@ -32,8 +32,13 @@ struct TrainingData {
   torch::Tensor train_label;                  ///< float32 [N_train] (labelled data), else undefined
   std::shared_ptr<EvaluationSet> validation;  ///< drawn once per seed
   std::shared_ptr<EvaluationSet> test;        ///< drawn once per seed
+  /// `[sampler] exclude = "training"`: the training positives, the only ones training negatives
+  /// avoid (RecBole's rule); null: `positives`, every split's (the default).
+  std::shared_ptr<const PositiveSet> training_exclusions;
 
   TrainingRows training_rows() const;
+  /// The positives a training negative must not be.
+  const PositiveSet& negatives_exclude() const { return training_exclusions ? *training_exclusions : positives; }
 };
 
 /// Whether `features` has a column (context tables of a dataset without context have none).

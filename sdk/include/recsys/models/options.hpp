@@ -19,6 +19,7 @@
 
 #include "recsys/config.hpp"
 #include "recsys/nn/feature_fields.hpp"
+#include "recsys/nn/side_encoder.hpp"
 #include "recsys/schema.hpp"
 
 namespace recsys::models {
@@ -43,6 +44,16 @@ struct EmbeddingOptions {
             config.get_positive_double("init_std", defaults.init_std)};
   }
 };
+
+/// Reads the key `init` ("normal", the default: N(0, init_std^2); "xavier_normal";
+/// "xavier_uniform") of a model whose embeddings honour it. Throws ConfigError at the key.
+inline nn::EmbeddingInit embedding_init(const Config& config) {
+  const std::string init = config.get_string("init", "normal");
+  if (init == "normal") return nn::EmbeddingInit::normal;
+  if (init == "xavier_normal") return nn::EmbeddingInit::xavier_normal;
+  if (init == "xavier_uniform") return nn::EmbeddingInit::xavier_uniform;
+  config.fail("init", "expected normal, xavier_normal or xavier_uniform, found '" + init + "'");
+}
 
 /// Keys `deep_layers` and `dropout`: the hidden widths of an MLP (`nn::make_mlp`) and its
 /// dropout probability after each ReLU.

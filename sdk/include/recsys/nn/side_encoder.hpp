@@ -41,6 +41,23 @@ void init_embedding(torch::nn::ModuleHolder<Impl>& embedding, double std) {
   init_embedding(*embedding, std);
 }
 
+/// How embedding tables start: N(0, std^2) (`normal`, the NCF paper's), or Glorot & Bengio
+/// (2010)'s `xavier_normal` / `xavier_uniform` over the [rows, dim] table (RecBole's and the
+/// ranking reference's for BPR-MF and LightGCN: std sqrt(2 / (rows + dim))).
+enum class EmbeddingInit { normal, xavier_normal, xavier_uniform };
+
+/// `embedding`'s table initialised by `init` (`std` for normal).
+inline void init_embedding(torch::nn::EmbeddingImpl& embedding, double std, EmbeddingInit init) {
+  torch::NoGradGuard no_grad;
+  if (init == EmbeddingInit::xavier_normal) {
+    torch::nn::init::xavier_normal_(embedding.weight);
+  } else if (init == EmbeddingInit::xavier_uniform) {
+    torch::nn::init::xavier_uniform_(embedding.weight);
+  } else {
+    torch::nn::init::normal_(embedding.weight, 0.0, std);
+  }
+}
+
 /// One side's vector (user or item): its id embedding plus, when `use_features`, the
 /// embeddings of its categorical fields, the pooled embeddings of its multi-valued fields
 /// (`embedding_bag`, sum or mean as the schema says) and a bias-free linear projection of its
@@ -55,21 +72,21 @@ void init_embedding(torch::nn::ModuleHolder<Impl>& embedding, double std) {
 class SideEncoderImpl : public torch::nn::Module {
  public:
   SideEncoderImpl(const SideSchema& side, std::int64_t dim, bool use_features, double init_std,
-                  const std::vector<std::string>& exclude = {}) {
+                  const std::vector<std::string>& exclude = {}, EmbeddingInit init = EmbeddingInit::normal) {
     id_ = register_module("id", Embedding(side.num_ids, dim));
-    init_embedding(*id_, init_std);
+    init_embedding(*id_, init_std, init);
     if (!use_features) return;
     const SideColumns kept = kept_columns(side, exclude);
     for (const std::int64_t k : kept.categorical) {
       Embedding embedding(side.categorical[k].cardinality, dim);
-      init_embedding(*embedding, init_std);
+      init_embedding(*embedding, init_std, init);
       categorical_->push_back(embedding);
     }
     categorical_columns_ = kept.categorical;
     register_module("categorical", categorical_);
     for (const std::int64_t m : kept.multi) {
       Embedding embedding(side.multi_categorical[m].cardinality, dim);
-      init_embedding(*embedding, init_std);
+      init_embedding(*embedding, init_std, init);
       multi_->push_back(embedding);
       multi_pooling_.push_back(side.multi_categorical[m].pooling);
     }
