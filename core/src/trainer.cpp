@@ -298,9 +298,6 @@ Evaluation Trainer::evaluate(const EvaluationSet& set, const TrainingData& data,
 
 namespace {
 
-/// One epoch's negatives and order, from the epoch's own stream: reproducible from the seed,
-/// whichever thread draws them. Takes its inputs by value, so a draw left running by a stop
-/// owns everything it reads.
 /// A random order of the examples: of whole groups, kept in order, for a grouped loss.
 torch::Tensor shuffled_order(const Examples& examples, bool grouped, at::Generator& generator) {
   if (!grouped && examples.hard_negatives > 0) {
@@ -318,6 +315,9 @@ torch::Tensor shuffled_order(const Examples& examples, bool grouped, at::Generat
   return (groups.unsqueeze(1) * g + torch::arange(g, torch::kInt64)).reshape(-1);
 }
 
+/// One epoch's negatives and order, from the epoch's own stream: reproducible from the seed,
+/// whichever thread draws them. Takes its inputs by value, so a draw left running by a stop
+/// owns everything it reads.
 Trainer::EpochData draw_epoch(std::shared_ptr<Sampler> sampler, TrainingRows train, PositiveSet positives,
                               std::uint64_t seed, std::int64_t epoch, bool grouped) {
   at::Generator generator = make_generator(seed, SeedStream::train_epoch, static_cast<std::uint64_t>(epoch));
