@@ -1,0 +1,116 @@
+// The `lightgcn` model (He et al. 2020, "LightGCN: Simplifying and Powering Graph Convolution
+// Network for Recommendation"): user and item id embeddings E0 propagated over the normalised
+// user-item graph of the training interactions, A_hat = D^-1/2 A D^-1/2 with A = [[0, R], [R^T,
+// 0]], E_{l+1} = A_hat E_l; the final embedding is the mean of E_0 .. E_L and the score the dot
+// product of a user's and an item's. Ids only: side features are not used. The graph is built
+// by fit_on_training_split from the training rows alone (never a validation or test edge);
+// before it, the graph has no edge and the model is matrix factorisation. The regularisation is
+// the paper's L2 on the batch's ego (layer-0) embeddings: reg_weight / 2 * (|e_u|^2 + |e_i+|^2 +
+// sum |e_i-|^2) averaged over the batch's positives.
+#include <torch/torch.h>
+
+#include "recsys/models/options.hpp"
+#include "recsys/nn/side_encoder.hpp"
+#include "recsys/plugin.hpp"
+
+namespace recsys::lightgcn {
+
+/// `[model]` table of LightGCN.
+struct LightGcnOptions {
+  std::int64_t embedding_dim = 64;                             ///< `embedding_dim`
+  std::int64_t num_layers = 2;                                 ///< `num_layers`, propagation steps, >= 0
+  double reg_weight = 1e-4;                                    ///< `reg_weight`, >= 0
+  nn::EmbeddingInit init = nn::EmbeddingInit::xavier_uniform;  ///< `init` (the paper's: Xavier uniform)
+  double init_std = 0.01;                                      ///< `init_std`, for init = "normal"
+
+  static LightGcnOptions from_config(const Config& config) {
+    LightGcnOptions o;
+    o.embedding_dim = config.get_int_in("embedding_dim", o.embedding_dim, 1, models::kMaxWidth);
+    o.num_layers = config.get_int_in("num_layers", o.num_layers, 0, 16);
+    o.reg_weight = config.get_double_in("reg_weight", o.reg_weight, 0.0, 1e6);
+    if (config.contains("init")) o.init = models::embedding_init(config);
+    o.init_std = config.get_positive_double("init_std", o.init_std);
+    return o;
+  }
+};
+
+/// float32 sparse [n, n]: the symmetric normalised adjacency of the bipartite graph of
+/// (user u, item i) edges, users as nodes 0..U-1 and items as U..U+I-1; repeated edges add up.
+torch::Tensor normalized_adjacency(const torch::Tensor& users, const torch::Tensor& items, std::int64_t num_users,
+                                   std::int64_t num_items) {
+  const std::int64_t n = num_users + num_items;
+  const torch::Tensor rows = torch::cat({users, items + num_users});
+  const torch::Tensor cols = torch::cat({items + num_users, users});
+  const torch::Tensor degree = torch::bincount(rows, {}, n).to(torch::kFloat32);
+  const torch::Tensor inverse_sqrt = torch::where(degree.gt(0), degree.rsqrt(), torch::zeros_like(degree));
+  const torch::Tensor values = inverse_sqrt.index_select(0, rows) * inverse_sqrt.index_select(0, cols);
+  return torch::sparse_coo_tensor(torch::stack({rows, cols}), values, {n, n}).coalesce();
+}
+
+/// forward(batch) -> logits float32 [B]. Parameters: (U + I) * embedding_dim.
+class LightGcnModel final : public Model {
+ public:
+  explicit LightGcnModel(const PluginArgs& args)
+      : options_(LightGcnOptions::from_config(args.config)),
+        num_users_(args.schema->user.num_ids),
+        num_items_(args.schema->item.num_ids) {
+    user_ = register_module("user", torch::nn::Embedding(num_users_, options_.embedding_dim));
+    item_ = register_module("item", torch::nn::Embedding(num_items_, options_.embedding_dim));
+    nn::init_embedding(*user_, options_.init_std, options_.init);
+    nn::init_embedding(*item_, options_.init_std, options_.init);
+  }
+
+  void fit_on_training_split(const InteractionData& data, const torch::Tensor& train_rows) override {
+    adjacency_ = normalized_adjacency(data.user_id.index_select(0, train_rows),
+                                      data.item_id.index_select(0, train_rows), num_users_, num_items_)
+                     .to(user_->weight.device());
+  }
+
+  /// float32 [U + I, d]: the mean of the layers' embeddings, users first.
+  torch::Tensor propagated() {
+    torch::Tensor x = torch::cat({user_->weight, item_->weight});
+    if (!adjacency_.defined() || options_.num_layers == 0) return x;
+    if (adjacency_.device() != x.device()) adjacency_ = adjacency_.to(x.device());
+    torch::Tensor sum = x;
+    for (std::int64_t l = 0; l < options_.num_layers; ++l) {
+      x = torch::mm(adjacency_, x);
+      sum = sum + x;
+    }
+    return sum / static_cast<double>(options_.num_layers + 1);
+  }
+
+  torch::Tensor forward(const Batch& batch) override {
+    const torch::Tensor e = propagated();
+    return (e.index_select(0, batch.user_id) * e.index_select(0, batch.item_id + num_users_)).sum(1);
+  }
+
+  bool factorized() const override { return true; }
+  torch::Tensor user_vectors(const Batch& batch) override {
+    return propagated().slice(0, 0, num_users_).index_select(0, batch.user_id);
+  }
+  torch::Tensor item_vectors(const Batch& batch) override {
+    return propagated().slice(0, num_users_).index_select(0, batch.item_id);
+  }
+
+  torch::Tensor regularization(const Batch& batch) override {
+    if (options_.reg_weight == 0.0) return {};
+    const std::int64_t g = std::max<std::int64_t>(1, batch.group_size);
+    const torch::Tensor heads = batch.user_id.view({-1, g}).select(1, 0);  // each positive's user once
+    const torch::Tensor squares = user_->forward(heads).pow(2).sum() + item_->forward(batch.item_id).pow(2).sum();
+    return squares * (options_.reg_weight / 2.0 / static_cast<double>(heads.size(0)));
+  }
+
+  /// The graph built by fit_on_training_split (undefined before), for tests.
+  const torch::Tensor& adjacency() const { return adjacency_; }
+
+ private:
+  LightGcnOptions options_;
+  std::int64_t num_users_, num_items_;
+  torch::nn::Embedding user_{nullptr}, item_{nullptr};
+  torch::Tensor adjacency_;
+};
+
+}  // namespace recsys::lightgcn
+
+RECSYS_EXPORT_PLUGIN(recsys::lightgcn::LightGcnModel,
+                     "LightGCN: id embeddings averaged over propagations on the training graph", "LightGCN");
