@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
-# BPR-MF side by side with the idiomatic PyTorch reference (../shared/reference/pytorch_ranking.py)
+# BPR-MF (or LightGCN) side by side with the idiomatic PyTorch reference (../shared/reference/pytorch_ranking.py)
 # on ml-100k under RecBole's protocol, with the reference's training choices on both sides
 # (embedding 64, batch 2048, Adam 1e-3, one uniform negative avoiding training items, Xavier
 # initialisation): training positives per second over epochs 2..N (median, as the reference
 # counts), alternating the two programs RUNS times; then the medians.
-#   bench/compare_ranking.sh [BUILD_DIR] [EPOCHS] [RUNS]
+#   bench/compare_ranking.sh [BUILD_DIR] [EPOCHS] [RUNS] [bpr|lightgcn]
 set -euo pipefail
 build="${1:-build}"
 epochs="${2:-6}"
 runs="${3:-3}"
+model="${4:-bpr}"
+case "$model" in bpr | lightgcn) ;; *) echo "compare_ranking: model bpr or lightgcn, not $model" >&2; exit 2 ;; esac
 root="$(cd "$(dirname "$0")/.." && pwd)"
 data="${RECSYS_DATA_DIR:?set RECSYS_DATA_DIR to the folder holding ml-100k}"
 out="$(mktemp -d)"
@@ -18,15 +20,15 @@ ours=() theirs=()
 median() { printf '%s\n' "$@" | sort -g | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
 # The shipped config with the reference's sampler: one uniform negative (no candidates key).
 sed -e 's/^plugin = "hard"/plugin = "uniform"/' -e '/^candidates = /d' -e 's/^num_negatives = 2/num_negatives = 1/' \
-  "$root/configs/movielens_bpr.toml" > "$out/bpr_reference_choices.toml"
+  "$root/configs/movielens_$model.toml" > "$out/reference_choices.toml"
 for run in $(seq "$runs"); do
-  "$build/bin/recsys-host" run "$out/bpr_reference_choices.toml" --set "logging.output_dir=$out" --set "training.epochs=$epochs" \
+  "$build/bin/recsys-host" run "$out/reference_choices.toml" --set "logging.output_dir=$out" --set "training.epochs=$epochs" \
     --set early_stopping.patience=0 > "$out/ours.log" 2>&1
   # Rows per second / 2: each positive trains with its one negative.
   rate=$(grep -o 'epoch [0-9]*/[0-9]*: train loss [0-9.]*, [0-9.]*k samples/s' "$out/ours.log" | tail -n +2 |
     awk '{print $(NF - 1)}' | tr -d k | awk '{print $1 * 1000 / 2}')
   ours+=("$(median $rate)")
-  /usr/bin/python3 "$root/../shared/reference/pytorch_ranking.py" --model bpr --epochs "$epochs" --no-early-stop \
+  /usr/bin/python3 "$root/../shared/reference/pytorch_ranking.py" --model "$model" --epochs "$epochs" --no-early-stop \
     --threads "$(nproc)" --data-dir "$data/ml-100k" 2> /dev/null > "$out/theirs.json"
   theirs+=("$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["train_samples_per_s_after_first"])' \
     "$out/theirs.json")")
