@@ -53,6 +53,16 @@ TEST_F(LightGcnTest, PropagationEqualsTheDenseFormula) {
     const double expected = e[users[r]].dot(e[3 + items[r]]).item<double>();
     EXPECT_NEAR(logits[static_cast<std::int64_t>(r)].item<double>(), expected, 1e-6) << "row " << r;
   }
+  // Gradients of the summed logits with respect to the embeddings, against autograd through
+  // the dense formula.
+  torch::Tensor dense_e0 = e0.clone().requires_grad_();
+  const torch::Tensor dense_e = (dense_e0 + a_hat.mm(dense_e0) + a_hat.mm(a_hat).mm(dense_e0)) / 3.0;
+  torch::Tensor dense_sum = torch::zeros({}, torch::kFloat64);
+  for (std::size_t r = 0; r < users.size(); ++r) dense_sum = dense_sum + dense_e[users[r]].dot(dense_e[3 + items[r]]);
+  dense_sum.backward();
+  model->forward(pairs(users, items)).sum().backward();
+  const torch::Tensor grad = torch::cat({params["user.weight"].grad(), params["item.weight"].grad()});
+  EXPECT_TRUE(torch::allclose(grad.to(torch::kFloat64), dense_e0.grad(), 1e-5, 1e-6));
   // The factorised vectors give the same scores.
   const Batch b = pairs(users, items);
   EXPECT_TRUE(torch::allclose((model->user_vectors(b) * model->item_vectors(b)).sum(1), model->forward(b)));

@@ -47,6 +47,19 @@ torch::Tensor normalized_adjacency(const torch::Tensor& users, const torch::Tens
   return torch::sparse_coo_tensor(torch::stack({rows, cols}), values, {n, n}).coalesce();
 }
 
+/// y = A x for a symmetric sparse A, whose backward is A grad_y: torch's own backward of a
+/// sparse product transposes A, re-sorting its indices on every batch.
+struct SymmetricSparseProduct : torch::autograd::Function<SymmetricSparseProduct> {
+  static torch::Tensor forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& x, const torch::Tensor& a) {
+    ctx->saved_data["a"] = a;
+    return torch::mm(a, x);
+  }
+  static torch::autograd::tensor_list backward(torch::autograd::AutogradContext* ctx,
+                                               torch::autograd::tensor_list grad) {
+    return {torch::mm(ctx->saved_data["a"].toTensor(), grad[0]), torch::Tensor()};
+  }
+};
+
 /// forward(batch) -> logits float32 [B]. Parameters: (U + I) * embedding_dim.
 class LightGcnModel final : public Model {
  public:
@@ -73,7 +86,7 @@ class LightGcnModel final : public Model {
     if (adjacency_.device() != x.device()) adjacency_ = adjacency_.to(x.device());
     torch::Tensor sum = x;
     for (std::int64_t l = 0; l < options_.num_layers; ++l) {
-      x = torch::mm(adjacency_, x);
+      x = SymmetricSparseProduct::apply(x, adjacency_);
       sum = sum + x;
     }
     return sum / static_cast<double>(options_.num_layers + 1);
