@@ -171,13 +171,17 @@ std::vector<Recommendation> recommend(const fs::path& run_directory, const std::
   torch::NoGradGuard no_grad;
   Examples all{torch::full({items}, u, torch::kInt64), torch::arange(items, torch::kInt64), torch::zeros({items}),
                torch::zeros({items}, torch::kInt64)};
-  Batch batch = make_batch(all, torch::arange(items, torch::kInt64), d.user_features, d.item_features,
-                           requested_context(data, context));
+  const SideFeatures row_context = requested_context(data, context);
+  Batch batch = make_batch(all, torch::arange(items, torch::kInt64), d.user_features, d.item_features, row_context);
   Model& model = *run.loaded->model;
-  // A factorised model ranks by one matrix product, as its evaluation does.
+  // A factorised model ranks by one matrix product, as its evaluation does: the user's vector
+  // (from one row) against every item's.
+  const auto user_vector = [&] {
+    return model.user_vectors(
+        make_batch(all, torch::zeros({1}, torch::kInt64), d.user_features, d.item_features, row_context));
+  };
   torch::Tensor scores =
-      (model.factorized() ? torch::mm(model.user_vectors(batch).slice(0, 0, 1), model.item_vectors(batch).t())[0]
-                          : model.forward(batch))
+      (model.factorized() ? torch::mm(user_vector(), model.item_vectors(batch).t())[0] : model.forward(batch))
           .to(torch::kFloat64);
   // Items the user already has a positive with (in any split) are not recommended.
   const torch::Tensor seen = data.positives.contains(all.user_id, all.item_id);

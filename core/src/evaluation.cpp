@@ -143,13 +143,7 @@ std::shared_ptr<MaterializedSet> make_sampled_set(const torch::Tensor& user_id, 
   }
   const torch::Tensor negatives =
       candidates.empty() ? torch::zeros({0, num_candidates}, torch::kInt64) : torch::cat(candidates, 0);
-  Examples examples;
-  examples.item_id = torch::cat({item_id.unsqueeze(1), negatives}, 1).reshape(-1);
-  examples.user_id = user_id.repeat_interleave(num_candidates + 1);
-  torch::Tensor pattern = torch::zeros({num_candidates + 1}, torch::kFloat32);
-  pattern[0] = 1.0f;
-  examples.label = pattern.repeat({lists});
-  examples.row = torch::arange(lists, torch::kInt64).repeat_interleave(num_candidates + 1);
+  Examples examples = grouped_examples(user_id, item_id, negatives);
   torch::Tensor group = torch::arange(lists, torch::kInt64).repeat_interleave(num_candidates + 1);
   return std::make_shared<MaterializedSet>(std::move(examples), std::move(group), lists);
 }

@@ -211,8 +211,17 @@ Batch Trainer::vectors_batch(const torch::Tensor& users, const torch::Tensor& it
 torch::Tensor Trainer::score_factorized(const Examples& examples, const TrainingData& data) {
   const auto [users, user_index] = torch::_unique(examples.user_id, /*sorted=*/true, /*return_inverse=*/true);
   const auto [items, item_index] = torch::_unique(examples.item_id, true, true);
-  const torch::Tensor user_vectors = model_->user_vectors(vectors_batch(users, torch::zeros_like(users), data));
-  const torch::Tensor item_vectors = model_->item_vectors(vectors_batch(torch::zeros_like(items), items, data));
+  if (!factors_.users.defined()) {
+    // Every user's and item's vector once per evaluation (the weights do not change during
+    // one), not once per chunk: LightGCN's cost one propagation of the graph each.
+    const auto ids = [&](std::int64_t n) { return torch::arange(n, torch::dtype(torch::kInt64).device(device_)); };
+    const torch::Tensor all_users = ids(data.interactions.schema.user.num_ids);
+    const torch::Tensor all_items = ids(data.interactions.schema.item.num_ids);
+    factors_.users = model_->user_vectors(vectors_batch(all_users, torch::zeros_like(all_users), data));
+    factors_.items = model_->item_vectors(vectors_batch(torch::zeros_like(all_items), all_items, data));
+  }
+  const torch::Tensor user_vectors = factors_.users.index_select(0, users);
+  const torch::Tensor item_vectors = factors_.items.index_select(0, items);
   // A block of users against the items (full ranking: every item) in one matrix product,
   // unless the rows are a small part of that block (sampled lists over a large catalogue).
   if (users.size(0) * items.size(0) <= 4 * examples.size()) {
@@ -258,6 +267,7 @@ Evaluation Trainer::evaluate(const EvaluationSet& set, const TrainingData& data,
   torch::NoGradGuard no_grad;
   const bool was_training = model_->is_training();
   model_->eval();
+  factors_ = {};
   for (auto& m : metrics_) m.metric->reset();
   double loss_sum = 0.0;
   std::int64_t rows = 0;
@@ -292,6 +302,7 @@ Evaluation Trainer::evaluate(const EvaluationSet& set, const TrainingData& data,
   Evaluation evaluation;
   evaluation.loss = rows > 0 && !loss_->grouped() ? loss_sum / static_cast<double>(rows) : std::nan("");
   for (auto& m : metrics_) evaluation.metrics.emplace_back(m.name, m.metric->compute());
+  factors_ = {};
   model_->train(was_training);
   return evaluation;
 }

@@ -87,18 +87,6 @@ SideTables gather_features(const ParsedTable& table, Role role, const torch::Ten
 
 namespace {
 
-/// int64 [size]: how often each code of `column` (int64 [R], a strided view is fine) occurs
-/// in the rows `rows`, counted in place (at 25M context rows, no copy of the selected codes).
-torch::Tensor counts_in_rows(const torch::Tensor& column, const torch::Tensor& rows, std::int64_t size) {
-  torch::Tensor counts = torch::zeros({size}, torch::kInt64);
-  std::int64_t* count = counts.data_ptr<std::int64_t>();
-  const auto code = column.accessor<std::int64_t, 1>();
-  const torch::Tensor r = rows.contiguous();
-  const std::int64_t* row = r.data_ptr<std::int64_t>();
-  for (std::int64_t i = 0; i < r.numel(); ++i) ++count[code[row[i]]];
-  return counts;
-}
-
 /// `column` (int64 [R], a strided view is fine) through `map` (int64 [cardinality]), in place.
 void remap_(torch::Tensor& column, const torch::Tensor& map) {
   auto code = column.accessor<std::int64_t, 1>();
@@ -151,6 +139,16 @@ void fit_numbers(SideTables& side, const torch::Tensor& train, Scaling scaling) 
 }
 
 }  // namespace
+
+torch::Tensor counts_in_rows(const torch::Tensor& column, const torch::Tensor& rows, std::int64_t size) {
+  torch::Tensor counts = torch::zeros({size}, torch::kInt64);
+  std::int64_t* count = counts.data_ptr<std::int64_t>();
+  const auto code = column.accessor<std::int64_t, 1>();
+  const torch::Tensor r = rows.contiguous();
+  const std::int64_t* row = r.data_ptr<std::int64_t>();
+  for (std::int64_t i = 0; i < r.numel(); ++i) ++count[code[row[i]]];
+  return counts;
+}
 
 void fit_side(SideTables& side, const torch::Tensor& train, std::int64_t min_count, Scaling scaling) {
   for (std::size_t k = 0; k < side.schema.categorical.size(); ++k) {

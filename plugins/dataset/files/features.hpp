@@ -34,6 +34,10 @@ struct SideTables {
 /// table; -1: the table has no row, so every field takes its missing value).
 SideTables gather_features(const ParsedTable& table, Role role, const torch::Tensor& rows);
 
+/// int64 [size]: how often each code of `column` (int64 [R], a strided view is fine) occurs in
+/// the rows `rows` (int64), counted in place: no copy of the selected codes (at 25M rows).
+torch::Tensor counts_in_rows(const torch::Tensor& column, const torch::Tensor& rows, std::int64_t size);
+
 /// The fit on the training split, in place: in each categorical field (single- or
 /// multi-valued), values seen fewer than `min_count` times over `train` (int64, rows of the
 /// tables: the training users, items or interactions, each once) become the out-of-vocabulary

@@ -30,16 +30,7 @@ torch::Tensor distinct(const torch::Tensor& codes, std::size_t size) {
 /// The distinct values of `ids` (int64 [N], in [0, size)) over the rows `rows`, ascending,
 /// without a copy of the N x 0.8 values a training split selects.
 torch::Tensor distinct_in_rows(const torch::Tensor& ids, const torch::Tensor& rows, std::int64_t size) {
-  std::vector<char> seen(static_cast<std::size_t>(size), 0);
-  const auto id = ids.accessor<std::int64_t, 1>();
-  const torch::Tensor r = rows.contiguous();
-  const std::int64_t* row = r.data_ptr<std::int64_t>();
-  for (std::int64_t i = 0; i < r.numel(); ++i) seen[static_cast<std::size_t>(id[row[i]])] = 1;
-  std::vector<std::int64_t> out;
-  for (std::int64_t v = 0; v < size; ++v) {
-    if (seen[static_cast<std::size_t>(v)]) out.push_back(v);
-  }
-  return torch::tensor(out, torch::kInt64);
+  return counts_in_rows(ids, rows, size).nonzero().squeeze(1);
 }
 
 double seconds_since(std::chrono::steady_clock::time_point start) {

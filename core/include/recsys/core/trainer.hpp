@@ -219,6 +219,10 @@ class Trainer {
   std::shared_ptr<ProcessGroup> group_;
   torch::Device device_;
   const TrainingData* features_of_ = nullptr;
+  /// A factorised model's user and item vectors during one evaluation (score_factorized).
+  struct Factors {
+    torch::Tensor users, items;  // float32 [U, D], [I, D]
+  } factors_;
   SideFeatures device_users_, device_items_, device_context_;
 
   std::unique_ptr<torch::optim::Optimizer> optimizer_;
