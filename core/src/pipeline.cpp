@@ -465,11 +465,13 @@ LoadedPipeline load_pipeline(const Pipeline& p, const PipelineConfig& config, co
   // model is sized from the schema.
   p.dataset->fit_on_training_split(interactions, split.train);
   const FeatureSchema schema = interactions.schema;
-  const torch::Tensor train_users = interactions.user_id.index_select(0, split.train);
-  const torch::Tensor train_items = interactions.item_id.index_select(0, split.train);
   // A sampler that learns from the training split (popularity) fits before it draws the
   // pointwise protocol's evaluation negatives.
-  if (p.sampler) p.sampler->fit_on_training_split(train_users, train_items, schema.user.num_ids, schema.item.num_ids);
+  if (p.sampler) {
+    p.sampler->fit_on_training_split(interactions.user_id.index_select(0, split.train),
+                                     interactions.item_id.index_select(0, split.train), schema.user.num_ids,
+                                     schema.item.num_ids);
+  }
 
   torch::manual_seed(derive_seed(p.training.seed, static_cast<std::uint64_t>(SeedStream::model_init)));
   const Config& model_section = config.section("model");
@@ -482,7 +484,7 @@ LoadedPipeline load_pipeline(const Pipeline& p, const PipelineConfig& config, co
       prepare_training_data(std::move(interactions), std::move(split), p.evaluation, p.sampler.get(), p.training.seed);
   if (p.negatives_avoid_training_only) {
     data.training_exclusions =
-        std::make_shared<PositiveSet>(train_users, train_items, schema.user.num_ids, schema.item.num_ids);
+        std::make_shared<PositiveSet>(data.train_user_id, data.train_item_id, schema.user.num_ids, schema.item.num_ids);
   }
   check_splits_not_empty(data, p);
   spdlog::info(
