@@ -80,20 +80,26 @@ std::shared_ptr<Metric> create_metric(const PluginRegistry& registry, const std:
 
 /// One line that says what the figures mean: protocol, split, negatives, candidates, ties.
 std::string describe_protocol(const EvaluationOptions& evaluation, const SplitOptions& split,
-                              const std::string& sampler, const Config& sampler_section) {
+                              const std::string& sampler, const Config& sampler_section, LossScores scores) {
   std::ostringstream out;
   out << "protocol " << evaluation.protocol_name() << "; split " << split.describe();
-  if (sampler == kNoSampler) {
+  if (scores == LossScores::in_batch) {
+    out << "; training negatives: the batch's other positives (in-batch softmax, accidental hits removed)";
+  } else if (scores == LossScores::catalogue) {
+    out << "; training negatives: every item (full softmax)";
+  } else if (sampler == kNoSampler) {
     out << "; labelled feedback: training on the rows with their labels, no sampled negatives; validation/test: "
            "the held-out rows with their labels; ties: roc_auc counts a tied pair 1/2";
     return out.str();
+  } else {
+    out << "; training negatives: " << sampler << " sampler";
+    const auto& resolved = sampler_section.impl().resolved;
+    if (const auto* n = resolved.get("num_negatives"); n && n->is_integer()) {
+      out << ", " << n->as_integer()->get() << " per positive";
+    }
+    out << ", redrawn every epoch";
   }
-  out << "; training negatives: " << sampler << " sampler";
-  const auto& resolved = sampler_section.impl().resolved;
-  if (const auto* n = resolved.get("num_negatives"); n && n->is_integer()) {
-    out << ", " << n->as_integer()->get() << " per positive";
-  }
-  out << ", redrawn every epoch; ";
+  out << "; ";
   switch (evaluation.protocol) {
     case Protocol::pointwise:
       out << "validation/test: held-out positives with negatives drawn once per seed by the same sampler; ties: "
@@ -216,10 +222,10 @@ void create_metrics(Pipeline& p, const PipelineConfig& config, const PluginRegis
   };
   p.early_stopping =
       EarlyStoppingOptions::from_config(config.section("early_stopping"), p.evaluation.metrics, higher_is_better);
-  if (p.loss->grouped() && p.early_stopping.monitor == "loss") {
+  if ((p.loss->grouped() || p.loss->scores() != LossScores::rows) && p.early_stopping.monitor == "loss") {
     config.section("early_stopping")
         .fail("monitor", "the loss '" + p.loss_name +
-                             "' compares each positive with its own negatives and has no value on validation lists; "
+                             "' compares each positive with negatives of its own and has no value on validation lists; "
                              "monitor a metric of [evaluation] metrics (e.g. \"ndcg@10\")");
   }
 }
@@ -391,7 +397,7 @@ Pipeline build_pipeline(const PipelineConfig& config, const PluginRegistry& regi
     if (name != "model") config.section(name).check_unknown_keys();
   }
   config.check_unknown_sections();
-  p.protocol = describe_protocol(p.evaluation, p.split, p.sampler_name, config.section("sampler"));
+  p.protocol = describe_protocol(p.evaluation, p.split, p.sampler_name, config.section("sampler"), p.loss->scores());
   return p;
 }
 
@@ -411,6 +417,23 @@ void check_splits_not_empty(const TrainingData& data, const Pipeline& p) {
   }
 }
 
+// A loss whose negatives are the batch's other positives or the whole catalogue trains on
+// implicit positives alone, and the pointwise protocol (which draws its negatives with the
+// sampler) has no sampler to draw with.
+void check_feedback_without_sampler(const InteractionData& data, const Pipeline& p, const PipelineConfig& config) {
+  const std::string what = "the loss '" + p.loss_name + "' takes its negatives from the batch or the catalogue";
+  if (data.labelled()) config.section("loss").fail("plugin", what + ", which needs implicit feedback");
+  if (p.sampler) {
+    config.section("sampler").fail("plugin", what + ": set plugin = \"none\" instead of '" + p.sampler_name + "'");
+  }
+  if (p.evaluation.protocol == Protocol::pointwise) {
+    config.section("evaluation")
+        .fail("protocol", what +
+                              " and trains without a sampler, which the pointwise protocol draws its "
+                              "negatives with: use protocol = \"full\" or \"sampled\"");
+  }
+}
+
 // Labelled data brings its own negatives and implicit data needs sampled ones: refuse the
 // mismatch at the sampler key.
 void check_feedback(const InteractionData& data, const Pipeline& p, const PipelineConfig& config) {
@@ -420,6 +443,10 @@ void check_feedback(const InteractionData& data, const Pipeline& p, const Pipeli
                  "the dataset gives labelled feedback (rows labelled 0 and 1), which trains on its own "
                  "negatives: set plugin = \"none\" instead of '" +
                      p.sampler_name + "'");
+  }
+  if (p.loss->scores() != LossScores::rows) {
+    check_feedback_without_sampler(data, p, config);
+    return;
   }
   if (!data.labelled() && !p.sampler) {
     sampler.fail("plugin",
@@ -478,6 +505,14 @@ LoadedPipeline load_pipeline(const Pipeline& p, const PipelineConfig& config, co
   auto model = create_plugin(model_section, key_of(model_section, kModelKeys),
                              [&] { return registry.create<PluginKind::model>(p.model_name, model_section, &schema); });
   model_section.check_unknown_keys();
+  if (p.loss->scores() != LossScores::rows && !model->factorized()) {
+    config.section("loss").fail("plugin", "the loss '" + p.loss_name +
+                                              "' scores users against the batch's or every item's vectors, but "
+                                              "the model '" +
+                                              p.model_name +
+                                              "' is not a dot product of user and item vectors (use a factorised "
+                                              "model such as mf or lightgcn, or negatives = \"sampled\")");
+  }
   model->fit_on_training_split(interactions, split.train);
 
   TrainingData data =

@@ -114,7 +114,12 @@ std::string api_changes_since(std::uint32_t major) {
         "API 3.0 changed the interfaces: Loss::forward takes the Batch (group_size, log_q) and Loss has "
         "grouped(), Examples and Batch have group_size and log_q, Examples has hard_negatives, Sampler has "
         "fit_on_training_split, Model has fit_on_training_split, regularization, factorized, user_vectors "
-        "and item_vectors";
+        "and item_vectors; ";
+  }
+  if (major <= 3) {
+    changes +=
+        "API 4.0 changed the interfaces: Loss has scores() (in-batch and full-catalogue softmax), Batch has "
+        "accidental_hits";
   }
   return changes.empty() ? "the interfaces changed" : changes;
 }

@@ -277,7 +277,7 @@ Evaluation Trainer::evaluate(const EvaluationSet& set, const TrainingData& data,
   const auto consume = [&](const Examples& examples, const torch::Tensor& group, const torch::Tensor& logits) {
     const std::int64_t n = examples.size();
     // A grouped loss has no value on evaluation lists (no positive with its own negatives).
-    if (!loss_->grouped()) {
+    if (loss_scores_lists()) {
       Batch rows{examples.user_id, examples.item_id, examples.label};
       loss_sum += loss_->forward(logits, rows).item<double>() * static_cast<double>(n);
     }
@@ -300,7 +300,7 @@ Evaluation Trainer::evaluate(const EvaluationSet& set, const TrainingData& data,
   }
   bar.finish();
   Evaluation evaluation;
-  evaluation.loss = rows > 0 && !loss_->grouped() ? loss_sum / static_cast<double>(rows) : std::nan("");
+  evaluation.loss = rows > 0 && loss_scores_lists() ? loss_sum / static_cast<double>(rows) : std::nan("");
   for (auto& m : metrics_) evaluation.metrics.emplace_back(m.name, m.metric->compute());
   factors_ = {};
   model_->train(was_training);
@@ -335,8 +335,12 @@ Trainer::EpochData draw_epoch(std::shared_ptr<Sampler> sampler, TrainingRows tra
   Trainer::EpochData drawn;
   if (sampler) {
     drawn.examples = sampler->sample(train.user_id, train.item_id, positives, generator);
-  } else {  // labelled data: its own rows and labels, no sampled negatives
-    drawn.examples = {train.user_id, train.item_id, train.label, torch::arange(train.user_id.size(0), torch::kInt64)};
+  } else {
+    // Labelled data: its own rows and labels, no sampled negatives; implicit data under a loss
+    // that takes its negatives from the batch or the catalogue: the positives alone.
+    const torch::Tensor label =
+        train.label.defined() ? train.label : torch::ones({train.user_id.size(0)}, torch::kFloat32);
+    drawn.examples = {train.user_id, train.item_id, label, torch::arange(train.user_id.size(0), torch::kInt64)};
   }
   // The sampler's row is the index of the example's positive among the training rows.
   drawn.examples.row = train.with_context ? train.rows.index_select(0, drawn.examples.row) : torch::Tensor();
@@ -406,7 +410,7 @@ double Trainer::train_batch(const EpochData& epoch, const TrainingData& data, st
     const std::int64_t rows = std::min(pass_rows, share_rows - pass_begin);
     const torch::Tensor selected = epoch.order.slice(0, share_begin + pass_begin, share_begin + pass_begin + rows);
     Batch batch = training_batch(epoch.examples, selected, data, unit);
-    torch::Tensor loss = loss_->forward(model_->forward(batch), batch);
+    torch::Tensor loss = loss_->forward(loss_logits(batch, data), batch);
     if (torch::Tensor penalty = model_->regularization(batch); penalty.defined()) loss = loss + penalty;
     if (rows < share_rows) loss = loss * (static_cast<double>(rows) / static_cast<double>(share_rows));
     loss_value += loss.item<double>();
@@ -443,6 +447,31 @@ Batch Trainer::training_batch(const Examples& examples, const torch::Tensor& row
   Batch batch = batch_of(examples, chosen, data);
   batch.group_size = keep + 1;
   return batch;
+}
+
+torch::Tensor Trainer::loss_logits(Batch& batch, const TrainingData& data) {
+  const LossScores scores = loss_->scores();
+  if (scores == LossScores::rows) return model_->forward(batch);
+  const torch::Tensor users = model_->user_vectors(batch);
+  if (scores == LossScores::catalogue) {
+    const torch::Tensor all_items = torch::arange(data.interactions.schema.item.num_ids, batch.item_id.options());
+    return torch::mm(users, model_->item_vectors(vectors_batch(torch::zeros_like(all_items), all_items, data)).t());
+  }
+  if (!in_batch_) {
+    const std::int64_t num_items = data.interactions.schema.item.num_ids;
+    in_batch_ = InBatchTables{
+        UserPositives::from_pairs(data.train_user_id, data.train_item_id, data.interactions.schema.user.num_ids),
+        log_item_frequency(data.train_item_id, num_items).to(device_)};
+  }
+  batch.log_q = in_batch_->log_frequency.index_select(0, batch.item_id);
+  batch.accidental_hits = accidental_hits(in_batch_->positives, batch.user_id.cpu(), batch.item_id.cpu(),
+                                          data.interactions.schema.item.num_ids)
+                              .to(device_);
+  return torch::mm(users, model_->item_vectors(batch).t());
+}
+
+bool Trainer::loss_scores_lists() const {
+  return !loss_->grouped() && loss_->scores() == LossScores::rows;
 }
 
 void Trainer::reseed_rank(std::int64_t epoch, std::int64_t batch) const {

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <utility>
 
 #include <torch/torch.h>
 
@@ -33,7 +34,25 @@ TEST_F(RankingLossTest, PassesTheConformanceSuite) {
   for (const char* name : {"bpr", "softmax"}) {
     auto loss = make(name);
     EXPECT_TRUE(loss->grouped());
+    EXPECT_EQ(loss->scores(), LossScores::rows);
     RECSYS_EXPECT_CONFORMS(conformance::check_loss(*loss));
+  }
+  for (const auto& [negatives, scores] :
+       {std::pair{"in_batch", LossScores::in_batch}, std::pair{"catalogue", LossScores::catalogue}}) {
+    auto loss = make("softmax", std::string("negatives = \"") + negatives + "\"\n");
+    EXPECT_FALSE(loss->grouped()) << negatives;
+    EXPECT_EQ(loss->scores(), scores) << negatives;
+    RECSYS_EXPECT_CONFORMS(conformance::check_loss(*loss));
+  }
+}
+
+TEST_F(RankingLossTest, AnUnknownNegativesValueIsRefusedNamingTheKey) {
+  try {
+    make("softmax", "negatives = \"batch\"\n");
+    FAIL() << "expected ConfigError";
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("negatives"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("in_batch"), std::string::npos) << e.what();
   }
 }
 
@@ -58,6 +77,66 @@ TEST_F(RankingLossTest, SoftmaxIsTheCrossEntropyOfThePositiveWithTemperatureAndL
   const double negatives_only = -1.0 + std::log(std::exp(1.0) + std::exp(2.0) + std::exp(5.0));
   EXPECT_NEAR(make("softmax", "correct_positive = false\n")->forward(logits, groups(3, log_q)).item<double>(),
               negatives_only, 1e-5);
+}
+
+/// Three positives scored against each other: logits [3, 3], log q of the batch's items, the
+/// third item an accidental hit of the first user.
+Batch in_batch_positives() {
+  Batch batch;
+  batch.user_id = torch::tensor({0, 1, 2}, torch::kInt64);
+  batch.item_id = torch::tensor({7, 8, 9}, torch::kInt64);
+  batch.log_q = torch::tensor({-1.0f, -2.0f, -0.5f});
+  batch.accidental_hits = torch::zeros({3, 3}, torch::kBool);
+  batch.accidental_hits[0][2] = true;
+  return batch;
+}
+
+TEST_F(RankingLossTest, InBatchSoftmaxLeavesOutAccidentalHitsAndSubtractsLogQ) {
+  const torch::Tensor logits = torch::tensor({{1.0f, 0.0f, 2.0f}, {0.5f, 1.0f, 0.0f}, {0.0f, 0.0f, 1.0f}});
+  // Minus log q by column (+1, +2, +0.5): row 0 [2, 2, masked], row 1 [1.5, 3, 0.5], row 2 [1, 2, 1.5];
+  // the positives on the diagonal.
+  const double expected = (std::log(2.0) + (-3.0 + std::log(std::exp(1.5) + std::exp(3.0) + std::exp(0.5))) +
+                           (-1.5 + std::log(std::exp(1.0) + std::exp(2.0) + std::exp(1.5)))) /
+                          3;
+  auto loss = make("softmax", "negatives = \"in_batch\"\n");
+  EXPECT_NEAR(loss->forward(logits, in_batch_positives()).item<double>(), expected, 1e-5);
+  // Without the correction: row 0 [1, 0, masked], row 1 [0.5, 1, 0], row 2 [0, 0, 1].
+  const double plain =
+      ((-1.0 + std::log(std::exp(1.0) + 1.0)) + (-1.0 + std::log(std::exp(0.5) + std::exp(1.0) + 1.0)) +
+       (-1.0 + std::log(2.0 + std::exp(1.0)))) /
+      3;
+  auto uncorrected = make("softmax", "negatives = \"in_batch\"\nlogq_correction = false\n");
+  EXPECT_NEAR(uncorrected->forward(logits, in_batch_positives()).item<double>(), plain, 1e-5);
+}
+
+TEST_F(RankingLossTest, CatalogueSoftmaxIsTheCrossEntropyOverEveryItem) {
+  const torch::Tensor logits = torch::tensor({{1.0f, 2.0f, 0.0f, -1.0f}, {0.0f, 0.0f, 3.0f, 1.0f}});
+  Batch batch;
+  batch.user_id = torch::tensor({0, 1}, torch::kInt64);
+  batch.item_id = torch::tensor({1, 3}, torch::kInt64);
+  const double expected = ((-2.0 + std::log(std::exp(1.0) + std::exp(2.0) + 1.0 + std::exp(-1.0))) +
+                           (-1.0 + std::log(2.0 + std::exp(3.0) + std::exp(1.0)))) /
+                          2;
+  EXPECT_NEAR(make("softmax", "negatives = \"catalogue\"\n")->forward(logits, batch).item<double>(), expected, 1e-5);
+}
+
+TEST_F(RankingLossTest, InBatchGradientsMatchFiniteDifferences) {
+  auto loss = make("softmax", "negatives = \"in_batch\"\ntemperature = 0.5\n");
+  Batch batch = in_batch_positives();
+  batch.log_q = batch.log_q.to(torch::kFloat64);
+  torch::Tensor x = torch::tensor({0.3, -1.2, 0.8, 1.5, 0.1, -0.4, 0.9, 0.2, -0.7}, torch::kFloat64).view({3, 3});
+  x = x.clone().requires_grad_();
+  loss->forward(x, batch).backward();
+  for (std::int64_t j = 0; j < 9; ++j) {
+    const double h = 1e-6;
+    torch::Tensor up = x.detach().clone(), down = x.detach().clone();
+    up.view({-1})[j] += h;
+    down.view({-1})[j] -= h;
+    const double numeric =
+        (loss->forward(up, batch).item<double>() - loss->forward(down, batch).item<double>()) / (2 * h);
+    EXPECT_NEAR(x.grad().view({-1})[j].item<double>(), numeric, 1e-7) << "logit " << j;
+  }
+  EXPECT_EQ(x.grad()[0][2].item<double>(), 0.0);  // the accidental hit gets no gradient
 }
 
 TEST_F(RankingLossTest, GradientsMatchFiniteDifferences) {

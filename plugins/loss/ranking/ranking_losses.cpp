@@ -8,6 +8,14 @@
 //    the sampler's proposal, for the positive too, as TensorFlow's sampled_softmax_loss
 //    subtracts log Q from the true and the sampled logits; `correct_positive = false` leaves the
 //    positive's logit as it is. A sampler that draws uniformly gives no log q: no correction.
+//    `negatives = "in_batch"`: the batch's other positives are the negatives (Yi et al. 2019;
+//    the host scores every user of the batch against every positive's item), minus the accidental
+//    hits (the positive's own item elsewhere in the batch, the user's other training
+//    positives); log q is each item's share of the training interactions, the probability with
+//    which it appears in a batch. `negatives = "catalogue"`: the full softmax over every item
+//    (no sampling, so no correction; the user's other positives stay in the denominator, as in
+//    the usual cross-entropy over the catalogue).
+#include <limits>
 #include <stdexcept>
 #include <string>
 
@@ -44,14 +52,26 @@ class BprLoss final : public Loss {
   }
 };
 
-/// `[loss]` table of the sampled softmax.
+/// `[loss]` table of the softmax losses.
 struct SoftmaxOptions {
-  double temperature = 1.0;      ///< logits are divided by it, > 0
-  bool logq_correction = true;   ///< subtract log q when the sampler gives it
-  bool correct_positive = true;  ///< the positive's logit loses its log q too (as TensorFlow)
+  LossScores negatives = LossScores::rows;  ///< `negatives`: "sampled" (rows), "in_batch", "catalogue"
+  double temperature = 1.0;                 ///< logits are divided by it, > 0
+  bool logq_correction = true;              ///< subtract log q when the sampler (or the batch) gives it
+  bool correct_positive = true;             ///< the positive's logit loses its log q too (as TensorFlow)
 
   static SoftmaxOptions from_config(const Config& config) {
     SoftmaxOptions o;
+    const std::string negatives = config.get_string("negatives", "sampled");
+    if (negatives == "in_batch") {
+      o.negatives = LossScores::in_batch;
+    } else if (negatives == "catalogue") {
+      o.negatives = LossScores::catalogue;
+    } else if (negatives != "sampled") {
+      config.fail("negatives",
+                  "expected \"sampled\" (the sampler's), \"in_batch\" (the batch's other positives) "
+                  "or \"catalogue\" (every item: the full softmax), not '" +
+                      negatives + "'");
+    }
     o.temperature = config.get_double("temperature", o.temperature);
     if (!(o.temperature > 0.0)) config.fail("temperature", "must be positive");
     o.logq_correction = config.get_bool("logq_correction", o.logq_correction);
@@ -60,11 +80,21 @@ struct SoftmaxOptions {
   }
 };
 
-class SampledSoftmaxLoss final : public Loss {
+class SoftmaxLoss final : public Loss {
  public:
-  explicit SampledSoftmaxLoss(const PluginArgs& args) : options_(SoftmaxOptions::from_config(args.config)) {}
-  bool grouped() const override { return true; }
+  explicit SoftmaxLoss(const PluginArgs& args) : options_(SoftmaxOptions::from_config(args.config)) {}
+  bool grouped() const override { return options_.negatives == LossScores::rows; }
+  LossScores scores() const override { return options_.negatives; }
   torch::Tensor forward(const torch::Tensor& logits, const Batch& batch) override {
+    if (options_.negatives == LossScores::in_batch) return in_batch(logits, batch);
+    if (options_.negatives == LossScores::catalogue) return catalogue(logits, batch);
+    return sampled(logits, batch);
+  }
+
+ private:
+  /// The positive's log q (column 0 of [groups, G], or the diagonal of [P, P]) left out unless
+  /// correct_positive.
+  torch::Tensor sampled(const torch::Tensor& logits, const Batch& batch) const {
     torch::Tensor s = grouped_logits(logits, batch, "softmax");
     if (options_.logq_correction && batch.log_q.defined()) {
       torch::Tensor log_q = batch.log_q.view({-1, batch.group_size});
@@ -77,14 +107,42 @@ class SampledSoftmaxLoss final : public Loss {
     return -torch::log_softmax(s, 1).select(1, 0).mean();
   }
 
- private:
+  /// logits [P, P], row i's positive in column i.
+  torch::Tensor in_batch(const torch::Tensor& logits, const Batch& batch) const {
+    const std::int64_t p = batch.size();
+    if (logits.dim() != 2 || logits.size(0) != p || logits.size(1) != p) {
+      throw std::invalid_argument("softmax (in_batch): expected logits [" + std::to_string(p) + ", " +
+                                  std::to_string(p) + "], the batch's users against its positives' items");
+    }
+    torch::Tensor s = logits;
+    if (options_.logq_correction && batch.log_q.defined()) {
+      torch::Tensor log_q = batch.log_q.unsqueeze(0).expand({p, p});
+      if (!options_.correct_positive) log_q = log_q * (1 - torch::eye(p, log_q.options()));
+      s = s - log_q;
+    }
+    if (batch.accidental_hits.defined())
+      s = s.masked_fill(batch.accidental_hits, -std::numeric_limits<float>::infinity());
+    s = s / options_.temperature;
+    return -torch::log_softmax(s, 1).diagonal().mean();
+  }
+
+  /// logits [P, I], row i's positive item batch.item_id[i].
+  torch::Tensor catalogue(const torch::Tensor& logits, const Batch& batch) const {
+    if (logits.dim() != 2 || logits.size(0) != batch.size()) {
+      throw std::invalid_argument("softmax (catalogue): expected logits [" + std::to_string(batch.size()) +
+                                  ", items], the batch's users against every item");
+    }
+    return torch::nn::functional::cross_entropy(logits / options_.temperature, batch.item_id);
+  }
+
   SoftmaxOptions options_;
 };
 
 }  // namespace recsys::ranking_losses
 
-RECSYS_PLUGIN_LIBRARY(RECSYS_PLUGIN(loss, "bpr", recsys::ranking_losses::BprLoss, RECSYS_PLUGIN_VERSION,
-                                    "Bayesian personalised ranking over each positive's negatives", "BPR"),
-                      RECSYS_PLUGIN(loss, "softmax", recsys::ranking_losses::SampledSoftmaxLoss, RECSYS_PLUGIN_VERSION,
-                                    "Sampled softmax over each positive and its negatives, logQ-corrected",
-                                    "sampled_softmax"));
+RECSYS_PLUGIN_LIBRARY(
+    RECSYS_PLUGIN(loss, "bpr", recsys::ranking_losses::BprLoss, RECSYS_PLUGIN_VERSION,
+                  "Bayesian personalised ranking over each positive's negatives", "BPR"),
+    RECSYS_PLUGIN(loss, "softmax", recsys::ranking_losses::SoftmaxLoss, RECSYS_PLUGIN_VERSION,
+                  "Softmax over each positive and its sampled, in-batch or catalogue negatives, logQ-corrected",
+                  "sampled_softmax"));

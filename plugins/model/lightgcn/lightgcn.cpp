@@ -7,6 +7,9 @@
 // before it, the graph has no edge and the model is matrix factorisation. The regularisation is
 // the paper's L2 on the batch's ego (layer-0) embeddings: reg_weight / 2 * (|e_u|^2 + |e_i+|^2 +
 // sum |e_i-|^2) averaged over the batch's positives.
+#include <algorithm>
+
+#include <ATen/Parallel.h>
 #include <torch/torch.h>
 
 #include "recsys/models/options.hpp"
@@ -47,16 +50,75 @@ torch::Tensor normalized_adjacency(const torch::Tensor& users, const torch::Tens
   return torch::sparse_coo_tensor(torch::stack({rows, cols}), values, {n, n}).coalesce();
 }
 
+/// A sparse matrix in compressed rows, for the product on the CPU.
+struct CsrMatrix {
+  torch::Tensor row_offsets;  ///< int64 [n + 1]
+  torch::Tensor columns;      ///< int64 [nnz]
+  torch::Tensor values;       ///< float32 [nnz]
+
+  /// From a coalesced sparse COO matrix (its indices sorted by row, then column).
+  static CsrMatrix from_coo(const torch::Tensor& coo) {
+    const torch::Tensor indices = coo._indices();
+    const torch::Tensor counts = torch::bincount(indices[0], {}, coo.size(0));
+    return {torch::cat({torch::zeros({1}, torch::kInt64), counts.cumsum(0)}), indices[1].contiguous(),
+            coo._values().contiguous()};
+  }
+};
+
+/// y = A x (x float32 [n, d] on the CPU): rows of y in parallel over torch's intra-op threads,
+/// each the weighted sum of its neighbours' rows of x. torch 1.13's CPU product of a sparse COO
+/// matrix runs on one thread and coalesces every call; this is about 2x faster on 2 cores.
+torch::Tensor csr_product(const CsrMatrix& a, const torch::Tensor& x_in) {
+  const torch::Tensor x = x_in.contiguous();
+  const std::int64_t n = a.row_offsets.size(0) - 1, d = x.size(1);
+  torch::Tensor y = torch::empty({n, d}, x.options());
+  const std::int64_t* offsets = a.row_offsets.data_ptr<std::int64_t>();
+  const std::int64_t* columns = a.columns.data_ptr<std::int64_t>();
+  const float* values = a.values.data_ptr<float>();
+  const float* in = x.data_ptr<float>();
+  float* out = y.data_ptr<float>();
+  at::parallel_for(0, n, 64, [&](std::int64_t begin, std::int64_t end) {
+    for (std::int64_t r = begin; r < end; ++r) {
+      float* row = out + r * d;
+      std::fill(row, row + d, 0.0f);
+      for (std::int64_t e = offsets[r]; e < offsets[r + 1]; ++e) {
+        const float w = values[e];
+        const float* neighbour = in + columns[e] * d;
+        for (std::int64_t k = 0; k < d; ++k) row[k] += w * neighbour[k];
+      }
+    }
+  });
+  return y;
+}
+
+/// The normalised adjacency, as COO (any device, and tests) and, for the CPU, as CSR.
+struct Adjacency {
+  torch::Tensor coo;
+  CsrMatrix csr;
+};
+
+/// A x by the CSR kernel for float32 on the CPU, else torch's sparse product.
+torch::Tensor adjacency_product(const torch::Tensor& coo, const CsrMatrix& csr, const torch::Tensor& x) {
+  return x.is_cpu() && x.scalar_type() == torch::kFloat32 ? csr_product(csr, x) : torch::mm(coo, x);
+}
+
 /// y = A x for a symmetric sparse A, whose backward is A grad_y: torch's own backward of a
 /// sparse product transposes A, re-sorting its indices on every batch.
 struct SymmetricSparseProduct : torch::autograd::Function<SymmetricSparseProduct> {
-  static torch::Tensor forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& x, const torch::Tensor& a) {
-    ctx->saved_data["a"] = a;
-    return torch::mm(a, x);
+  static torch::Tensor forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& x, const torch::Tensor& coo,
+                               const torch::Tensor& offsets, const torch::Tensor& columns,
+                               const torch::Tensor& values) {
+    ctx->saved_data["coo"] = coo;
+    ctx->saved_data["offsets"] = offsets;
+    ctx->saved_data["columns"] = columns;
+    ctx->saved_data["values"] = values;
+    return adjacency_product(coo, {offsets, columns, values}, x);
   }
   static torch::autograd::tensor_list backward(torch::autograd::AutogradContext* ctx,
                                                torch::autograd::tensor_list grad) {
-    return {torch::mm(ctx->saved_data["a"].toTensor(), grad[0]), torch::Tensor()};
+    const auto& d = ctx->saved_data;
+    const CsrMatrix csr{d.at("offsets").toTensor(), d.at("columns").toTensor(), d.at("values").toTensor()};
+    return {adjacency_product(d.at("coo").toTensor(), csr, grad[0]), {}, {}, {}, {}};
   }
 };
 
@@ -74,19 +136,21 @@ class LightGcnModel final : public Model {
   }
 
   void fit_on_training_split(const InteractionData& data, const torch::Tensor& train_rows) override {
-    adjacency_ = normalized_adjacency(data.user_id.index_select(0, train_rows),
-                                      data.item_id.index_select(0, train_rows), num_users_, num_items_)
-                     .to(user_->weight.device());
+    adjacency_.coo = normalized_adjacency(data.user_id.index_select(0, train_rows),
+                                          data.item_id.index_select(0, train_rows), num_users_, num_items_);
+    adjacency_.csr = CsrMatrix::from_coo(adjacency_.coo);
+    adjacency_.coo = adjacency_.coo.to(user_->weight.device());
   }
 
   /// float32 [U + I, d]: the mean of the layers' embeddings, users first.
   torch::Tensor propagated() {
     torch::Tensor x = torch::cat({user_->weight, item_->weight});
-    if (!adjacency_.defined() || options_.num_layers == 0) return x;
-    if (adjacency_.device() != x.device()) adjacency_ = adjacency_.to(x.device());
+    if (!adjacency_.coo.defined() || options_.num_layers == 0) return x;
+    if (adjacency_.coo.device() != x.device()) adjacency_.coo = adjacency_.coo.to(x.device());
     torch::Tensor sum = x;
     for (std::int64_t l = 0; l < options_.num_layers; ++l) {
-      x = SymmetricSparseProduct::apply(x, adjacency_);
+      x = SymmetricSparseProduct::apply(x, adjacency_.coo, adjacency_.csr.row_offsets, adjacency_.csr.columns,
+                                        adjacency_.csr.values);
       sum = sum + x;
     }
     return sum / static_cast<double>(options_.num_layers + 1);
@@ -114,13 +178,13 @@ class LightGcnModel final : public Model {
   }
 
   /// The graph built by fit_on_training_split (undefined before), for tests.
-  const torch::Tensor& adjacency() const { return adjacency_; }
+  const torch::Tensor& adjacency() const { return adjacency_.coo; }
 
  private:
   LightGcnOptions options_;
   std::int64_t num_users_, num_items_;
   torch::nn::Embedding user_{nullptr}, item_{nullptr};
-  torch::Tensor adjacency_;
+  Adjacency adjacency_;
 };
 
 }  // namespace recsys::lightgcn

@@ -2,6 +2,8 @@
 
 #include <cmath>
 #include <sstream>
+#include <tuple>
+#include <utility>
 
 #include <ATen/CPUGeneratorImpl.h>
 #include <torch/torch.h>
@@ -142,14 +144,32 @@ Failures check_model(const std::function<std::shared_ptr<Model>()>& make, const 
   return failures;
 }
 
+namespace {
+
+/// The logits and batch a loss that scores the batch's positives against items takes: three
+/// positives against each other (in_batch, one accidental hit) or against five items (catalogue).
+std::pair<torch::Tensor, Batch> positives_against_items(LossScores scores) {
+  Batch batch;
+  batch.user_id = torch::tensor({0, 1, 2}, torch::kInt64);
+  batch.item_id = torch::tensor({4, 1, 3}, torch::kInt64);
+  batch.label = torch::ones({3});
+  if (scores == LossScores::catalogue) return {torch::linspace(-1.0, 1.5, 15).view({3, 5}).clone(), batch};
+  batch.log_q = torch::tensor({-1.0f, -2.0f, -0.5f});
+  batch.accidental_hits = torch::zeros({3, 3}, torch::kBool);
+  batch.accidental_hits[0][2] = true;
+  return {torch::linspace(-1.5, 2.0, 9).view({3, 3}).clone(), batch};
+}
+
+}  // namespace
+
 Failures check_loss(Loss& loss) {
   Failures failures;
   guarded(failures, "loss", [&] {
     // Ungrouped rows for a point-wise loss; for a grouped one, two groups of a positive and 2
     // negatives (with log q, as a non-uniform sampler gives).
     const bool grouped = loss.grouped();
-    torch::Tensor logits = grouped ? torch::tensor({2.0f, -0.5f, 0.5f, -1.0f, 0.0f, 3.0f}).requires_grad_()
-                                   : torch::tensor({-3.0f, -0.5f, 0.0f, 0.5f, 3.0f}).requires_grad_();
+    torch::Tensor logits = grouped ? torch::tensor({2.0f, -0.5f, 0.5f, -1.0f, 0.0f, 3.0f})
+                                   : torch::tensor({-3.0f, -0.5f, 0.0f, 0.5f, 3.0f});
     Batch batch;
     batch.label =
         grouped ? torch::tensor({1.0f, 0.0f, 0.0f, 1.0f, 0.0f, 0.0f}) : torch::tensor({0.0f, 1.0f, 0.0f, 1.0f, 1.0f});
@@ -157,6 +177,8 @@ Failures check_loss(Loss& loss) {
     batch.item_id = grouped ? torch::tensor({3, 1, 2, 4, 0, 3}, torch::kInt64) : torch::arange(5, torch::kInt64);
     batch.group_size = grouped ? 3 : 1;
     if (grouped) batch.log_q = torch::tensor({0.0f, -1.5f, -2.0f, 0.0f, -1.0f, -2.5f});
+    if (loss.scores() != LossScores::rows) std::tie(logits, batch) = positives_against_items(loss.scores());
+    logits.requires_grad_();
     torch::Tensor value = loss.forward(logits, batch);
     if (value.numel() != 1) {
       failures.push_back("the loss has shape " + shape(value) + ", expected a scalar");

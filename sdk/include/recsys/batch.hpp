@@ -79,6 +79,10 @@ struct Batch {
   torch::Tensor context_categorical;                ///< int64 [B, Kc] (Kc may be 0)
   std::int64_t group_size = 1;                      ///< as Examples::group_size; B is a multiple of it
   torch::Tensor log_q;                              ///< float32 [B] or undefined, as Examples::log_q
+  /// bool [B, B] for a loss that scores in-batch negatives (LossScores::in_batch): true where
+  /// column j's item is a training positive of row i's user, j != i (the same item included),
+  /// so that it is not taken as a negative of row i; undefined otherwise.
+  torch::Tensor accidental_hits;
 
   std::int64_t size() const { return user_id.size(0); }
 };

@@ -44,7 +44,10 @@
 /// Batch gain group_size and log_q, Examples hard_negatives; Sampler gains
 /// fit_on_training_split; Model gains fit_on_training_split, regularization, factorized,
 /// user_vectors and item_vectors.
-#define RECSYS_PLUGIN_API_MAJOR 3
+///
+/// 4.0: Loss gains scores() (a loss may score the batch's positives against each other, or
+/// against the whole catalogue); Batch gains accidental_hits.
+#define RECSYS_PLUGIN_API_MAJOR 4
 #define RECSYS_PLUGIN_API_MINOR 0
 
 namespace recsys {

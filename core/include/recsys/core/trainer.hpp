@@ -11,6 +11,7 @@
 #include <functional>
 #include <future>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -20,6 +21,7 @@
 #include "recsys/config.hpp"
 #include "recsys/core/checkpoint.hpp"
 #include "recsys/core/distributed.hpp"
+#include "recsys/core/in_batch.hpp"
 #include "recsys/core/training_data.hpp"
 #include "recsys/loss.hpp"
 #include "recsys/metric.hpp"
@@ -188,6 +190,12 @@ class Trainer {
   /// hard negatives (Examples::hard_negatives), each group's highest-scoring candidates.
   Batch training_batch(const Examples& examples, const torch::Tensor& rows, const TrainingData& data,
                        std::int64_t group_size);
+  /// The logits the loss takes for `batch` (Loss::scores): model.forward's rows, or a factorised
+  /// model's user vectors against the batch's positive items (in_batch, with batch.log_q and
+  /// batch.accidental_hits set) or against every item (catalogue).
+  torch::Tensor loss_logits(Batch& batch, const TrainingData& data);
+  /// Whether the loss has a value on evaluation rows (not grouped, scores rows).
+  bool loss_scores_lists() const;
   /// The batch of (users[r], items[r]) rows whose user or item vectors a factorised model
   /// computes (the other side's fields are gathered and ignored).
   Batch vectors_batch(const torch::Tensor& users, const torch::Tensor& items, const TrainingData& data);
@@ -224,6 +232,13 @@ class Trainer {
     torch::Tensor users, items;  // float32 [U, D], [I, D]
   } factors_;
   SideFeatures device_users_, device_items_, device_context_;
+  /// For in-batch negatives: the training positives per user and each item's log-frequency
+  /// (built on the first batch that needs them).
+  struct InBatchTables {
+    UserPositives positives;
+    torch::Tensor log_frequency;  // float32 [num_items], on the training device
+  };
+  std::optional<InBatchTables> in_batch_;
 
   std::unique_ptr<torch::optim::Optimizer> optimizer_;
   std::thread drawer_;  ///< the background draw of next_epoch_ (detached by a stop)
