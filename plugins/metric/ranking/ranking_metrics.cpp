@@ -32,6 +32,23 @@ struct RankedList {
   std::int64_t num_relevant = 0;
 };
 
+/// The row indices grouped by list id, lists in increasing id, rows in their buffer order
+/// (a counting sort when the ids are dense, as the host's are; a stable sort otherwise).
+std::vector<std::size_t> rows_by_list(const std::vector<std::int64_t>& groups) {
+  std::vector<std::size_t> order(groups.size());
+  const auto [low, high] = std::minmax_element(groups.begin(), groups.end());
+  if (groups.empty() || *low < 0 || *high > static_cast<std::int64_t>(4 * groups.size())) {
+    std::iota(order.begin(), order.end(), 0);
+    std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return groups[a] < groups[b]; });
+    return order;
+  }
+  std::vector<std::size_t> start(static_cast<std::size_t>(*high) + 2, 0);
+  for (const std::int64_t g : groups) ++start[static_cast<std::size_t>(g) + 1];
+  std::partial_sum(start.begin(), start.end(), start.begin());
+  for (std::size_t i = 0; i < groups.size(); ++i) order[start[static_cast<std::size_t>(groups[i])]++] = i;
+  return order;
+}
+
 class RankingMetric : public Metric {
  public:
   RankingMetric(const PluginArgs& args, const char* name) : k_(read_k(args.config)), name_(name) {}
@@ -47,30 +64,30 @@ class RankingMetric : public Metric {
     const auto& scores_ = rows_.scores;
     const auto& labels_ = rows_.labels;
     const auto& groups_ = rows_.groups;
-    std::vector<std::size_t> order(scores_.size());
-    std::iota(order.begin(), order.end(), 0);
-    // By list, then score descending, then negatives before positives (pessimistic ties).
-    std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
-      if (groups_[a] != groups_[b]) return groups_[a] < groups_[b];
+    const std::vector<std::size_t> order = rows_by_list(groups_);
+    // Within a list: score descending, then negatives before positives (pessimistic ties).
+    const auto before = [&](std::size_t a, std::size_t b) {
       if (scores_[a] != scores_[b]) return scores_[a] > scores_[b];
       return labels_[a] < labels_[b];
-    });
+    };
     double sum = 0.0;
     std::int64_t lists = 0, skipped = 0;
     RankedList list;
-    for (std::size_t i = 0; i < order.size();) {
-      const std::int64_t group = groups_[order[i]];
-      list.relevant.clear();
+    std::vector<std::size_t> top;
+    for (std::size_t begin = 0, end = 0; begin < order.size(); begin = end) {
+      for (end = begin; end < order.size() && groups_[order[end]] == groups_[order[begin]];) ++end;
       list.num_relevant = 0;
-      for (; i < order.size() && groups_[order[i]] == group; ++i) {
-        const bool relevant = labels_[order[i]] > 0.5f;
-        if (static_cast<std::int64_t>(list.relevant.size()) < k_) list.relevant.push_back(relevant);
-        list.num_relevant += relevant ? 1 : 0;
-      }
+      for (std::size_t i = begin; i < end; ++i) list.num_relevant += labels_[order[i]] > 0.5f ? 1 : 0;
       if (list.num_relevant == 0) {
         ++skipped;
         continue;
       }
+      // Only the first k ranks matter: a partial sort, O(n log k) per list instead of O(n log n).
+      top.assign(order.begin() + static_cast<std::ptrdiff_t>(begin), order.begin() + static_cast<std::ptrdiff_t>(end));
+      const auto kept = top.begin() + std::min<std::ptrdiff_t>(k_, static_cast<std::ptrdiff_t>(top.size()));
+      std::partial_sort(top.begin(), kept, top.end(), before);
+      list.relevant.clear();
+      for (auto it = top.begin(); it != kept; ++it) list.relevant.push_back(labels_[*it] > 0.5f);
       sum += value(list);
       ++lists;
     }
