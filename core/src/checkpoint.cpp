@@ -51,7 +51,8 @@ std::string weights_sha256(const std::map<std::string, torch::Tensor>& weights) 
 }  // namespace
 
 std::string serialize_checkpoint(const torch::nn::Module& model, const torch::optim::Optimizer* optimizer,
-                                 const TrainingProgress& progress, const std::string& resolved_config) {
+                                 const TrainingProgress& progress, const std::string& resolved_config,
+                                 const SparseOptimizer* sparse) {
   torch::serialize::OutputArchive archive;
   archive.write("format", c10::IValue(kFormat));
   archive.write("config", c10::IValue(resolved_config));
@@ -76,6 +77,11 @@ std::string serialize_checkpoint(const torch::nn::Module& model, const torch::op
     torch::serialize::OutputArchive state;
     optimizer->save(state);
     archive.write("optimizer", state);
+  }
+  if (sparse != nullptr) {
+    torch::serialize::OutputArchive state;
+    sparse->save(state);
+    archive.write("sparse_optimizer", state);
   }
   std::ostringstream bytes;
   archive.save_to(bytes);
@@ -206,7 +212,8 @@ void restore_generator(torch::serialize::InputArchive& archive, const std::strin
 }  // namespace
 
 TrainingProgress load_checkpoint(const std::filesystem::path& file, torch::nn::Module& model,
-                                 torch::optim::Optimizer* optimizer, bool restore_rng, std::string* resolved_config) {
+                                 torch::optim::Optimizer* optimizer, bool restore_rng, std::string* resolved_config,
+                                 SparseOptimizer* sparse) {
   const std::string where = file.string();
   torch::serialize::InputArchive archive = open_checkpoint(file);
   const TrainingProgress progress = read_progress(archive, where);
@@ -224,6 +231,13 @@ TrainingProgress load_checkpoint(const std::filesystem::path& file, torch::nn::M
       torch::serialize::InputArchive state;
       if (!archive.try_read("optimizer", state)) throw CheckpointError(where + ": no optimizer state");
       optimizer->load(state);
+    }
+    if (sparse != nullptr) {
+      torch::serialize::InputArchive state;
+      if (!archive.try_read("sparse_optimizer", state)) {
+        throw CheckpointError(where + ": no sparse optimizer state (saved without [training] sparse_optimizer)");
+      }
+      sparse->load(state);
     }
     if (restore_rng) restore_generator(archive, where);
   } catch (const CheckpointError&) {

@@ -48,9 +48,9 @@ std::vector<std::pair<std::string, std::string>> flatten_toml(const std::string&
 }
 
 bool may_change_on_resume(const std::string& key) {
-  static const char* const kAllowed[] = {"training.epochs",         "training.eval_every", "training.learning_rate",
-                                         "training.threads",        "training.prefetch",   "training.device",
-                                         "training.eval_batch_size"};
+  static const char* const kAllowed[] = {
+      "training.epochs",   "training.eval_every", "training.learning_rate",   "training.threads",
+      "training.prefetch", "training.device",     "training.eval_batch_size", "training.sparse_learning_rate"};
   for (const char* allowed : kAllowed) {
     if (key == allowed) return true;
   }

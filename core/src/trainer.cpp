@@ -8,6 +8,8 @@
 #include <future>
 #include <limits>
 #include <optional>
+#include <set>
+#include <utility>
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
@@ -44,6 +46,15 @@ TrainerOptions TrainerOptions::from_config(const Config& config) {
   }
   o.weight_decay = config.get_double("weight_decay", o.weight_decay);  // finite: Config refuses nan and inf
   if (o.weight_decay < 0.0) config.fail("weight_decay", "must not be negative");
+  o.sparse_optimizer = config.get_string("sparse_optimizer", o.sparse_optimizer);
+  if (o.sparse_optimizer != "none") {
+    try {
+      parse_sparse_rule(o.sparse_optimizer);
+    } catch (const std::invalid_argument& e) {
+      config.fail("sparse_optimizer", e.what());
+    }
+  }
+  o.sparse_learning_rate = config.get_double_in("sparse_learning_rate", o.sparse_learning_rate, 0.0, 1e6);
   const std::int64_t seed = config.get_int("seed", static_cast<std::int64_t>(o.seed));
   if (seed < 0) config.fail("seed", "must not be negative");
   o.seed = static_cast<std::uint64_t>(seed);
@@ -118,6 +129,40 @@ std::unique_ptr<torch::optim::Optimizer> make_optimizer(const TrainerOptions& o,
   return std::make_unique<Adam>(parameters, AdamOptions(o.learning_rate).weight_decay(o.weight_decay));
 }
 
+/// The weights of the model's embedding modules (torch::nn::Embedding, which
+/// recsys::nn::Embedding and FieldEmbedding's tables are), switched to sparse gradients, and the
+/// other parameters.
+std::pair<std::vector<torch::Tensor>, std::vector<torch::Tensor>> split_embedding_tables(torch::nn::Module& model) {
+  std::vector<torch::Tensor> tables, dense;
+  std::set<const void*> table_ids;
+  for (const auto& module : model.modules()) {
+    auto* embedding = dynamic_cast<torch::nn::EmbeddingImpl*>(module.get());
+    if (embedding == nullptr || table_ids.count(embedding->weight.unsafeGetTensorImpl()) > 0) continue;
+    embedding->options.sparse(true);
+    tables.push_back(embedding->weight);
+    table_ids.insert(embedding->weight.unsafeGetTensorImpl());
+  }
+  for (const auto& p : model.parameters()) {
+    if (table_ids.count(p.unsafeGetTensorImpl()) == 0) dense.push_back(p);
+  }
+  return {tables, dense};
+}
+
+/// float32 [rows]: 1 for each row `table`'s gradient touches (every row of a dense gradient).
+torch::Tensor touched_rows(const torch::Tensor& table) {
+  const torch::Tensor& grad = table.grad();
+  torch::Tensor mask = torch::zeros({table.size(0)}, table.options().requires_grad(false));
+  if (!grad.defined()) return mask;
+  if (!grad.is_sparse()) return mask.fill_(1.0);
+  return mask.index_fill_(0, grad._indices()[0], 1.0);
+}
+
+std::int64_t rows_of(const std::vector<torch::Tensor>& tables) {
+  std::int64_t rows = 0;
+  for (const auto& t : tables) rows += t.size(0);
+  return rows;
+}
+
 }  // namespace
 
 std::vector<torch::Tensor> snapshot_state(const torch::nn::Module& model) {
@@ -152,7 +197,20 @@ Trainer::Trainer(TrainerOptions options, std::shared_ptr<Model> model, std::shar
   // The model moves once, before the optimizer takes its parameters.
   model_->to(device_);
   if (group_) group_->broadcast_module(*model_);
-  optimizer_ = make_optimizer(options_, model_->parameters());
+  if (options_.sparse_optimizer == "none") {
+    optimizer_ = make_optimizer(options_, model_->parameters());
+    return;
+  }
+  auto [tables, dense] = split_embedding_tables(*model_);
+  optimizer_ = make_optimizer(options_, dense);
+  SparseOptimizerOptions sparse;
+  sparse.rule = parse_sparse_rule(options_.sparse_optimizer);
+  sparse.learning_rate = options_.sparse_learning_rate > 0.0 ? options_.sparse_learning_rate : options_.learning_rate;
+  sparse.weight_decay = options_.weight_decay;
+  spdlog::info("{} embedding tables ({} rows) take the sparse {} (rate {}); {} other parameter tensors take {}",
+               tables.size(), rows_of(tables), options_.sparse_optimizer, sparse.learning_rate, dense.size(),
+               options_.optimizer);
+  sparse_optimizer_ = std::make_unique<SparseOptimizer>(std::move(tables), sparse);
 }
 
 namespace {
@@ -401,6 +459,7 @@ double Trainer::train_batch(const EpochData& epoch, const TrainingData& data, st
   const std::int64_t share_begin = begin + (rank * base + std::min(rank, extra)) * unit;
   const std::int64_t share_rows = (base + (rank < extra ? 1 : 0)) * unit;
   optimizer_->zero_grad();
+  if (sparse_optimizer_) sparse_optimizer_->zero_grad();
   double loss_value = 0.0;
   // The share in passes of at most micro_batch_size rows: the loss is a mean over rows (or
   // groups), so each pass's loss weighted by rows / share_rows sums to the share's gradient.
@@ -417,10 +476,33 @@ double Trainer::train_batch(const EpochData& epoch, const TrainingData& data, st
     loss.backward();
   }
   if (group_) {
+    // Sparse table gradients are reduced dense; which rows any rank touched rides along as
+    // one extra float per row, so the sparse rule then updates exactly those rows.
+    std::vector<torch::Tensor> reduced = model_->parameters(), touched;
+    if (sparse_optimizer_) {
+      for (const torch::Tensor& table : sparse_optimizer_->tables()) {
+        torch::Tensor mask = torch::zeros({table.size(0)}, table.options().requires_grad(false));
+        mask.mutable_grad() = touched_rows(table);
+        touched.push_back(mask);
+        reduced.push_back(mask);
+      }
+    }
     loss_value = group_->all_reduce_gradients(
-        model_->parameters(), static_cast<double>(share_rows) / static_cast<double>(end - begin), loss_value, &stop);
+        reduced, static_cast<double>(share_rows) / static_cast<double>(end - begin), loss_value, &stop);
+    if (sparse_optimizer_) restore_sparse_gradients(touched);
   }
   return loss_value;
+}
+
+void Trainer::restore_sparse_gradients(const std::vector<torch::Tensor>& touched) {
+  const std::vector<torch::Tensor>& tables = sparse_optimizer_->tables();
+  for (std::size_t t = 0; t < tables.size(); ++t) {
+    const torch::Tensor rows = touched[t].grad().gt(0).nonzero().view({-1});
+    torch::Tensor table = tables[t];
+    const torch::Tensor dense = table.grad();
+    table.mutable_grad() =
+        torch::sparse_coo_tensor(rows.unsqueeze(0), dense.index_select(0, rows), table.sizes()).coalesce();
+  }
 }
 
 Batch Trainer::training_batch(const Examples& examples, const torch::Tensor& rows, const TrainingData& data,
@@ -512,6 +594,7 @@ std::int64_t Trainer::train_batches(const EpochData& drawn, const TrainingData& 
                   "; stopping (the last checkpoint is the last good state; try a lower training.learning_rate)");
     }
     optimizer_->step();
+    if (sparse_optimizer_) sparse_optimizer_->step();
     progress_.next_batch = b + 1;
     progress_.epoch_loss_sum += loss_value * static_cast<double>(end - begin);
     progress_.epoch_samples += end - begin;
@@ -563,7 +646,7 @@ EpochResult Trainer::train_epoch(const TrainingData& data, std::int64_t epoch, s
 }
 
 std::string Trainer::save(const std::string& resolved_config) const {
-  return serialize_checkpoint(*model_, optimizer_.get(), progress_, resolved_config);
+  return serialize_checkpoint(*model_, optimizer_.get(), progress_, resolved_config, sparse_optimizer_.get());
 }
 
 std::string Trainer::load(const std::filesystem::path& last, const std::filesystem::path& best) {
@@ -571,9 +654,13 @@ std::string Trainer::load(const std::filesystem::path& last, const std::filesyst
   if (std::filesystem::exists(best)) load_checkpoint(best, *model_, nullptr, false);
   best_state_ = snapshot_state(*model_);
   std::string saved_config;
-  progress_ = load_checkpoint(last, *model_, optimizer_.get(), true, &saved_config);
+  progress_ = load_checkpoint(last, *model_, optimizer_.get(), true, &saved_config, sparse_optimizer_.get());
   // The optimizer's state carries the rate it was saved with; training.learning_rate may change on resume.
   for (auto& group : optimizer_->param_groups()) group.options().set_lr(options_.learning_rate);
+  if (sparse_optimizer_) {
+    sparse_optimizer_->set_learning_rate(options_.sparse_learning_rate > 0.0 ? options_.sparse_learning_rate
+                                                                             : options_.learning_rate);
+  }
   resume_mid_epoch_ = progress_.next_batch > 0;
   return saved_config;
 }

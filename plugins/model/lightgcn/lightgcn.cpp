@@ -67,9 +67,11 @@ struct CsrMatrix {
 
 /// Rows [begin, end) of y = A x (x, y row-major [n, d]). Compiled twice: for AVX2 with FMA
 /// (chosen at load time where the CPU has them, 8 floats a step) and for the baseline x86-64.
-__attribute__((target_clones("arch=haswell", "default"))) void csr_rows(
-    std::int64_t begin, std::int64_t end, const std::int64_t* offsets, const std::int64_t* columns,
-    const float* values, const float* in, float* out, std::int64_t d) {
+__attribute__((target_clones("arch=haswell", "default"))) void csr_rows(std::int64_t begin, std::int64_t end,
+                                                                        const std::int64_t* offsets,
+                                                                        const std::int64_t* columns,
+                                                                        const float* values, const float* in,
+                                                                        float* out, std::int64_t d) {
   for (std::int64_t r = begin; r < end; ++r) {
     float* row = out + r * d;
     std::fill(row, row + d, 0.0f);

@@ -20,6 +20,8 @@
 
 #include "recsys/errors.hpp"
 
+#include "recsys/core/sparse_optimizer.hpp"
+
 namespace recsys::core {
 
 /// A checkpoint that cannot be read or does not fit the model; the message names the file and,
@@ -43,15 +45,16 @@ struct TrainingProgress {
   std::int64_t epoch_samples = 0;  ///< the batches done: training examples seen
 };
 
-/// The bytes of a checkpoint of `model` (and `optimizer` when not null).
+/// The bytes of a checkpoint of `model` (and `optimizer`, `sparse` when not null).
 std::string serialize_checkpoint(const torch::nn::Module& model, const torch::optim::Optimizer* optimizer,
-                                 const TrainingProgress& progress, const std::string& resolved_config);
+                                 const TrainingProgress& progress, const std::string& resolved_config,
+                                 const SparseOptimizer* sparse = nullptr);
 
-/// Reads `file` into `model` (and `optimizer` when not null); returns the progress and sets
+/// Reads `file` into `model` (and `optimizer`, `sparse` when not null); returns the progress and sets
 /// `resolved_config` when not null. Restores torch's default CPU generator when
 /// `restore_rng`. Throws CheckpointError.
 TrainingProgress load_checkpoint(const std::filesystem::path& file, torch::nn::Module& model,
                                  torch::optim::Optimizer* optimizer, bool restore_rng,
-                                 std::string* resolved_config = nullptr);
+                                 std::string* resolved_config = nullptr, SparseOptimizer* sparse = nullptr);
 
 }  // namespace recsys::core

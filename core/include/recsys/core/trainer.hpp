@@ -22,6 +22,7 @@
 #include "recsys/core/checkpoint.hpp"
 #include "recsys/core/distributed.hpp"
 #include "recsys/core/in_batch.hpp"
+#include "recsys/core/sparse_optimizer.hpp"
 #include "recsys/core/training_data.hpp"
 #include "recsys/loss.hpp"
 #include "recsys/metric.hpp"
@@ -41,6 +42,10 @@ struct TrainerOptions {
   double learning_rate = 1e-3;
   std::string optimizer = "adam";  ///< adam, adamw, sgd, adagrad
   double weight_decay = 0.0;
+  /// The embedding tables' optimizer (sparse_optimizer.hpp): "none" (the tables take
+  /// `optimizer` with the other parameters), "adagrad", "rowwise_adagrad" or "lazy_adam".
+  std::string sparse_optimizer = "none";
+  double sparse_learning_rate = 0.0;  ///< the tables' rate; 0 = learning_rate
   std::uint64_t seed = 42;
   std::string device = "cpu";  ///< "cpu", "cuda" or "cuda:N"; checked at start (ConfigError without CUDA)
   std::int64_t threads = 0;    ///< torch intra-op threads; 0 = one per core
@@ -241,6 +246,12 @@ class Trainer {
   std::optional<InBatchTables> in_batch_;
 
   std::unique_ptr<torch::optim::Optimizer> optimizer_;
+  /// The embedding tables' own optimizer (null: they are in optimizer_).
+  std::unique_ptr<SparseOptimizer> sparse_optimizer_;
+  /// Under data parallelism with sparse tables: each table's gradient as sparse rows again
+  /// after the dense all-reduce, the rows any rank touched (`touched`: float32 [rows] per table,
+  /// reduced with the gradients).
+  void restore_sparse_gradients(const std::vector<torch::Tensor>& touched);
   std::thread drawer_;  ///< the background draw of next_epoch_ (detached by a stop)
   std::future<EpochData> next_epoch_data_;
   std::int64_t next_epoch_ = 0;
