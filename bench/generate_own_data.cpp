@@ -16,6 +16,13 @@
 //     rating, timestamp, device, hour, every row a positive; DIR/users.tsv (user_id, age, country);
 //     DIR/items.tsv (item_id, brand, tags: about 10 of 5,000 tags each). 162,541 users, 60,000
 //     items (MovieLens-25M's shape), popularity-skewed items.
+//
+//   recsys-bench-generate planted DIR [--rows 25000000] [--users 162541] [--items 59047]
+//                                     [--rank 8] [--layout movielens|tsv] [--seed 1]
+//     The scale tests' file: interactions from a planted low-rank model with popularity skew,
+//     in MovieLens-25M's layout (DIR/ml-25m/ratings.csv and movies.csv, for `movielens` with
+//     variant = "25m") or as DIR/interactions.tsv (for `files`); prints the Bayes-optimal test
+//     ROC-AUC under the pointwise protocol (generate_planted.cpp).
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -25,53 +32,9 @@
 #include <string>
 #include <vector>
 
-namespace {
+#include "generate_planted.hpp"
 
-struct Args {
-  std::string mode, dir;
-  long long rows = 0;
-  unsigned long long seed = 1;
-};
-
-Args parse(int argc, char** argv) {
-  if (argc < 3) {
-    std::fprintf(stderr, "usage: %s ctr|scale DIR [--rows N] [--seed S]\n", argv[0]);
-    std::exit(2);
-  }
-  Args a{argv[1], argv[2], std::string(argv[1]) == "ctr" ? 1'000'000 : 25'000'000, 1};
-  for (int i = 3; i + 1 < argc; i += 2) {
-    const std::string key = argv[i];
-    if (key == "--rows")
-      a.rows = std::atoll(argv[i + 1]);
-    else if (key == "--seed")
-      a.seed = std::strtoull(argv[i + 1], nullptr, 10);
-    else {
-      std::fprintf(stderr, "unknown option %s\n", key.c_str());
-      std::exit(2);
-    }
-  }
-  if (a.mode != "ctr" && a.mode != "scale") {
-    std::fprintf(stderr, "unknown mode %s (ctr or scale)\n", a.mode.c_str());
-    std::exit(2);
-  }
-  return a;
-}
-
-FILE* create(const std::string& path) {
-  FILE* f = std::fopen(path.c_str(), "w");
-  if (!f) {
-    std::perror(path.c_str());
-    std::exit(1);
-  }
-  return f;
-}
-
-std::vector<double> normals(std::mt19937_64& rng, std::size_t n, double std) {
-  std::normal_distribution<double> d(0.0, std);
-  std::vector<double> v(n);
-  for (auto& x : v) x = d(rng);
-  return v;
-}
+namespace recsys_bench {
 
 /// ROC-AUC of `scores` against `labels`, ties counted 1/2 (the rank-sum formula).
 double roc_auc(const std::vector<double>& scores, const std::vector<char>& labels) {
@@ -93,6 +56,77 @@ double roc_auc(const std::vector<double>& scores, const std::vector<char>& label
   }
   const double negatives = static_cast<double>(scores.size()) - positives;
   return (rank_sum - positives * (positives + 1) / 2) / (positives * negatives);
+}
+
+}  // namespace recsys_bench
+
+namespace {
+
+using recsys_bench::roc_auc;
+
+struct Args {
+  std::string mode, dir;
+  long long rows = 0;
+  unsigned long long seed = 1;
+  recsys_bench::PlantedOptions planted;
+};
+
+Args parse(int argc, char** argv) {
+  if (argc < 3) {
+    std::fprintf(stderr,
+                 "usage: %s ctr|scale|planted DIR [--rows N] [--seed S] (planted: [--users N] [--items N] "
+                 "[--rank R] [--layout movielens|tsv])\n",
+                 argv[0]);
+    std::exit(2);
+  }
+  Args a{argv[1], argv[2], std::string(argv[1]) == "ctr" ? 1'000'000 : 25'000'000, 1};
+  for (int i = 3; i + 1 < argc; i += 2) {
+    const std::string key = argv[i];
+    if (key == "--rows")
+      a.rows = std::atoll(argv[i + 1]);
+    else if (key == "--seed")
+      a.seed = std::strtoull(argv[i + 1], nullptr, 10);
+    else if (key == "--users")
+      a.planted.users = std::atoll(argv[i + 1]);
+    else if (key == "--items")
+      a.planted.items = std::atoll(argv[i + 1]);
+    else if (key == "--rank")
+      a.planted.rank = std::atoi(argv[i + 1]);
+    else if (key == "--layout")
+      a.planted.layout = argv[i + 1];
+    else {
+      std::fprintf(stderr, "unknown option %s\n", key.c_str());
+      std::exit(2);
+    }
+  }
+  if (a.mode != "ctr" && a.mode != "scale" && a.mode != "planted") {
+    std::fprintf(stderr, "unknown mode %s (ctr, scale or planted)\n", a.mode.c_str());
+    std::exit(2);
+  }
+  if (a.planted.layout != "movielens" && a.planted.layout != "tsv") {
+    std::fprintf(stderr, "--layout: movielens or tsv, not %s\n", a.planted.layout.c_str());
+    std::exit(2);
+  }
+  a.planted.dir = a.dir;
+  a.planted.rows = a.rows;
+  a.planted.seed = a.seed;
+  return a;
+}
+
+FILE* create(const std::string& path) {
+  FILE* f = std::fopen(path.c_str(), "w");
+  if (!f) {
+    std::perror(path.c_str());
+    std::exit(1);
+  }
+  return f;
+}
+
+std::vector<double> normals(std::mt19937_64& rng, std::size_t n, double std) {
+  std::normal_distribution<double> d(0.0, std);
+  std::vector<double> v(n);
+  for (auto& x : v) x = d(rng);
+  return v;
 }
 
 void ctr(const Args& a) {
@@ -173,6 +207,8 @@ int main(int argc, char** argv) {
   std::filesystem::create_directories(a.dir);
   if (a.mode == "ctr")
     ctr(a);
+  else if (a.mode == "planted")
+    recsys_bench::planted(a.planted);
   else
     scale(a);
   return 0;

@@ -347,9 +347,11 @@ std::int64_t finished_epochs(const RunDirectory& directory) {
 
 void log_epoch(const EpochResult& epoch, std::int64_t epochs) {
   const double wait = 100.0 * epoch.data_wait_seconds / std::max(1e-9, epoch.train_seconds);
-  spdlog::info("epoch {}/{}: train loss {:.5f}, {:.1f}k samples/s, waiting for data {:.1f}%{}{}", epoch.epoch, epochs,
-               epoch.train_loss, epoch.samples_per_second / 1000.0, wait, epoch.validated ? " | validation " : "",
-               epoch.validated ? metrics_line(epoch.validation) : "");
+  spdlog::info("epoch {}/{}: train loss {:.5f}, {:.1f}k samples/s, waiting for data {:.1f}%{}{} ({:.2f} s training{})",
+               epoch.epoch, epochs, epoch.train_loss, epoch.samples_per_second / 1000.0, wait,
+               epoch.validated ? " | validation " : "", epoch.validated ? metrics_line(epoch.validation) : "",
+               epoch.train_seconds,
+               epoch.validated ? fmt::format(", {:.2f} s validation", epoch.validation.seconds) : std::string());
 }
 
 RunOutcome describe_outcome(const TrainingData& data, const Pipeline& p, const LaunchEnvironment& launch,
@@ -478,6 +480,10 @@ std::string counts_line(const InteractionData& d) {
   return std::to_string(d.num_interactions()) + " labelled rows (" + std::to_string(positives) + " positive)";
 }
 
+double seconds_since(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
 }  // namespace
 
 LoadedPipeline load_pipeline(const Pipeline& p, const PipelineConfig& config, const PluginRegistry& registry) {
@@ -487,7 +493,9 @@ LoadedPipeline load_pipeline(const Pipeline& p, const PipelineConfig& config, co
                interactions.schema.item.num_ids, counts_line(interactions),
                std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
   check_data_fits(interactions, p, config);
+  const auto split_start = std::chrono::steady_clock::now();
   SplitIndices split = split_interactions(interactions, p.split, p.training.seed);
+  const double split_seconds = seconds_since(split_start);
   // What the dataset fits on the training split (rare values, scaling) is fitted before the
   // model is sized from the schema.
   p.dataset->fit_on_training_split(interactions, split.train);
@@ -515,6 +523,7 @@ LoadedPipeline load_pipeline(const Pipeline& p, const PipelineConfig& config, co
   }
   model->fit_on_training_split(interactions, split.train);
 
+  const auto sets_start = std::chrono::steady_clock::now();
   TrainingData data =
       prepare_training_data(std::move(interactions), std::move(split), p.evaluation, p.sampler.get(), p.training.seed);
   if (p.negatives_avoid_training_only) {
@@ -524,9 +533,10 @@ LoadedPipeline load_pipeline(const Pipeline& p, const PipelineConfig& config, co
   check_splits_not_empty(data, p);
   spdlog::info(
       "split: {} train / {} validation / {} test positives; evaluation rows: {} validation in {} lists, "
-      "{} test in {} lists",
+      "{} test in {} lists (split {:.2f} s, positive set and evaluation sets {:.2f} s)",
       data.train_user_id.size(0), data.split.validation.size(0), data.split.test.size(0), data.validation->num_rows(),
-      data.validation->num_lists(), data.test->num_rows(), data.test->num_lists());
+      data.validation->num_lists(), data.test->num_rows(), data.test->num_lists(), split_seconds,
+      seconds_since(sets_start));
   return {std::move(data), std::move(model)};
 }
 
@@ -587,7 +597,8 @@ RunOutcome run_pipeline(const PipelineConfig& config, PluginRegistry& registry, 
   if (writer) spdlog::info("run directory {}", records.directory().string());
   RunOutcome outcome = describe_outcome(loaded.data, p, launch, records);
   outcome.result = fit_and_record(trainer, loaded.data, p, description, records);
-  spdlog::info("test (epoch {}): {}", outcome.result.best_epoch, metrics_line(outcome.result.test));
+  spdlog::info("test (epoch {}): {} ({:.2f} s)", outcome.result.best_epoch, metrics_line(outcome.result.test),
+               outcome.result.test.seconds);
   records.finish(outcome.result);
   return outcome;
 }

@@ -129,6 +129,13 @@ void SparseOptimizer::update_rows_cpu(torch::Tensor& table, TableState& state, c
   const std::int64_t state_width = options_.rule == SparseRule::rowwise_adagrad ? 1 : d;
   for (std::size_t s = 0; s < touched.size(); ++s) {
     const std::int64_t r = touched[s];
+    // The rows are scattered over tables larger than the caches: fetch a few rows ahead.
+    if (s + 8 < touched.size()) {
+      const std::int64_t ahead = touched[s + 8];
+      __builtin_prefetch(w + ahead * d, 1);
+      __builtin_prefetch(first + ahead * state_width, 1);
+      if (second) __builtin_prefetch(second + ahead * d, 1);
+    }
     update_row(w + r * d, scratch_.data() + static_cast<std::int64_t>(s) * d, first + r * state_width,
                second ? second + r * d : nullptr, d, static_cast<double>(state.steps));
     slot_of_row_[static_cast<std::size_t>(r)] = -1;

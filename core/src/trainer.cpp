@@ -323,6 +323,7 @@ torch::Tensor Trainer::score(const EvaluationSet& set, const TrainingData& data)
 
 Evaluation Trainer::evaluate(const EvaluationSet& set, const TrainingData& data, const std::string& label) {
   torch::NoGradGuard no_grad;
+  const auto start = std::chrono::steady_clock::now();
   const bool was_training = model_->is_training();
   model_->eval();
   factors_ = {};
@@ -360,6 +361,7 @@ Evaluation Trainer::evaluate(const EvaluationSet& set, const TrainingData& data,
   Evaluation evaluation;
   evaluation.loss = rows > 0 && loss_scores_lists() ? loss_sum / static_cast<double>(rows) : std::nan("");
   for (auto& m : metrics_) evaluation.metrics.emplace_back(m.name, m.metric->compute());
+  evaluation.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   factors_ = {};
   model_->train(was_training);
   return evaluation;

@@ -79,6 +79,7 @@ struct NamedMetric {
 /// Loss and metrics of one evaluation.
 struct Evaluation {
   double loss = 0.0;
+  double seconds = 0.0;                                 ///< wall time of the evaluation (scoring and metrics)
   std::vector<std::pair<std::string, double>> metrics;  ///< in config order
   double metric(const std::string& name) const;         ///< NaN when absent
 };
