@@ -35,6 +35,7 @@ class RECSYS_API PositiveSet {
   torch::Tensor per_user_;  // int64 [num_users]
   std::int64_t num_users_;
   std::int64_t num_items_;
+  torch::Tensor user_offsets_;  // int64 [num_users + 1]: user u's keys are keys_[offsets[u] .. offsets[u + 1])
 };
 
 /// Redraws in place each of `negatives` (int64 [M]) that is a positive of its user (`users`,
