@@ -34,32 +34,6 @@
 
 #include "generate_planted.hpp"
 
-namespace recsys_bench {
-
-/// ROC-AUC of `scores` against `labels`, ties counted 1/2 (the rank-sum formula).
-double roc_auc(const std::vector<double>& scores, const std::vector<char>& labels) {
-  std::vector<std::size_t> order(scores.size());
-  for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
-  std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return scores[a] < scores[b]; });
-  double rank_sum = 0, positives = 0;
-  for (std::size_t i = 0; i < order.size();) {
-    std::size_t j = i;
-    while (j < order.size() && scores[order[j]] == scores[order[i]]) ++j;
-    const double mid = (static_cast<double>(i) + static_cast<double>(j) + 1) / 2.0;  // 1-based mean rank
-    for (std::size_t k = i; k < j; ++k) {
-      if (labels[order[k]]) {
-        rank_sum += mid;
-        positives += 1;
-      }
-    }
-    i = j;
-  }
-  const double negatives = static_cast<double>(scores.size()) - positives;
-  return (rank_sum - positives * (positives + 1) / 2) / (positives * negatives);
-}
-
-}  // namespace recsys_bench
-
 namespace {
 
 using recsys_bench::roc_auc;

@@ -164,7 +164,8 @@ std::vector<std::vector<long long>> write_rows(const PlantedOptions& o, const Pl
     std::FILE* movies = std::fopen((base + "/movies.csv").c_str(), "wb");
     std::fputs("movieId,title,genres\n", movies);
     for (long long m = 1; m <= o.items; ++m)
-      std::fprintf(movies, "%lld,Movie %lld (%lld),Drama\n", m, m, 1900 + m % 120);
+      std::fprintf(movies, "%lld,\"Movie %lld, The (%lld)\",%s\n", m, m, 1900 + m % 120,
+                   m % 5 ? "Drama" : "Comedy|Romance");
     std::fclose(movies);
   }
   return positives;
@@ -201,6 +202,28 @@ double bayes_auc(const PlantedOptions& o, const Planted& p, const std::vector<st
 }
 
 }  // namespace
+
+// ROC-AUC of `scores` against `labels`, ties counted 1/2 (the rank-sum formula).
+double roc_auc(const std::vector<double>& scores, const std::vector<char>& labels) {
+  std::vector<std::size_t> order(scores.size());
+  for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return scores[a] < scores[b]; });
+  double rank_sum = 0, positives = 0;
+  for (std::size_t i = 0; i < order.size();) {
+    std::size_t j = i;
+    while (j < order.size() && scores[order[j]] == scores[order[i]]) ++j;
+    const double mid = (static_cast<double>(i) + static_cast<double>(j) + 1) / 2.0;  // 1-based mean rank
+    for (std::size_t k = i; k < j; ++k) {
+      if (labels[order[k]]) {
+        rank_sum += mid;
+        positives += 1;
+      }
+    }
+    i = j;
+  }
+  const double negatives = static_cast<double>(scores.size()) - positives;
+  return (rank_sum - positives * (positives + 1) / 2) / (positives * negatives);
+}
 
 void planted(const PlantedOptions& o) {
   std::mt19937_64 rng(o.seed);
