@@ -113,6 +113,31 @@ TEST_F(DistributedTest, TwoGlooRanksEndWithTheParametersAndMetricsOfOneProcess) 
   EXPECT_EQ(runs, 2);  // single, ranks
 }
 
+// Lazy Adam is the sparse rule whose result depends on which rows a step touched (untouched rows
+// keep their moments): the ranks must update exactly the rows of the global batch, the union of
+// their own, although the gradients travel dense.
+TEST_F(DistributedTest, LazyAdamOnTwoRanksUpdatesTheRowsOneProcessWould) {
+  const std::string options = "run " + common_options(dir->path()) +
+                              " --set training.epochs=1 --set training.sparse_optimizer=lazy_adam"
+                              " --set training.sparse_learning_rate=0.001";
+  const HostResult one = run_host(options + " --set logging.run_name=lazy_single", data_env(), false);
+  ASSERT_EQ(one.status, 0) << one.output;
+  const int port = core::free_local_port();
+  const pid_t rank0 =
+      spawn_host(options + " --set logging.run_name=lazy_ranks", dir->path() / "lazy0.log", rank_env(0, port));
+  const pid_t rank1 =
+      spawn_host(options + " --set logging.run_name=lazy_ranks", dir->path() / "lazy1.log", rank_env(1, port));
+  ASSERT_EQ(wait_for(rank0), 0) << test::read_file(dir->path() / "lazy0.log");
+  ASSERT_EQ(wait_for(rank1), 0) << test::read_file(dir->path() / "lazy1.log");
+  const auto expected = test::read_checkpoint_weights(run_path("lazy_single") / "checkpoints" / "last.pt");
+  const auto actual = test::read_checkpoint_weights(run_path("lazy_ranks") / "checkpoints" / "last.pt");
+  ASSERT_EQ(actual.size(), expected.size());
+  for (const auto& [name, tensor] : expected) {
+    ASSERT_TRUE(actual.count(name)) << name;
+    EXPECT_LE((actual.at(name) - tensor).abs().max().item<double>(), 1e-5) << name;
+  }
+}
+
 TEST_F(DistributedTest, LaunchPrintsTheSummaryOfOneProcess) {
   const HostResult launched = run_host(
       "launch --nproc 2 " + common_options(dir->path()) + " --set logging.run_name=launched", data_env(), false);
