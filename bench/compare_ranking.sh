@@ -18,9 +18,9 @@ trap 'rm -rf "$out"' EXIT
 export RECSYS_PLUGIN_PATH=""
 ours=() theirs=()
 median() { printf '%s\n' "$@" | sort -g | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
-# The shipped config with the reference's sampler: one uniform negative (no candidates key).
-sed -e 's/^plugin = "hard"/plugin = "uniform"/' -e '/^candidates = /d' -e 's/^num_negatives = 2/num_negatives = 1/' \
-  "$root/configs/movielens_$model.toml" > "$out/reference_choices.toml"
+# shellcheck source=bench/reference_choices.sh
+source "$root/bench/reference_choices.sh"
+reference_choices "$root" "$model" "$out/reference_choices.toml"
 for run in $(seq "$runs"); do
   "$build/bin/recsys-host" run "$out/reference_choices.toml" --set "logging.output_dir=$out" --set "training.epochs=$epochs" \
     --set early_stopping.patience=0 > "$out/ours.log" 2>&1

@@ -18,8 +18,9 @@ data="${RECSYS_DATA_DIR:?set RECSYS_DATA_DIR to the folder holding ml-100k}"
 out="$(mktemp -d)"
 trap 'rm -rf "$out"' EXIT
 export RECSYS_PLUGIN_PATH=""
-sed -e 's/^plugin = "hard"/plugin = "uniform"/' -e '/^candidates = /d' -e 's/^num_negatives = 2/num_negatives = 1/' \
-  "$root/configs/movielens_$model.toml" > "$out/reference_choices.toml"
+# shellcheck source=bench/reference_choices.sh
+source "$root/bench/reference_choices.sh"
+reference_choices "$root" "$model" "$out/reference_choices.toml"
 ours=() theirs=()
 for seed in "${seeds[@]}"; do
   "$build/bin/recsys-host" run "$out/reference_choices.toml" --set "logging.output_dir=$out" \

@@ -61,6 +61,16 @@ std::map<std::string, double> printed_metrics(const std::string& output) {
   return out;
 }
 
+/// The weights of two checkpoints agree within 1e-5, name by name.
+void expect_same_weights(const std::map<std::string, torch::Tensor>& expected,
+                         const std::map<std::string, torch::Tensor>& actual) {
+  ASSERT_EQ(actual.size(), expected.size());
+  for (const auto& [name, tensor] : expected) {
+    ASSERT_TRUE(actual.count(name)) << name;
+    EXPECT_LE((actual.at(name) - tensor).abs().max().item<double>(), 1e-5) << name;
+  }
+}
+
 /// One process trained on the shipped MF config; the data-parallel runs are compared with it.
 class DistributedTest : public ::testing::Test {
  protected:
@@ -90,11 +100,7 @@ TEST_F(DistributedTest, TwoGlooRanksEndWithTheParametersAndMetricsOfOneProcess) 
   // Parameters after 2 epochs: the same global batches, gradients averaged over the ranks.
   const auto expected = test::read_checkpoint_weights(run_path("single") / "checkpoints" / "last.pt");
   const auto actual = test::read_checkpoint_weights(run_path("ranks") / "checkpoints" / "last.pt");
-  ASSERT_EQ(actual.size(), expected.size());
-  for (const auto& [name, tensor] : expected) {
-    ASSERT_TRUE(actual.count(name)) << name;
-    EXPECT_LE((actual.at(name) - tensor).abs().max().item<double>(), 1e-5) << name;
-  }
+  expect_same_weights(expected, actual);
   // The training moved them (a test of two untrained models would pass trivially).
   EXPECT_GT((expected.at("user.id.weight") - expected.at("user.id.weight").mean()).abs().max().item<double>(), 0.0);
 
@@ -131,11 +137,7 @@ TEST_F(DistributedTest, LazyAdamOnTwoRanksUpdatesTheRowsOneProcessWould) {
   ASSERT_EQ(wait_for(rank1), 0) << test::read_file(dir->path() / "lazy1.log");
   const auto expected = test::read_checkpoint_weights(run_path("lazy_single") / "checkpoints" / "last.pt");
   const auto actual = test::read_checkpoint_weights(run_path("lazy_ranks") / "checkpoints" / "last.pt");
-  ASSERT_EQ(actual.size(), expected.size());
-  for (const auto& [name, tensor] : expected) {
-    ASSERT_TRUE(actual.count(name)) << name;
-    EXPECT_LE((actual.at(name) - tensor).abs().max().item<double>(), 1e-5) << name;
-  }
+  expect_same_weights(expected, actual);
 }
 
 TEST_F(DistributedTest, LaunchPrintsTheSummaryOfOneProcess) {
