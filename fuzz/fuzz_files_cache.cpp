@@ -2,13 +2,18 @@
 // read_cache_file): it must return the data or nothing for any file, never crash, throw or read
 // out of bounds; what it returns must hang together (a title per item, tables of one row per id).
 //
-// Input: a recipe (archive_recipe.hpp) over the keys write_cache_file writes.
+// Input: u16 LE length L, L bytes of the raw region (the mapped tensors' bytes,
+// mapped_archive.hpp), then a recipe (archive_recipe.hpp) over the keys write_cache_file writes
+// and their ".raw" descriptors; the file is the raw region and the recipe's archive in the
+// mapped layout.
 // RECSYS_FUZZ_WRITE_SEEDS=DIR checks that a cache of write_cache_file's own reads back and
 // writes the recipe of its entries into DIR, then exits.
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -18,6 +23,7 @@
 #include "archive_recipe.hpp"
 #include "cache.hpp"
 #include "fuzz_support.hpp"
+#include "mapped_archive.hpp"
 
 namespace {
 
@@ -53,6 +59,8 @@ const std::vector<std::string>& cache_keys() {
         k.push_back(side + name);
       }
     }
+    const std::size_t plain = k.size();
+    for (std::size_t i = 2; i < plain; ++i) k.push_back(k[i] + ".raw");
     return k;
   }();
   return keys;
@@ -92,17 +100,21 @@ recsys::files::Parsed small_parse() {
 
 void write_seeds(const fs::path& dir) {
   fs::create_directories(dir);
-  const fs::path file = recsys::fuzz::scratch_dir() / "valid_cache.pt";
-  recsys::files::write_cache_file(file, kKey, small_parse());
-  if (!recsys::files::read_cache_file(file, kKey)) {
-    std::fprintf(stderr, "fuzz_files_cache: the seed cache does not read back\n");
-    std::exit(1);
+  for (const std::int64_t min_raw : {1, 1 << 30}) {  // every tensor raw; none
+    const fs::path file = recsys::fuzz::scratch_dir() / "valid_cache.pt";
+    recsys::files::write_cache_file(file, kKey, small_parse(), min_raw);
+    if (!recsys::files::read_cache_file(file, kKey)) {
+      std::fprintf(stderr, "fuzz_files_cache: the seed cache does not read back\n");
+      std::exit(1);
+    }
+    recsys::files::MappedArchiveReader reader(file);
+    const std::string raw = reader.raw_bytes();
+    const auto length = static_cast<std::uint16_t>(raw.size());
+    RecipeWriter recipe(cache_keys());
+    recipe.append(std::string(reinterpret_cast<const char*>(&length), sizeof length) + raw.substr(0, length));
+    recsys::fuzz::write_recipe_of(reader.archive(), recipe);
+    recsys::fuzz::write_file(dir / (min_raw == 1 ? "raw_columns.recipe" : "archive_only.recipe"), recipe.bytes());
   }
-  torch::serialize::InputArchive archive;
-  archive.load_from(file.string());
-  RecipeWriter recipe(cache_keys());
-  recsys::fuzz::write_recipe_of(archive, recipe);
-  recsys::fuzz::write_file(dir / "valid_cache.recipe", recipe.bytes());
 }
 
 }  // namespace
@@ -118,9 +130,13 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const fs::path file = recsys::fuzz::scratch_dir() / "cache.pt";
+  std::uint16_t length = 0;
+  std::memcpy(&length, data, std::min(size, sizeof length));
+  const std::size_t raw = std::min<std::size_t>(length, size - std::min(size, sizeof length));
+  const std::size_t recipe = std::min(size, sizeof length) + raw;
   torch::serialize::OutputArchive archive;
-  recsys::fuzz::build_archive(data, size, cache_keys(), archive);
-  archive.save_to(file.string());
+  recsys::fuzz::build_archive(data + recipe, size - recipe, cache_keys(), archive);
+  recsys::files::write_mapped_file(file, std::string(reinterpret_cast<const char*>(data) + recipe - raw, raw), archive);
   auto read = recsys::files::read_cache_file(file, kKey);
   if (recsys::fuzz::verbose()) std::fprintf(stderr, "%s\n", read ? "read" : "ignored");
   if (read) {

@@ -362,6 +362,37 @@ TEST_F(FilesTest, ASecondLoadComesFromTheCacheUntilAFileChanges) {
   EXPECT_EQ(load("cache = false\n").user_original_id, (std::vector<std::string>{"7"}));
 }
 
+TEST_F(FilesTest, ALargeCacheReadsBackMappedAndFitsAsAFreshParse) {
+  // 6,000 rows: the interaction and context columns are past the size stored raw and mapped.
+  std::string csv = "user_id,item_id,timestamp,hour,price\n";
+  for (int r = 0; r < 6000; ++r) {
+    csv += "u" + std::to_string(r % 97) + ",i" + std::to_string(r % 89) + "," + std::to_string(1000 + r) + "," +
+           std::to_string(r % 24) + "," + (r % 10 == 0 ? "" : std::to_string(r % 7)) + "\n";
+  }
+  dir.write("big.csv", csv);
+  const std::string table =
+      "interactions = \"big.csv\"\nscaling = \"standard\"\n[dataset.columns.hour]\nrole = \"context\"\n"
+      "[dataset.columns.price]\nrole = \"context\"\nkind = \"numeric\"\n";
+  auto fresh = dataset("cache = false\n" + table);
+  InteractionData expected = fresh->load();
+  load(table);  // parses and writes the cache
+  auto cached = dataset(table);
+  InteractionData d = cached->load();
+  EXPECT_TRUE(torch::equal(d.user_id, expected.user_id));
+  EXPECT_TRUE(torch::equal(d.timestamp, expected.timestamp));
+  EXPECT_TRUE(torch::equal(d.context_features.categorical, expected.context_features.categorical));
+  const torch::Tensor train = torch::arange(4000, torch::kInt64);
+  fresh->fit_on_training_split(expected, train);
+  cached->fit_on_training_split(d, train);
+  EXPECT_TRUE(torch::equal(d.context_features.categorical, expected.context_features.categorical));
+  EXPECT_TRUE(torch::allclose(d.context_features.continuous, expected.context_features.continuous));
+  EXPECT_EQ(d.context_values, expected.context_values);
+  // A third load from the same file: the fit above changed the mapped tables only in memory.
+  InteractionData again = load(table);
+  EXPECT_TRUE(torch::equal(again.user_id, expected.user_id));
+  EXPECT_FALSE(torch::allclose(again.context_features.continuous, d.context_features.continuous));
+}
+
 TEST_F(FilesTest, ConfigErrorsNameTheKey) {
   EXPECT_NE(test::config_error([&] { dataset("interactions = \"nope.csv\"\n"); }).find("dataset.interactions"),
             std::string::npos);

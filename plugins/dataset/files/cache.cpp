@@ -1,12 +1,9 @@
 #include "cache.hpp"
 
-#include <unistd.h>
-
 #include <chrono>
 #include <cstdlib>
 #include <functional>
 #include <future>
-#include <limits>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -15,13 +12,15 @@
 #include <spdlog/spdlog.h>
 #include <torch/torch.h>
 
+#include "mapped_archive.hpp"
+
 namespace recsys::files {
 
 namespace fs = std::filesystem;
 
 namespace {
 
-constexpr std::int64_t kFormat = 3;  // 2: categorical values; 3: narrow integer columns
+constexpr std::int64_t kFormat = 4;  // 2: categorical values; 3: narrow integer columns; 4: mapped columns
 
 /// Writes in flight in this process by key: a read of the same key waits for its write.
 std::mutex in_flight_mutex;
@@ -45,36 +44,18 @@ fs::path cache_file(const std::string& key) {
   return root / name.str();
 }
 
-/// An int64 tensor in the narrowest integer type that holds its values (uint8, int16, int32):
-/// at 25M rows the archive shrinks from 1.1 GB to under half, and writing it is most of its cost.
-/// Always a copy: the archive is saved on another thread while the caller goes on with `t`.
-void write_int(torch::serialize::OutputArchive& a, const std::string& name, const torch::Tensor& t) {
-  torch::Dtype dtype = torch::kInt64;
-  if (t.numel() > 0) {
-    const std::int64_t low = t.min().item<std::int64_t>(), high = t.max().item<std::int64_t>();
-    const auto fits = [&](auto limits) { return low >= limits.min() && high <= limits.max(); };
-    dtype = fits(std::numeric_limits<std::uint8_t>())   ? torch::kUInt8
-            : fits(std::numeric_limits<std::int16_t>()) ? torch::kInt16
-            : fits(std::numeric_limits<std::int32_t>()) ? torch::kInt32
-                                                        : torch::kInt64;
-  }
-  a.write(name, t.to(dtype, /*non_blocking=*/false, /*copy=*/true));
-}
+/// Tensors of at least this many elements are stored raw and mapped when read (mapped_archive.hpp):
+/// the interaction columns and the per-interaction context, most of a cache's bytes.
+constexpr std::int64_t kRawElements = 4096;
 
-/// A copy of `t` for the archive (see write_int).
-torch::Tensor own(const torch::Tensor& t) {
-  return t.clone();
-}
-
-/// An integer tensor written by write_int, as int64; throws std::runtime_error for another type.
-void read_int(torch::serialize::InputArchive& a, const std::string& name, torch::Tensor& t) {
+/// An int64 tensor; throws std::runtime_error for another type.
+void read_int(MappedArchiveReader& a, const std::string& name, torch::Tensor& t) {
   a.read(name, t);
-  if (!c10::isIntegralType(t.scalar_type(), /*includeBool=*/false)) throw std::runtime_error(name + " is not integer");
-  t = t.to(torch::kInt64);
+  if (t.scalar_type() != torch::kInt64) throw std::runtime_error(name + " is not int64");
 }
 
 /// Strings as one byte tensor and their lengths (any byte may be in an id or a title).
-void write_strings(torch::serialize::OutputArchive& a, const std::string& name, const std::vector<std::string>& s) {
+void write_strings(MappedArchiveWriter& a, const std::string& name, const std::vector<std::string>& s) {
   std::string bytes;
   std::vector<std::int64_t> lengths;
   for (const auto& text : s) {
@@ -86,7 +67,7 @@ void write_strings(torch::serialize::OutputArchive& a, const std::string& name, 
   a.write(name + ".lengths", torch::tensor(lengths, torch::kInt64));
 }
 
-std::vector<std::string> read_strings(torch::serialize::InputArchive& a, const std::string& name) {
+std::vector<std::string> read_strings(MappedArchiveReader& a, const std::string& name) {
   torch::Tensor bytes, lengths;
   a.read(name + ".bytes", bytes);
   a.read(name + ".lengths", lengths);
@@ -105,10 +86,10 @@ std::vector<std::string> read_strings(torch::serialize::InputArchive& a, const s
   return out;
 }
 
-void write_side(torch::serialize::OutputArchive& a, const std::string& p, const SideTables& side) {
-  a.write(p + "continuous", own(side.features.continuous));
-  write_int(a, p + "categorical", side.features.categorical);
-  a.write(p + "missing", side.missing.to(torch::kUInt8));  // uint8: the fuzz recipes' dtypes
+void write_side(MappedArchiveWriter& a, const std::string& p, const SideTables& side) {
+  a.write(p + "continuous", side.features.continuous);
+  a.write(p + "categorical", side.features.categorical);
+  a.write(p + "missing", side.missing.to(torch::kUInt8));  // uint8: any byte reads back as a valid value
   write_strings(a, p + "continuous_names", side.schema.continuous_names);
   std::vector<std::string> names;
   std::vector<std::int64_t> cards;
@@ -128,8 +109,8 @@ void write_side(torch::serialize::OutputArchive& a, const std::string& p, const 
     names.push_back(f.name);
     cards.push_back(f.cardinality);
     pooling.push_back(static_cast<std::int64_t>(f.pooling));
-    write_int(a, p + "multi" + std::to_string(m) + ".values", side.features.multi_categorical[m].values);
-    a.write(p + "multi" + std::to_string(m) + ".offsets", own(side.features.multi_categorical[m].offsets));
+    a.write(p + "multi" + std::to_string(m) + ".values", side.features.multi_categorical[m].values);
+    a.write(p + "multi" + std::to_string(m) + ".offsets", side.features.multi_categorical[m].offsets);
   }
   write_strings(a, p + "multi_names", names);
   a.write(p + "multi_cardinalities", torch::tensor(cards, torch::kInt64));
@@ -141,12 +122,13 @@ std::vector<std::int64_t> ints(const torch::Tensor& t) {
   return {c.data_ptr<std::int64_t>(), c.data_ptr<std::int64_t>() + c.numel()};
 }
 
-SideTables read_side(torch::serialize::InputArchive& a, const std::string& p) {
+SideTables read_side(MappedArchiveReader& a, const std::string& p) {
   SideTables side;
   a.read(p + "continuous", side.features.continuous);
   read_int(a, p + "categorical", side.features.categorical);
   a.read(p + "missing", side.missing);
-  side.missing = side.missing.to(torch::kBool);
+  if (side.missing.scalar_type() != torch::kUInt8) throw std::runtime_error(p + "missing is not uint8");
+  side.missing = side.missing.ne(0);
   side.schema.continuous_names = read_strings(a, p + "continuous_names");
   side.schema.continuous_dim = side.features.continuous.size(1);
   torch::Tensor cards, pooling;
@@ -178,6 +160,7 @@ void check_consistent(const Parsed& p) {
   const std::int64_t n = d.user_id.numel();
   const auto fail = [](const char* what) { throw std::runtime_error(what); };
   if (d.user_id.dim() != 1 || d.user_id.scalar_type() != torch::kInt64 || d.item_id.scalar_type() != torch::kInt64 ||
+      d.rating.scalar_type() != torch::kFloat32 || (d.label.defined() && d.label.scalar_type() != torch::kFloat32) ||
       d.item_id.numel() != n || d.rating.numel() != n || d.timestamp.numel() != n ||
       (d.label.defined() && d.label.numel() != n) || (d.split.defined() && d.split.numel() != n)) {
     fail("the interaction columns differ in length or type");
@@ -262,8 +245,7 @@ std::optional<Parsed> read_cache_file(const fs::path& file, const std::string& k
   std::error_code ec;
   if (!fs::is_regular_file(file, ec)) return std::nullopt;
   try {
-    torch::serialize::InputArchive a;
-    a.load_from(file.string());
+    MappedArchiveReader a(file);
     c10::IValue v;
     a.read("format", v);
     if (v.toInt() != kFormat) return std::nullopt;
@@ -295,20 +277,21 @@ std::optional<Parsed> read_cache_file(const fs::path& file, const std::string& k
 
 namespace {
 
-/// The archive of `p`, from copies of its tensors (write_int, own).
-std::unique_ptr<torch::serialize::OutputArchive> archive_of(const std::string& key, const Parsed& p) {
+/// The entries of `p`, its tensors by reference (no copy).
+std::unique_ptr<MappedArchiveWriter> archive_of(const std::string& key, const Parsed& p,
+                                                std::int64_t min_raw_elements) {
   const InteractionData& d = p.data;
-  auto archive = std::make_unique<torch::serialize::OutputArchive>();
-  torch::serialize::OutputArchive& a = *archive;
+  auto archive = std::make_unique<MappedArchiveWriter>(min_raw_elements);
+  MappedArchiveWriter& a = *archive;
   a.write("format", c10::IValue(kFormat));
   a.write("key", c10::IValue(key));
-  write_int(a, "user_id", d.user_id);
-  write_int(a, "item_id", d.item_id);
-  a.write("rating", own(d.rating));
-  write_int(a, "timestamp", d.timestamp);
+  a.write("user_id", d.user_id);
+  a.write("item_id", d.item_id);
+  a.write("rating", d.rating);
+  a.write("timestamp", d.timestamp);
   a.write("flags", c10::IValue(static_cast<std::int64_t>((d.labelled() ? 1 : 0) | (d.split.defined() ? 2 : 0))));
-  if (d.labelled()) a.write("label", own(d.label));
-  if (d.split.defined()) write_int(a, "split", d.split);
+  if (d.labelled()) a.write("label", d.label);
+  if (d.split.defined()) a.write("split", d.split);
   write_strings(a, "user_original_id", d.user_original_id);
   write_strings(a, "item_original_id", d.item_original_id);
   write_strings(a, "item_title", d.item_title);
@@ -318,14 +301,11 @@ std::unique_ptr<torch::serialize::OutputArchive> archive_of(const std::string& k
   return archive;
 }
 
-/// Saves `a` to `file` under a name of its own, then renames it: a concurrent reader sees all
-/// or nothing. A failure is only logged.
-void save(torch::serialize::OutputArchive& a, const fs::path& file) {
+/// Saves `a` at `file` (all or nothing, see MappedArchiveWriter::save); a failure is only logged.
+void save(MappedArchiveWriter& a, const fs::path& file) {
   try {
     fs::create_directories(file.parent_path());
-    const fs::path temp = file.string() + ".tmp." + std::to_string(getpid());
-    a.save_to(temp.string());
-    fs::rename(temp, file);
+    a.save(file);
   } catch (const std::exception& e) {
     spdlog::warn("files: cannot write the cache {}: {}", file.string(), std::string(e.what()).substr(0, 200));
   }
@@ -333,18 +313,18 @@ void save(torch::serialize::OutputArchive& a, const fs::path& file) {
 
 }  // namespace
 
-void write_cache_file(const fs::path& file, const std::string& key, const Parsed& p) {
+void write_cache_file(const fs::path& file, const std::string& key, const Parsed& p, std::int64_t min_raw_elements) {
   try {
-    save(*archive_of(key, p), file);
+    save(*archive_of(key, p, min_raw_elements), file);
   } catch (const std::exception& e) {
     spdlog::warn("files: cannot write the cache {}: {}", file.string(), std::string(e.what()).substr(0, 200));
   }
 }
 
 std::shared_future<void> write_cache_in_background(const std::string& key, const Parsed& parsed) {
-  std::shared_ptr<torch::serialize::OutputArchive> archive;
+  std::shared_ptr<MappedArchiveWriter> archive;
   try {
-    archive = archive_of(key, parsed);
+    archive = archive_of(key, parsed, kRawElements);
   } catch (const std::exception& e) {
     spdlog::warn("files: cannot write the cache: {}", std::string(e.what()).substr(0, 200));
     return {};

@@ -2,8 +2,10 @@
 /// @file
 /// The files plugin's parsed-data cache: what load() produced before the fit on the training
 /// split (the interactions, each side's feature tables with their missing numbers), stored with
-/// torch's archive under ${XDG_CACHE_HOME:-~/.cache}/recsys/parsed, keyed by everything the
-/// parse depends on (the plugin's version, the options, each file's path, size and time).
+/// a mapped archive (mapped_archive.hpp: the large tensors raw, mapped when read, so that a load
+/// from the cache copies almost nothing) under ${XDG_CACHE_HOME:-~/.cache}/recsys/parsed, keyed
+/// by everything the parse depends on (the plugin's version, the options, each file's path, size
+/// and time).
 
 #include <filesystem>
 #include <future>
@@ -29,15 +31,16 @@ std::string cache_key(const FilesOptions& options);
 /// Waits for this process's write of `key` when one is in flight.
 std::optional<Parsed> read_cache(const std::string& key);
 /// Stores `parsed` under `key` on a background thread (a temporary file, then renamed; a
-/// failure is only logged). The archive is built first from copies of the tensors (integers in
-/// their narrowest type), so the caller may change `parsed` as soon as this returns. Wait for the
-/// result before the plugin's library is unloaded. At 25M rows the write (0.45 GB) takes
-/// longer than the rest of the load after the read.
+/// failure is only logged). The tensors are written as they are, not copied (at 25M rows a copy
+/// would be 1.1 GB more at the load's peak): the caller must not change them in place until the
+/// returned future is ready, and must wait for it before the plugin's library is unloaded.
 std::shared_future<void> write_cache_in_background(const std::string& key, const Parsed& parsed);
 
 /// The same two at an explicit path (the fuzz target's): nothing for a file that is not a
-/// cache written for `key`, never an exception.
+/// cache written for `key`, never an exception. Tensors of at least `min_raw_elements` elements
+/// are stored raw (the fuzz seeds store every one so).
 std::optional<Parsed> read_cache_file(const std::filesystem::path& file, const std::string& key);
-void write_cache_file(const std::filesystem::path& file, const std::string& key, const Parsed& parsed);
+void write_cache_file(const std::filesystem::path& file, const std::string& key, const Parsed& parsed,
+                      std::int64_t min_raw_elements);
 
 }  // namespace recsys::files

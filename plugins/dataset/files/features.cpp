@@ -88,10 +88,14 @@ SideTables gather_features(const ParsedTable& table, Role role, const torch::Ten
 namespace {
 
 /// `column` (int64 [R], a strided view is fine) through `map` (int64 [cardinality]), in place.
+/// Only the codes that change are written: a table mapped from the parsed cache keeps its
+/// unchanged pages shared with the page cache instead of copying them (copy-on-write).
 void remap_(torch::Tensor& column, const torch::Tensor& map) {
   auto code = column.accessor<std::int64_t, 1>();
   const auto m = map.accessor<std::int64_t, 1>();
-  for (std::int64_t i = 0; i < code.size(0); ++i) code[i] = m[code[i]];
+  for (std::int64_t i = 0; i < code.size(0); ++i) {
+    if (m[code[i]] != code[i]) code[i] = m[code[i]];
+  }
 }
 
 /// Codes seen fewer than `min_count` times (`counts`: int64 [cardinality] over the training

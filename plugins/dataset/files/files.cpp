@@ -218,6 +218,8 @@ InteractionData FilesDataset::load() {
 
 void FilesDataset::fit_on_training_split(InteractionData& data, const torch::Tensor& train_rows) {
   if (!state_) return;
+  // The cache writer holds the tables by reference; the fit below changes them in place.
+  if (cache_written_.valid()) cache_written_.wait();
   const torch::Tensor users = distinct_in_rows(data.user_id, train_rows, data.schema.user.num_ids);
   const torch::Tensor items = distinct_in_rows(data.item_id, train_rows, data.schema.item.num_ids);
   fit_side(state_->users, users, options_.min_count, options_.scaling);
