@@ -9,6 +9,7 @@
 
 #include "recsys/core/checkpoint.hpp"
 #include "recsys/core/pipeline.hpp"
+#include "recsys/core/request_context.hpp"
 #include "recsys/core/run_data.hpp"
 #include "recsys/core/runtime_info.hpp"
 #include "recsys/errors.hpp"
@@ -103,58 +104,7 @@ std::int64_t drop_non_finite_scores(torch::Tensor& scores, const torch::Tensor& 
   return unseen - dropped;
 }
 
-/// The most frequent value of each column of `table` (float32 or int64 [N, C]) over `rows`,
-/// as a [1, C] table: the context `recommend` scores with (ties: the smallest value).
-torch::Tensor most_frequent_row(const torch::Tensor& table, const torch::Tensor& rows) {
-  if (!table.defined() || table.size(1) == 0 || rows.numel() == 0) {
-    return torch::zeros({1, table.defined() ? table.size(1) : 0},
-                        table.defined() ? table.scalar_type() : torch::kFloat);
-  }
-  return std::get<0>(table.index_select(0, rows).mode(0)).unsqueeze(0);
-}
-
-/// One context row: each field's most frequent value in the training split.
-SideFeatures training_mode_context(const TrainingData& data) {
-  const SideFeatures& context = data.interactions.context_features;
-  return {most_frequent_row(context.continuous, data.split.train),
-          most_frequent_row(context.categorical, data.split.train),
-          {}};
-}
-
 }  // namespace
-
-/// The categorical context field `name`'s code of `value` (`--context name=value`).
-std::int64_t context_code(const InteractionData& d, const std::string& name, const std::string& value,
-                          std::int64_t* field) {
-  const auto& fields = d.schema.context.categorical;
-  std::string names;
-  for (std::size_t f = 0; f < fields.size(); ++f) {
-    names += (names.empty() ? "" : ", ") + fields[f].name;
-    if (fields[f].name != name) continue;
-    *field = static_cast<std::int64_t>(f);
-    const auto& values = f < d.context_values.size() ? d.context_values[f] : std::vector<std::string>{};
-    const auto found = std::find(values.begin(), values.end(), value);
-    if (found != values.end() && !value.empty()) return found - values.begin();
-    throw ConfigError("--context " + name + "=" + value + ": '" + name + "' has no value '" + value +
-                      "' in the run's data (" + std::to_string(values.size()) + " values known)");
-  }
-  throw ConfigError("--context " + name + "=" + value + ": no categorical context field '" + name +
-                    "' (fields: " + (names.empty() ? std::string("none") : names) + ")");
-}
-
-/// The context row with `--context name=value` entries set over the training modes.
-SideFeatures requested_context(const TrainingData& data, const std::vector<std::string>& entries) {
-  SideFeatures context = training_mode_context(data);
-  for (const std::string& entry : entries) {
-    const auto equals = entry.find('=');
-    if (equals == std::string::npos) throw ConfigError("--context " + entry + ": expected name=value");
-    std::int64_t field = 0;
-    const std::int64_t code =
-        context_code(data.interactions, entry.substr(0, equals), entry.substr(equals + 1), &field);
-    context.categorical[0][field] = code;
-  }
-  return context;
-}
 
 std::vector<Recommendation> recommend(const fs::path& run_directory, const std::string& user, std::int64_t k,
                                       const std::vector<std::string>& context) {
@@ -171,7 +121,7 @@ std::vector<Recommendation> recommend(const fs::path& run_directory, const std::
   torch::NoGradGuard no_grad;
   Examples all{torch::full({items}, u, torch::kInt64), torch::arange(items, torch::kInt64), torch::zeros({items}),
                torch::zeros({items}, torch::kInt64)};
-  const SideFeatures row_context = requested_context(data, context);
+  const SideFeatures row_context = context_row(d, data.split.train, context);
   Batch batch = make_batch(all, torch::arange(items, torch::kInt64), d.user_features, d.item_features, row_context);
   Model& model = *run.loaded->model;
   // A factorised model ranks by one matrix product, as its evaluation does: the user's vector

@@ -121,6 +121,10 @@ std::string api_changes_since(std::uint32_t major) {
         "API 4.0 changed the interfaces: Loss has scores() (in-batch and full-catalogue softmax), Batch has "
         "accidental_hits";
   }
+  if (major < 5) {
+    if (!changes.empty()) changes += "; ";
+    changes += "API 5.0 changed InteractionData: it has context_transforms (numeric recommend --context values)";
+  }
   return changes.empty() ? "the interfaces changed" : changes;
 }
 

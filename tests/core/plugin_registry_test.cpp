@@ -89,8 +89,8 @@ TEST(PluginRegistryTest, RefusesAnOlderApiMajorSayingWhatChanged) {
     FAIL() << "expected PluginApiVersionError";
   } catch (const PluginApiVersionError& e) {
     const std::string message = e.what();
-    EXPECT_NE(message.find("built against plugin API 3.0, but this host provides 4.0"), std::string::npos) << message;
-    EXPECT_NE(message.find("API 4.0 changed the interfaces: Loss has scores()"), std::string::npos) << message;
+    EXPECT_NE(message.find("built against plugin API 4.0, but this host provides 5.0"), std::string::npos) << message;
+    EXPECT_NE(message.find("API 5.0 changed InteractionData: it has context_transforms"), std::string::npos) << message;
   }
 }
 

@@ -41,7 +41,7 @@ TEST(HostTest, HelpAndVersion) {
   EXPECT_EQ(run_host("--help").status, 0);
   const HostResult version = run_host("--version");
   EXPECT_EQ(version.status, 0);
-  EXPECT_NE(version.output.find("plugin API 4."), std::string::npos) << version.output;
+  EXPECT_NE(version.output.find("plugin API 5."), std::string::npos) << version.output;
 }
 
 TEST(HostTest, BadUsageExitsWithTwo) {

@@ -106,19 +106,22 @@ TEST(OwnData, PreSplitFilesTrainWithTheirOwnSplit) {
 
 TEST(OwnData, RecommendTakesContextValuesByName) {
   test::TempDir dir;
-  std::string clicks = "user_id,item_id,device\n";
+  std::string clicks = "user_id,item_id,device,price\n";
   for (int u = 0; u < 30; ++u) {
     for (int k = 0; k < 6; ++k) {
-      clicks +=
-          "u" + std::to_string(u) + ",i" + std::to_string((u * 3 + k) % 25) + "," + (k % 2 ? "mobile" : "tv") + "\n";
+      clicks += "u" + std::to_string(u) + ",i" + std::to_string((u * 3 + k) % 25) + "," + (k % 2 ? "mobile" : "tv") +
+                "," + std::to_string(10 * k + u % 7) + "\n";
     }
   }
   dir.write("clicks.csv", clicks);
-  dir.write("ctx.toml", "[dataset]\nplugin = \"files\"\ndata_dir = \"" + dir.path().string() +
-                            "\"\ninteractions = \"clicks.csv\"\n[dataset.columns.device]\nrole = \"context\"\n"
-                            "[model]\narchitecture = \"fm\"\n[training]\nepochs = 1\nthreads = 1\n[logging]\n"
-                            "experiment_name = \"ctx\"\noutput_dir = \"" +
-                            (dir.path() / "runs").string() + "\"\n");
+  dir.write(
+      "ctx.toml",
+      "[dataset]\nplugin = \"files\"\ndata_dir = \"" + dir.path().string() +
+          "\"\ninteractions = \"clicks.csv\"\nscaling = \"standard\"\n[dataset.columns.device]\nrole = \"context\"\n"
+          "[dataset.columns.price]\nrole = \"context\"\nkind = \"numeric\"\n"
+          "[model]\narchitecture = \"fm\"\n[training]\nepochs = 1\nthreads = 1\n[logging]\n"
+          "experiment_name = \"ctx\"\noutput_dir = \"" +
+          (dir.path() / "runs").string() + "\"\n");
   ASSERT_EQ(run_host("run '" + (dir.path() / "ctx.toml").string() + "'").status, 0);
   const std::string latest = "'" + (dir.path() / "runs" / "ctx" / "latest").string() + "'";
   const auto mobile = run_host("recommend " + latest + " --user u1 --k 3 --context device=mobile", "", false);
@@ -132,8 +135,16 @@ TEST(OwnData, RecommendTakesContextValuesByName) {
       << fridge.output;
   const auto colour = run_host("recommend " + latest + " --user u1 --context colour=red");
   EXPECT_EQ(colour.status, 2);
-  EXPECT_NE(colour.output.find("no categorical context field 'colour' (fields: device)"), std::string::npos)
+  EXPECT_NE(colour.output.find("no context field 'colour' (fields: device, price)"), std::string::npos)
       << colour.output;
+  // A numeric context field, standardised by the fit: the raw number given is scaled as in training.
+  const auto cheap = run_host("recommend " + latest + " --user u1 --k 3 --context price=1", "", false);
+  const auto dear = run_host("recommend " + latest + " --user u1 --k 3 --context price=900", "", false);
+  ASSERT_EQ(cheap.status, 0) << cheap.output;
+  EXPECT_NE(cheap.output, dear.output);
+  const auto bad = run_host("recommend " + latest + " --user u1 --context price=cheap");
+  EXPECT_EQ(bad.status, 2);
+  EXPECT_NE(bad.output.find("--context price=cheap: 'cheap' is not a finite number"), std::string::npos) << bad.output;
 }
 
 }  // namespace

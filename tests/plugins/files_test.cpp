@@ -236,6 +236,25 @@ TEST_F(FilesTest, StandardScalingIsFittedOnTheTrainingUsersEachCountedOnce) {
   EXPECT_FLOAT_EQ(d.user_features.continuous[2][0].item<float>(), 9.0f);
 }
 
+TEST_F(FilesTest, TheFitRecordsEachContextColumnsTransformForRecommend) {
+  dir.write("i.csv", "user_id,item_id,price\na,x,10\na,y,\nb,x,30\nc,x,1000\n");
+  auto plugin = dataset(
+      "interactions = \"i.csv\"\nscaling = \"minmax\"\n[dataset.columns.price]\nrole = \"context\"\nkind = "
+      "\"numeric\"\n");
+  InteractionData d = plugin->load();
+  ASSERT_EQ(d.context_transforms.size(), 1u);  // identity before the fit
+  EXPECT_FLOAT_EQ(d.context_transforms[0].scale, 1.0f);
+  // Training rows 0-2: prices 10 and 30 (row 1 missing): fill 20, minimum 10, range 20.
+  plugin->fit_on_training_split(d, torch::tensor({0, 1, 2}, torch::kInt64));
+  const ContinuousTransform& t = d.context_transforms.at(0);
+  EXPECT_FLOAT_EQ(t.fill, 20.0f);
+  EXPECT_FLOAT_EQ(t.shift, 10.0f);
+  EXPECT_FLOAT_EQ(t.scale, 20.0f);
+  // The table the model sees went through the same transform: (20 - 10) / 20, (1000 - 10) / 20.
+  EXPECT_FLOAT_EQ(d.context_features.continuous[1][0].item<float>(), 0.5f);
+  EXPECT_FLOAT_EQ(d.context_features.continuous[3][0].item<float>(), 49.5f);
+}
+
 TEST_F(FilesTest, MultiValuedFieldsHoldOneEntryPerValueNotAPaddedTable) {
   // 60,000 items with 1 to 19 tags each (10 on average, the shape): the field stores
   // each value once, about 600,000, never 60,000 x 19.

@@ -131,6 +131,7 @@ SideTables read_side(MappedArchiveReader& a, const std::string& p) {
   side.missing = side.missing.ne(0);
   side.schema.continuous_names = read_strings(a, p + "continuous_names");
   side.schema.continuous_dim = side.features.continuous.size(1);
+  side.transforms.assign(static_cast<std::size_t>(side.schema.continuous_dim), ContinuousTransform{});
   torch::Tensor cards, pooling;
   const auto names = read_strings(a, p + "categorical_names");
   a.read(p + "cardinalities", cards);

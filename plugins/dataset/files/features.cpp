@@ -82,6 +82,7 @@ SideTables gather_features(const ParsedTable& table, Role role, const torch::Ten
   side.missing = block.isnan();
   side.features.continuous = block.nan_to_num(0.0);  // filled with the training mean at the fit
   side.schema.continuous_dim = block.size(1);
+  side.transforms.assign(static_cast<std::size_t>(block.size(1)), ContinuousTransform{});
   return side;
 }
 
@@ -123,22 +124,33 @@ void renumber_values(std::vector<std::string>& values, const torch::Tensor& map,
   values = std::move(renumbered);
 }
 
+/// The transform of one column from its training values (float32, missing ones left out).
+ContinuousTransform fitted_transform(const torch::Tensor& values, Scaling scaling) {
+  ContinuousTransform t;
+  if (values.numel() == 0) return t;
+  t.fill = values.mean().item<float>();
+  if (scaling == Scaling::standard) {
+    const float std = values.numel() > 1 ? values.std(false).item<float>() : 0.0f;
+    t.shift = t.fill;
+    t.scale = std > 0.0f ? std : 1.0f;
+  } else if (scaling == Scaling::minmax) {
+    const float low = values.min().item<float>(), high = values.max().item<float>();
+    t.shift = low;
+    t.scale = high > low ? high - low : 1.0f;
+  }
+  return t;
+}
+
 void fit_numbers(SideTables& side, const torch::Tensor& train, Scaling scaling) {
   torch::Tensor& x = side.features.continuous;
+  side.transforms.resize(static_cast<std::size_t>(x.size(1)));
   for (std::int64_t c = 0; c < x.size(1); ++c) {
     torch::Tensor column = x.select(1, c);
     const torch::Tensor present = side.missing.select(1, c).index_select(0, train).logical_not();
-    const torch::Tensor values = column.index_select(0, train).masked_select(present);
-    const float mean = values.numel() > 0 ? values.mean().item<float>() : 0.0f;
-    column.masked_fill_(side.missing.select(1, c), mean);
-    if (scaling == Scaling::none || values.numel() == 0) continue;
-    if (scaling == Scaling::standard) {
-      const float std = values.numel() > 1 ? values.std(false).item<float>() : 0.0f;
-      column.sub_(mean).div_(std > 0.0f ? std : 1.0f);
-    } else {
-      const float low = values.min().item<float>(), high = values.max().item<float>();
-      column.sub_(low).div_(high > low ? high - low : 1.0f);
-    }
+    const ContinuousTransform t = fitted_transform(column.index_select(0, train).masked_select(present), scaling);
+    side.transforms[static_cast<std::size_t>(c)] = t;
+    column.masked_fill_(side.missing.select(1, c), t.fill);
+    if (t.shift != 0.0f || t.scale != 1.0f) column.sub_(t.shift).div_(t.scale);
   }
 }
 

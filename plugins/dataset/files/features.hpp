@@ -13,6 +13,7 @@
 #include "files_options.hpp"
 #include "read_table.hpp"
 #include "recsys/batch.hpp"
+#include "recsys/dataset.hpp"
 #include "recsys/schema.hpp"
 
 namespace recsys::files {
@@ -28,6 +29,7 @@ struct SideTables {
   SideSchema schema;                             ///< num_ids set by the caller
   torch::Tensor missing;                         ///< bool [rows, C]: a missing number
   std::vector<std::vector<std::string>> values;  ///< per categorical field, the value of each code
+  std::vector<ContinuousTransform> transforms;   ///< per continuous column; identity until the fit
 };
 
 /// The columns of `table` with `role` (feature or context) for `rows` (int64 [R], rows of the
@@ -42,7 +44,7 @@ torch::Tensor counts_in_rows(const torch::Tensor& column, const torch::Tensor& r
 /// multi-valued), values seen fewer than `min_count` times over `train` (int64, rows of the
 /// tables: the training users, items or interactions, each once) become the out-of-vocabulary
 /// code and the rest are renumbered; missing numbers get the training mean; `scaling` is fitted
-/// on the training rows and applied to all.
+/// on the training rows and applied to all; `side.transforms` records both per column.
 void fit_side(SideTables& side, const torch::Tensor& train, std::int64_t min_count, Scaling scaling);
 
 }  // namespace recsys::files

@@ -111,6 +111,7 @@ void set_schema(InteractionData& d, const LoadState& s) {
   d.item_features = s.items.features;
   d.context_features = s.context.features;
   d.context_values = s.context.values;
+  d.context_transforms = s.context.transforms;
 }
 
 /// Every declared feature column is in the users or the items file.

@@ -15,6 +15,15 @@
 
 namespace recsys {
 
+/// How a raw number of one continuous context column becomes the model's input, as the
+/// dataset's fit on the training split made it: an empty (missing) value takes `fill`, then the
+/// value is (x - shift) / scale. Identity {0, 0, 1} for a column that is not scaled.
+struct ContinuousTransform {
+  float fill = 0.0f;   ///< the raw value a missing one takes (the `files` plugin: the training mean)
+  float shift = 0.0f;  ///< subtracted (standard: the mean; min-max: the minimum)
+  float scale = 1.0f;  ///< then divided by (standard: the deviation; min-max: the range)
+};
+
 /// What a dataset loads. Users and items are re-encoded to contiguous ids; the original ids
 /// (strings) and the item titles stay available to map results back.
 ///
@@ -47,6 +56,10 @@ struct InteractionData {
   /// "<out of vocabulary>" for 1). Empty when the dataset gives none; `recommend --context`
   /// reads it.
   std::vector<std::vector<std::string>> context_values;
+  /// For each continuous context column (schema.context.continuous_names order), how a raw
+  /// value becomes that column's input: `recommend --context price=3.5` reads it. Empty when
+  /// the dataset gives none (`recommend` then refuses numeric `--context` values).
+  std::vector<ContinuousTransform> context_transforms;
 
   std::int64_t num_interactions() const { return user_id.size(0); }
   bool labelled() const { return label.defined(); }

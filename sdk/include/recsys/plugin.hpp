@@ -47,7 +47,10 @@
 ///
 /// 4.0: Loss gains scores() (a loss may score the batch's positives against each other, or
 /// against the whole catalogue); Batch gains accidental_hits.
-#define RECSYS_PLUGIN_API_MAJOR 4
+///
+/// 5.0: InteractionData gains context_transforms (how a raw number of a continuous context
+/// column becomes the model's input: `recommend --context` with numeric values).
+#define RECSYS_PLUGIN_API_MAJOR 5
 #define RECSYS_PLUGIN_API_MINOR 0
 
 namespace recsys {
