@@ -41,6 +41,20 @@ const std::vector<OptionDef>& option_defs() {
        "a categorical context field's value, name=value (default: its most frequent training value); repeatable"},
       {"format", [] { return po::value<std::string>()->default_value("table"); }, "table, json or csv"},
       {"path", [] { return po::value<strings>()->composing(); }, "also scan this directory; repeatable"},
+      {"host", [] { return po::value<std::string>()->default_value("127.0.0.1"); },
+       "the address to listen on (0.0.0.0: every interface)"},
+      {"port", [] { return po::value<int>()->default_value(8080); }, "the TCP port (0: any free one, printed)"},
+      {"http-threads", [] { return po::value<std::size_t>()->default_value(128); },
+       "connection workers; each keep-alive connection holds one"},
+      {"queue", [] { return po::value<std::size_t>()->default_value(512); },
+       "connections that may wait for a worker; more are answered 503 with Retry-After"},
+      {"threads", [] { return po::value<int>()->default_value(0); },
+       "threads of the model's operators (0: the run's [training] threads)"},
+      {"max-body", [] { return po::value<std::size_t>()->default_value(1 << 20); },
+       "the longest request body in bytes (longer: 413)"},
+      {"batch-window-us", [] { return po::value<std::int64_t>()->default_value(500); },
+       "how long scoring waits for requests being read, to score them together (microseconds)"},
+      {"admin", nullptr, "let admin endpoints (POST /admin/reload) answer beyond loopback"},
       {"check", [] { return po::value<std::string>(); },
        "load this one library and run the conformance suite on its plugins"},
   };
@@ -105,6 +119,15 @@ const std::vector<CommandSpec>& command_specs() {
        {"user", "k", "format", "context"},
        "recsys-host recommend runs/movielens_mf/latest --user 1\n"
        "recsys-host recommend runs/movielens_mf/latest --user 1 --k 5 --format json"},
+      {"serve",
+       "recsys-host serve RUN_DIR [--checkpoint best|last] [--host 127.0.0.1] [--port 8080] [server options]",
+       "Answers top-k (GET/POST /recommend), scoring (POST /score) and similar-item (GET /similar)\n"
+       "requests over HTTP from the run's checkpoint, with /healthz and /metrics (Prometheus).\n"
+       "SIGHUP or POST /admin/reload loads the checkpoint again; SIGTERM and SIGINT finish the\n"
+       "requests in flight and exit 0. docs/serving.md.",
+       {"checkpoint", "host", "port", "http-threads", "queue", "threads", "max-body", "batch-window-us", "admin"},
+       "recsys-host serve runs/movielens_mf/latest\n"
+       "recsys-host serve runs/movielens_mf/latest --port 9000 --checkpoint last"},
       {"plugins",
        "recsys-host plugins [--path DIR ...]\n  recsys-host plugins --check FILE",
        "Lists the plugin libraries found (lib/recsys/plugins beside the executable, RECSYS_PLUGIN_PATH\n"

@@ -14,6 +14,7 @@
 #include "cli.hpp"
 #include "commands.hpp"
 #include "recsys/config.hpp"
+#include "recsys/core/serving/http_server.hpp"
 #include "recsys/errors.hpp"
 #include "recsys/plugin.hpp"
 
@@ -87,6 +88,26 @@ int run_or_launch(const CommandLine& line) {
   return launch_command(line.vm["nproc"].as<int>(), port, run_arguments);
 }
 
+/// serve's options from its command line.
+recsys::core::serving::ServeOptions serve_options(const CommandLine& line) {
+  const po::variables_map& vm = line.vm;
+  recsys::core::serving::ServeOptions options;
+  options.run_directory = line.args.front();
+  options.checkpoint = vm["checkpoint"].as<std::string>();
+  options.host = vm["host"].as<std::string>();
+  options.port = vm["port"].as<int>();
+  options.http_threads = vm["http-threads"].as<std::size_t>();
+  options.queue = vm["queue"].as<std::size_t>();
+  options.threads = vm["threads"].as<int>();
+  options.max_body = vm["max-body"].as<std::size_t>();
+  options.batch_window = std::chrono::microseconds(vm["batch-window-us"].as<std::int64_t>());
+  options.admin = vm.count("admin") > 0;
+  if (options.port < 0 || options.port > 65535) throw po::error("--port must be in 0..65535");
+  if (options.http_threads < 1) throw po::error("--http-threads must be at least 1");
+  if (options.batch_window.count() < 0) throw po::error("--batch-window-us must not be negative");
+  return options;
+}
+
 int dispatch(const CommandLine& line) {
   const po::variables_map& vm = line.vm;
   if (line.command == "run" || line.command == "launch") return run_or_launch(line);
@@ -101,6 +122,10 @@ int dispatch(const CommandLine& line) {
         vm.count("context") ? vm["context"].as<std::vector<std::string>>() : std::vector<std::string>{};
     return recommend_command(line.args.front(), vm["user"].as<std::string>(), vm["k"].as<std::int64_t>(),
                              vm["format"].as<std::string>(), context);
+  }
+  if (line.command == "serve") {
+    if (line.args.size() != 1) throw po::error("serve expects exactly one RUN_DIR");
+    return recsys::core::serving::serve(serve_options(line));
   }
   if (line.command == "plugins") {
     if (!line.args.empty()) throw po::error("plugins takes no positional argument");
@@ -120,7 +145,7 @@ const CommandSpec* command_of(const po::variables_map& vm) {
     for (const auto& spec : command_specs()) names.push_back(spec.name);
     std::string message = "unknown command '" + name + "'";
     if (auto suggestion = recsys::closest_match(name, names)) message += "; did you mean '" + *suggestion + "'?";
-    throw po::error(message + " (expected run, launch, evaluate, recommend or plugins)");
+    throw po::error(message + " (expected run, launch, evaluate, recommend, serve or plugins)");
   }
   return command;
 }

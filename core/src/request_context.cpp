@@ -110,13 +110,23 @@ void set_entry(const InteractionData& d, const std::string& entry, SideFeatures&
 
 }  // namespace
 
-SideFeatures context_row(const InteractionData& data, const torch::Tensor& train_rows,
-                         const std::vector<std::string>& entries) {
+SideFeatures default_context_row(const InteractionData& data, const torch::Tensor& train_rows) {
   const SideFeatures& all = data.context_features;
-  SideFeatures context{
-      most_frequent_row(all.continuous, train_rows), most_frequent_row(all.categorical, train_rows), {}};
+  return {most_frequent_row(all.continuous, train_rows), most_frequent_row(all.categorical, train_rows), {}};
+}
+
+SideFeatures with_context_entries(const InteractionData& data, const SideFeatures& defaults,
+                                  const std::vector<std::string>& entries) {
+  SideFeatures context{defaults.continuous.defined() ? defaults.continuous.clone() : defaults.continuous,
+                       defaults.categorical.defined() ? defaults.categorical.clone() : defaults.categorical,
+                       {}};
   for (const std::string& entry : entries) set_entry(data, entry, context);
   return context;
+}
+
+SideFeatures context_row(const InteractionData& data, const torch::Tensor& train_rows,
+                         const std::vector<std::string>& entries) {
+  return with_context_entries(data, default_context_row(data, train_rows), entries);
 }
 
 }  // namespace recsys::core

@@ -58,6 +58,7 @@ TEST(HostTest, EveryCommandHasItsOwnHelp) {
       {"launch", {{"--nproc", "--master-port", "--set", "--resume"}, {"--user", "--path"}}},
       {"evaluate", {{"--split", "--checkpoint"}, {"--set", "--user", "--nproc"}}},
       {"recommend", {{"--user", "--k", "--format"}, {"--set", "--split", "--path"}}},
+      {"serve", {{"--port", "--host", "--checkpoint", "--http-threads", "--queue"}, {"--set", "--user", "--nproc"}}},
       {"plugins", {{"--path", "--check"}, {"--set", "--user", "--split"}}},
   };
   for (const auto& [command, options] : expected) {

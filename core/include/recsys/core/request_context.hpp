@@ -24,4 +24,12 @@ namespace recsys::core {
 SideFeatures context_row(const InteractionData& data, const torch::Tensor& train_rows,
                          const std::vector<std::string>& entries);
 
+/// context_row's two steps, for a caller that scores many requests (`serve`): the row of most
+/// frequent training values, computed once ...
+SideFeatures default_context_row(const InteractionData& data, const torch::Tensor& train_rows);
+/// ... and a copy of `defaults` with each `name=value` of `entries` set over it (errors as
+/// context_row's).
+SideFeatures with_context_entries(const InteractionData& data, const SideFeatures& defaults,
+                                  const std::vector<std::string>& entries);
+
 }  // namespace recsys::core

@@ -1,0 +1,182 @@
+// `recsys-host serve` on cpp-httplib: a bounded worker pool, the routes, errors and signals.
+#include "recsys/core/serving/http_server.hpp"
+
+#include <signal.h>
+
+#include <condition_variable>
+#include <cstdio>
+#include <deque>
+#include <functional>
+#include <mutex>
+#include <thread>
+
+#include <httplib.h>
+#include <spdlog/spdlog.h>
+
+#include "recsys/errors.hpp"
+
+namespace recsys::core::serving {
+
+namespace {
+
+/// Whether this thread serves a connection that arrived while the queue was full: each of its
+/// requests is answered 503 with Retry-After and Connection: close.
+thread_local bool overloaded = false;
+
+/// cpp-httplib's TaskQueue with a bound: `workers` threads serve connections; at most
+/// `capacity` wait for one. A connection beyond that goes to one rejecting thread that answers
+/// its requests 503 (cpp-httplib's enqueue cannot refuse a connection, nor close it unread).
+class BoundedPool : public httplib::TaskQueue {
+ public:
+  BoundedPool(std::size_t workers, std::size_t capacity) : capacity_(capacity) {
+    for (std::size_t w = 0; w < workers; ++w) threads_.emplace_back([this] { work(jobs_, false); });
+    threads_.emplace_back([this] { work(rejected_, true); });
+  }
+  void enqueue(std::function<void()> fn) override {
+    {
+      const std::lock_guard lock(mutex_);
+      (jobs_.size() < capacity_ ? jobs_ : rejected_).push_back(std::move(fn));
+    }
+    wake_.notify_all();
+  }
+  /// Serves what is queued, then joins the threads.
+  void shutdown() override {
+    {
+      const std::lock_guard lock(mutex_);
+      stopping_ = true;
+    }
+    wake_.notify_all();
+    for (auto& thread : threads_) thread.join();
+  }
+
+ private:
+  void work(std::deque<std::function<void()>>& queue, bool rejecting) {
+    overloaded = rejecting;
+    for (;;) {
+      std::function<void()> fn;
+      {
+        std::unique_lock lock(mutex_);
+        wake_.wait(lock, [&] { return stopping_ || !queue.empty(); });
+        if (queue.empty()) return;
+        fn = std::move(queue.front());
+        queue.pop_front();
+      }
+      fn();
+    }
+  }
+
+  std::size_t capacity_;
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  std::deque<std::function<void()>> jobs_, rejected_;
+  bool stopping_ = false;
+  std::vector<std::thread> threads_;
+};
+
+bool is_loopback(const std::string& address) {
+  return address.rfind("127.", 0) == 0 || address == "::1" || address.rfind("::ffff:127.", 0) == 0;
+}
+
+std::string reason(int status) {
+  switch (status) {
+    case 400:
+      return "bad request";
+    case 404:
+      return "not found";
+    case 405:
+      return "method not allowed";
+    case 408:
+      return "request timeout";
+    case 413:
+      return "request body over the server's limit (--max-body)";
+    case 414:
+      return "URI too long";
+    case 431:
+      return "request header fields too large";
+    case 503:
+      return "the server is at capacity; retry after the Retry-After seconds";
+    default:
+      return "HTTP status " + std::to_string(status);
+  }
+}
+
+void answer(httplib::Response& res, const HttpResponse& response) {
+  res.status = response.status;
+  for (const auto& [name, value] : response.headers) res.set_header(name, value);
+  res.set_content(response.body, response.content_type.c_str());
+}
+
+void route(httplib::Server& server, Service& service) {
+  const auto handler = [&service](const httplib::Request& req, httplib::Response& res) {
+    answer(res, service.handle({req.method, req.path, req.params, req.body, is_loopback(req.remote_addr)}));
+  };
+  server.Get(".*", handler).Post(".*", handler).Put(".*", handler).Delete(".*", handler).Patch(".*", handler);
+  server.set_pre_routing_handler([](const httplib::Request&, httplib::Response& res) {
+    if (!overloaded) return httplib::Server::HandlerResponse::Unhandled;
+    HttpResponse busy = error_response(503, reason(503));
+    busy.headers = {{"Retry-After", "1"}, {"Connection", "close"}};
+    answer(res, busy);
+    return httplib::Server::HandlerResponse::Handled;
+  });
+  // cpp-httplib's own refusals (413, 400 for a malformed request line, ...) carry no body:
+  // give them the JSON error of every other answer.
+  server.set_error_handler(httplib::Server::HandlerWithResponse([](const httplib::Request&, httplib::Response& res) {
+    if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
+    answer(res, error_response(res.status, reason(res.status)));
+    return httplib::Server::HandlerResponse::Handled;
+  }));
+}
+
+int bind(httplib::Server& server, const ServeOptions& options) {
+  if (options.port == 0) {
+    const int port = server.bind_to_any_port(options.host);
+    if (port > 0) return port;
+  } else if (server.bind_to_port(options.host, options.port)) {
+    return options.port;
+  }
+  throw Error("serve: cannot listen on " + options.host + ":" + std::to_string(options.port) +
+              " (address in use, or not an address of this machine?)");
+}
+
+/// Waits for signals until SIGTERM or SIGINT: SIGHUP reloads the checkpoint.
+void handle_signals(const sigset_t& signals, Service& service, httplib::Server& server) {
+  for (;;) {
+    int signal = 0;
+    if (sigwait(&signals, &signal) != 0) continue;
+    if (signal == SIGHUP) {
+      try {
+        service.reload();
+      } catch (const std::exception& e) {
+        spdlog::error("serve: SIGHUP: reload failed, still serving the previous checkpoint: {}", e.what());
+      }
+      continue;
+    }
+    spdlog::info("serve: signal {}: finishing the requests in flight", signal);
+    server.stop();
+    return;
+  }
+}
+
+}  // namespace
+
+int serve(const ServeOptions& options) {
+  sigset_t signals;
+  sigemptyset(&signals);
+  for (const int s : {SIGHUP, SIGINT, SIGTERM}) sigaddset(&signals, s);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  Service service(options, open_served(options));
+  httplib::Server server;
+  server.new_task_queue = [&options] { return new BoundedPool(options.http_threads, options.queue); };
+  server.set_payload_max_length(options.max_body);
+  route(server, service);
+  const int port = bind(server, options);
+  std::printf("recsys-host serve: listening on http://%s:%d\n", options.host.c_str(), port);
+  std::fflush(stdout);
+  std::thread listener([&server] { server.listen_after_bind(); });
+  handle_signals(signals, service, server);
+  listener.join();
+  spdlog::info("serve: stopped");
+  return 0;
+}
+
+}  // namespace recsys::core::serving
