@@ -24,6 +24,8 @@ packages=(
   libtomlplusplus-dev libspdlog-dev libfmt-dev nlohmann-json3-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   libcurl4-openssl-dev libarchive-dev libssl-dev zlib1g-dev
+  # recsys-host serve: the HTTP server (a compiled library with a pkg-config file)
+  libcpp-httplib-dev
   libgloo-dev
   libopenblas0-pthread
 )
