@@ -24,18 +24,19 @@ namespace {
 thread_local bool overloaded = false;
 
 /// cpp-httplib's TaskQueue with a bound: `workers` threads serve connections; at most
-/// `capacity` wait for one. A connection beyond that goes to one rejecting thread that answers
+/// `capacity` wait for one while all are busy. A connection beyond that goes to one rejecting thread that answers
 /// its requests 503 (cpp-httplib's enqueue cannot refuse a connection, nor close it unread).
 class BoundedPool : public httplib::TaskQueue {
  public:
-  BoundedPool(std::size_t workers, std::size_t capacity) : capacity_(capacity) {
+  BoundedPool(std::size_t workers, std::size_t capacity) : workers_(workers), capacity_(capacity) {
     for (std::size_t w = 0; w < workers; ++w) threads_.emplace_back([this] { work(jobs_, false); });
     threads_.emplace_back([this] { work(rejected_, true); });
   }
   void enqueue(std::function<void()> fn) override {
     {
       const std::lock_guard lock(mutex_);
-      (jobs_.size() < capacity_ ? jobs_ : rejected_).push_back(std::move(fn));
+      const bool room = busy_ + jobs_.size() < workers_ + capacity_;
+      (room ? jobs_ : rejected_).push_back(std::move(fn));
     }
     wake_.notify_all();
   }
@@ -60,12 +61,17 @@ class BoundedPool : public httplib::TaskQueue {
         if (queue.empty()) return;
         fn = std::move(queue.front());
         queue.pop_front();
+        busy_ += rejecting ? 0 : 1;
       }
       fn();
+      if (rejecting) continue;
+      const std::lock_guard lock(mutex_);
+      --busy_;
     }
   }
 
-  std::size_t capacity_;
+  std::size_t workers_, capacity_;
+  std::size_t busy_ = 0;  // workers serving a connection
   std::mutex mutex_;
   std::condition_variable wake_;
   std::deque<std::function<void()>> jobs_, rejected_;
