@@ -25,6 +25,12 @@ const std::map<std::string, std::vector<std::string>>& routes() {
   return table;
 }
 
+/// `json` as compact text; bytes that are not UTF-8 (an id or parameter a client sent
+/// percent-encoded) become U+FFFD instead of throwing.
+std::string text(const Json& json) {
+  return json.dump(-1, ' ', false, Json::error_handler_t::replace);
+}
+
 Json items_json(const std::vector<Recommendation>& items) {
   Json out = Json::array();
   for (std::size_t r = 0; r < items.size(); ++r) {
@@ -74,8 +80,7 @@ std::shared_ptr<ServedRun> open_served(const ServeOptions& options) {
 HttpResponse error_response(int status, const std::string& message) {
   HttpResponse response;
   response.status = status;
-  response.body =
-      Json{{"error", {{"status", status}, {"message", message}}}}.dump(-1, ' ', false, Json::error_handler_t::replace);
+  response.body = text(Json{{"error", {{"status", status}, {"message", message}}}});
   return response;
 }
 
@@ -124,7 +129,7 @@ HttpResponse Service::route(const HttpRequest& request, Scorer::Arrival& arrival
     response.body = similar(parse_similar_query(request.params));
   } else if (path == "/healthz") {
     const auto run = scorer_.run();
-    response.body = Json{{"status", "ok"}, {"checkpoint", run->checkpoint()}, {"epoch", run->run().epoch}}.dump();
+    response.body = text(Json{{"status", "ok"}, {"checkpoint", run->checkpoint()}, {"epoch", run->run().epoch}});
   } else if (path == "/metrics") {
     response.body = metrics_.exposition();
     response.content_type = "text/plain; version=0.0.4";
@@ -159,7 +164,7 @@ std::string Service::recommend(const RecommendRequest& request, Scorer::Arrival&
                        {"items", items_json(fallback ? run->popular(request.k) : answers[next++])},
                        {"fallback", fallback ? Json("popular") : Json()}});
   }
-  return request.batch ? Json{{"results", results}}.dump() : results.front().dump();
+  return text(request.batch ? Json{{"results", results}} : results.front());
 }
 
 std::string Service::score(const ScoreRequest& request, Scorer::Arrival& arrival) {
@@ -170,7 +175,7 @@ std::string Service::score(const ScoreRequest& request, Scorer::Arrival& arrival
   const std::vector<double> scores = scorer_.score({*u, 1, false, request.context, items}, arrival);
   Json out = Json::array();
   for (std::size_t i = 0; i < scores.size(); ++i) out.push_back({{"item", request.items[i]}, {"score", scores[i]}});
-  return Json{{"user", request.user}, {"scores", out}}.dump();
+  return text(Json{{"user", request.user}, {"scores", out}});
 }
 
 std::string Service::similar(const SimilarRequest& request) const {
@@ -181,7 +186,7 @@ std::string Service::similar(const SimilarRequest& request) const {
   }
   const auto i = run->item_index(request.item);
   if (!i) throw HttpError(404, "item '" + request.item + "' is not in the run's catalogue");
-  return Json{{"item", request.item}, {"items", items_json(run->similar(*i, request.k))}}.dump();
+  return text(Json{{"item", request.item}, {"items", items_json(run->similar(*i, request.k))}});
 }
 
 std::string Service::admin_reload(const HttpRequest& request) {
@@ -190,7 +195,7 @@ std::string Service::admin_reload(const HttpRequest& request) {
   }
   reload();
   const auto run = scorer_.run();
-  return Json{{"reloaded", true}, {"checkpoint", run->checkpoint()}, {"epoch", run->run().epoch}}.dump();
+  return text(Json{{"reloaded", true}, {"checkpoint", run->checkpoint()}, {"epoch", run->run().epoch}});
 }
 
 void Service::reload() {
