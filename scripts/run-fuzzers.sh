@@ -23,7 +23,7 @@ seconds="${1:-30}"
 build="${RECSYS_FUZZ_BUILD_DIR:-build-fuzz}"
 cxx="${RECSYS_FUZZ_CXX:-clang++-14}"
 all_targets="fuzz_pipeline_config fuzz_movielens_100k fuzz_movielens_1m fuzz_movielens_csv fuzz_movielens_cache
-  fuzz_checkpoint fuzz_files_table fuzz_files_cache"
+  fuzz_checkpoint fuzz_files_table fuzz_files_cache fuzz_serve_requests"
 read -r -a targets <<< "$(echo ${RECSYS_FUZZ_TARGETS:-$all_targets})"
 # The targets that write seeds of their own (LLVMFuzzerInitialize reads RECSYS_FUZZ_WRITE_SEEDS).
 seed_writers=" fuzz_movielens_100k fuzz_movielens_1m fuzz_movielens_csv fuzz_movielens_cache fuzz_checkpoint fuzz_files_cache "

@@ -55,6 +55,10 @@ const std::vector<OptionDef>& option_defs() {
       {"batch-window-us", [] { return po::value<std::int64_t>()->default_value(500); },
        "how long scoring waits for requests being read, to score them together (microseconds)"},
       {"admin", nullptr, "let admin endpoints (POST /admin/reload) answer beyond loopback"},
+      {"index", [] { return po::value<std::string>()->default_value("exact"); },
+       "exact (one matrix product over the catalogue) or hnsw (approximate, hnswlib; factorised models)"},
+      {"hnsw-ef", [] { return po::value<std::size_t>()->default_value(100); },
+       "HNSW search breadth (higher: better recall, slower)"},
       {"check", [] { return po::value<std::string>(); },
        "load this one library and run the conformance suite on its plugins"},
   };
@@ -125,8 +129,10 @@ const std::vector<CommandSpec>& command_specs() {
        "requests over HTTP from the run's checkpoint, with /healthz and /metrics (Prometheus).\n"
        "SIGHUP or POST /admin/reload loads the checkpoint again; SIGTERM and SIGINT finish the\n"
        "requests in flight and exit 0. docs/serving.md.",
-       {"checkpoint", "host", "port", "http-threads", "queue", "threads", "max-body", "batch-window-us", "admin"},
+       {"checkpoint", "host", "port", "http-threads", "queue", "threads", "max-body", "batch-window-us", "admin",
+        "index", "hnsw-ef"},
        "recsys-host serve runs/movielens_mf/latest\n"
+       "recsys-host serve runs/movielens_mf/latest --index hnsw\n"
        "recsys-host serve runs/movielens_mf/latest --port 9000 --checkpoint last"},
       {"plugins",
        "recsys-host plugins [--path DIR ...]\n  recsys-host plugins --check FILE",

@@ -2,6 +2,7 @@
 #include "recsys/core/served_run.hpp"
 
 #include <algorithm>
+#include <chrono>
 #include <limits>
 #include <stdexcept>
 
@@ -104,6 +105,27 @@ std::shared_ptr<ServedRun> ServedRun::open(const std::filesystem::path& run_dire
   return std::shared_ptr<ServedRun>(new ServedRun(open_run(run_directory, checkpoint), checkpoint));
 }
 
+std::shared_ptr<ServedRun> ServedRun::open(const std::filesystem::path& run_directory, const std::string& checkpoint,
+                                           const HnswOptions& index) {
+  std::shared_ptr<ServedRun> run = open(run_directory, checkpoint);
+  if (!run->factorized()) {
+    throw Error(
+        "--index hnsw: the run's model has no item vectors (it does not score by a dot product); "
+        "serve it with --index exact");
+  }
+  const auto start = std::chrono::steady_clock::now();
+  run->index_ = std::make_unique<HnswIndex>(run->item_vectors_, index);
+  const double built = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  constexpr std::int64_t kRecallUsers = 1000, kRecallK = 10;
+  run->index_recall_ = run->measure_recall(kRecallUsers, kRecallK);
+  spdlog::info(
+      "serve: hnsw index over {} items (M {}, ef_construction {}, ef {}) built in {:.2f} s; recall@{} {:.4f} "
+      "against the exact top {} over {} users",
+      run->num_items(), index.m, index.ef_construction, index.ef_search, built, kRecallK, *run->index_recall_, kRecallK,
+      std::min(kRecallUsers, run->num_users()));
+  return run;
+}
+
 std::optional<std::int64_t> ServedRun::user_index(const std::string& original_id) const {
   const auto found = users_.find(original_id);
   return found == users_.end() ? std::nullopt : std::optional<std::int64_t>(found->second);
@@ -121,7 +143,7 @@ std::int64_t ServedRun::num_items() const {
   return run_.loaded->data.interactions.schema.item.num_ids;
 }
 
-torch::Tensor ServedRun::product_scores(const std::vector<RankingQuery>& queries) {
+torch::Tensor ServedRun::user_vectors(const std::vector<RankingQuery>& queries) {
   const InteractionData& d = run_.loaded->data.interactions;
   std::vector<std::int64_t> users;
   for (const RankingQuery& q : queries) users.push_back(q.user);
@@ -130,7 +152,11 @@ torch::Tensor ServedRun::product_scores(const std::vector<RankingQuery>& queries
   const Examples examples = unlabelled(user_id, torch::zeros({n}, torch::kInt64), rows);
   const Batch batch =
       make_batch(examples, rows, d.user_features, d.item_features, query_contexts(d, default_context_, queries));
-  return torch::mm(run_.loaded->model->user_vectors(batch), item_vectors_.t()).to(torch::kFloat64);
+  return run_.loaded->model->user_vectors(batch);
+}
+
+torch::Tensor ServedRun::product_scores(const std::vector<RankingQuery>& queries) {
+  return torch::mm(user_vectors(queries), item_vectors_.t()).to(torch::kFloat64);
 }
 
 torch::Tensor ServedRun::row_scores(const std::vector<RankingQuery>& queries, const std::vector<torch::Tensor>& items) {
@@ -197,6 +223,32 @@ std::vector<std::vector<Recommendation>> ServedRun::recommend(const std::vector<
   for (const RankingQuery& q : queries) {
     if (q.k < 1) throw std::invalid_argument("k " + std::to_string(q.k) + ": must be at least 1");
   }
+  if (!index_) return exact(queries);
+  torch::NoGradGuard no_grad;
+  std::vector<std::vector<Recommendation>> out(queries.size());
+  std::vector<RankingQuery> indexed, rest;
+  std::vector<std::size_t> indexed_at, rest_at;  // each one's position in `queries`
+  for (std::size_t q = 0; q < queries.size(); ++q) {
+    (queries[q].candidates.defined() ? rest : indexed).push_back(queries[q]);
+    (queries[q].candidates.defined() ? rest_at : indexed_at).push_back(q);
+  }
+  const torch::Tensor vectors = indexed.empty() ? torch::Tensor() : user_vectors(indexed);
+  for (std::size_t j = 0; j < indexed.size(); ++j) {
+    auto found = approximate(indexed[j], vectors[static_cast<std::int64_t>(j)]);
+    if (found) {
+      out[indexed_at[j]] = std::move(*found);
+    } else {  // the index found too few: ranked exactly
+      rest.push_back(indexed[j]);
+      rest_at.push_back(indexed_at[j]);
+    }
+  }
+  std::vector<std::vector<Recommendation>> ranked = exact(rest);
+  for (std::size_t j = 0; j < rest.size(); ++j) out[rest_at[j]] = std::move(ranked[j]);
+  return out;
+}
+
+std::vector<std::vector<Recommendation>> ServedRun::exact(const std::vector<RankingQuery>& queries) {
+  if (queries.empty()) return {};
   torch::NoGradGuard no_grad;
   std::vector<torch::Tensor> scores(queries.size()), items(queries.size());
   score_queries(queries, scores, items);
@@ -222,11 +274,47 @@ std::vector<std::vector<double>> ServedRun::score(const std::vector<RankingQuery
   return out;
 }
 
-std::vector<Recommendation> ServedRun::popular(std::int64_t k, std::int64_t user) const {
+std::optional<std::vector<Recommendation>> ServedRun::approximate(const RankingQuery& query,
+                                                                  const torch::Tensor& user_vector) {
+  const TrainingData& data = run_.loaded->data;
+  const std::int64_t seen =
+      query.exclude_seen ? data.positives.positives_per_user()[query.user].item<std::int64_t>() : 0;
+  const std::int64_t wanted = std::min(query.k, num_items() - seen);
+  if (wanted < 1) return std::nullopt;  // nothing left: the exact path says so
+  torch::Tensor items = index_->search(user_vector, query.k + seen).first;
+  if (query.exclude_seen)
+    items = items.masked_select(data.positives.contains(torch::full_like(items, query.user), items).logical_not());
+  // Rescored exactly (the index's distances are 1 - <u, v> in float32), and ordered by that.
+  torch::Tensor scores = torch::mv(item_vectors_.index_select(0, items), user_vector).to(torch::kFloat64);
+  const torch::Tensor finite = scores.isfinite();
+  items = items.masked_select(finite);
+  scores = scores.masked_select(finite);
+  if (items.size(0) < wanted) return std::nullopt;
+  const auto order = std::get<1>(scores.sort(/*stable=*/true, /*dim=*/0, /*descending=*/true)).narrow(0, 0, wanted);
+  return listed(items.index_select(0, order), scores.index_select(0, order));
+}
+
+double ServedRun::measure_recall(std::int64_t users, std::int64_t k) {
+  std::vector<RankingQuery> queries;
+  for (std::int64_t u = 0; u < std::min(users, num_users()); ++u) queries.push_back({u, k, true, {}, {}});
+  const std::vector<std::vector<Recommendation>> truth = exact(queries), found = recommend(queries);
+  double sum = 0.0;
+  for (std::size_t q = 0; q < queries.size(); ++q) {
+    std::int64_t hits = 0;
+    for (const Recommendation& r : found[q]) {
+      hits += std::any_of(truth[q].begin(), truth[q].end(), [&](const Recommendation& t) { return t.item == r.item; });
+    }
+    sum += truth[q].empty() ? 1.0 : static_cast<double>(hits) / static_cast<double>(truth[q].size());
+  }
+  return queries.empty() ? 1.0 : sum / static_cast<double>(queries.size());
+}
+
+std::vector<Recommendation> ServedRun::popular(std::int64_t k, const torch::Tensor& candidates) const {
   torch::Tensor order = popular_order_;
-  if (user >= 0) {
-    const torch::Tensor seen = run_.loaded->data.positives.contains(torch::full_like(order, user), order);
-    order = order.masked_select(seen.logical_not());
+  if (candidates.defined()) {
+    torch::Tensor among = torch::zeros({num_items()}, torch::kBool);
+    among.index_fill_(0, candidates, true);
+    order = order.masked_select(among.index_select(0, order));
   }
   order = order.narrow(0, 0, std::min(k, order.size(0)));
   return listed(order, popularity_.index_select(0, order));

@@ -99,6 +99,8 @@ TEST(RecommendBody, SeveralUsersAnswerAsABatch) {
 TEST(RecommendBody, MalformedBodiesAreBadRequests) {
   expect_bad_request([] { parse_recommend_body(R"({"user": "1",)"); }, "not JSON");
   expect_bad_request([] { parse_recommend_body(""); }, "not JSON");
+  // Beyond double's range: nlohmann reports out_of_range, not parse_error (a 500 before).
+  expect_bad_request([] { parse_recommend_body(R"({"user": "1", "k": 1e309})"); }, "not JSON");
   expect_bad_request([] { parse_recommend_body("[1, 2]"); }, "must be a JSON object");
   expect_bad_request([] { parse_recommend_body(R"({"k": 3})"); }, "exactly one of 'user' and 'users'");
   expect_bad_request([] { parse_recommend_body(R"({"user": "1", "users": ["2"]})"); }, "exactly one");

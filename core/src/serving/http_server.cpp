@@ -174,6 +174,9 @@ int serve(const ServeOptions& options) {
   httplib::Server server;
   server.new_task_queue = [&options] { return new BoundedPool(options.http_threads, options.queue); };
   server.set_payload_max_length(options.max_body);
+  // cpp-httplib writes a response's headers and body in separate sends: with Nagle's algorithm
+  // on, the body waits for the client's delayed ACK (40 ms on Linux) on every keep-alive reply.
+  server.set_tcp_nodelay(true);
   route(server, service);
   const int port = bind(server, options);
   std::printf("recsys-host serve: listening on http://%s:%d\n", options.host.c_str(), port);

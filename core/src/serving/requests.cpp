@@ -46,11 +46,12 @@ Json parse_object(const std::string& body) {
   Json json = Json::parse(body, nullptr, /*allow_exceptions=*/false);
   if (json.is_discarded()) {
     // Parse again for the position of the error (the first parse keeps exceptions out of the
-    // common path of a good body).
+    // common path of a good body). A number out of double's range (1e309) is an out_of_range,
+    // not a parse_error, so catch their common base.
     try {
       const Json again = Json::parse(body);
       (void)again;
-    } catch (const Json::parse_error& e) {
+    } catch (const Json::exception& e) {
       bad("the body is not JSON: " + std::string(e.what()));
     }
   }

@@ -72,7 +72,9 @@ std::pair<int, std::string> status_of(const std::exception_ptr& error) {
 }  // namespace
 
 std::shared_ptr<ServedRun> open_served(const ServeOptions& options) {
-  std::shared_ptr<ServedRun> run = ServedRun::open(options.run_directory, options.checkpoint);
+  std::shared_ptr<ServedRun> run = options.hnsw
+                                       ? ServedRun::open(options.run_directory, options.checkpoint, *options.hnsw)
+                                       : ServedRun::open(options.run_directory, options.checkpoint);
   if (options.threads > 0) configure_threads(options.threads);
   return run;
 }
@@ -129,7 +131,12 @@ HttpResponse Service::route(const HttpRequest& request, Scorer::Arrival& arrival
     response.body = similar(parse_similar_query(request.params));
   } else if (path == "/healthz") {
     const auto run = scorer_.run();
-    response.body = text(Json{{"status", "ok"}, {"checkpoint", run->checkpoint()}, {"epoch", run->run().epoch}});
+    Json health = {{"status", "ok"},
+                   {"checkpoint", run->checkpoint()},
+                   {"epoch", run->run().epoch},
+                   {"index", run->index_recall() ? "hnsw" : "exact"}};
+    if (run->index_recall()) health["index_recall_at_10"] = *run->index_recall();
+    response.body = text(health);
   } else if (path == "/metrics") {
     response.body = metrics_.exposition();
     response.content_type = "text/plain; version=0.0.4";
@@ -161,7 +168,7 @@ std::string Service::recommend(const RecommendRequest& request, Scorer::Arrival&
   for (std::size_t u = 0, next = 0; u < request.users.size(); ++u) {
     const bool fallback = !known[u];
     results.push_back({{"user", request.users[u]},
-                       {"items", items_json(fallback ? run->popular(request.k) : answers[next++])},
+                       {"items", items_json(fallback ? run->popular(request.k, candidates) : answers[next++])},
                        {"fallback", fallback ? Json("popular") : Json()}});
   }
   return text(request.batch ? Json{{"results", results}} : results.front());

@@ -13,6 +13,7 @@
 
 #include <torch/types.h>
 
+#include "recsys/core/hnsw_index.hpp"
 #include "recsys/core/opened_run.hpp"
 
 namespace recsys::core {
@@ -35,6 +36,11 @@ class ServedRun {
   /// training popularity order, the default context row and, for a factorised model, the item
   /// vectors (float32 [I, D]; item features only, so no request changes them).
   static std::shared_ptr<ServedRun> open(const std::filesystem::path& run_directory, const std::string& checkpoint);
+  /// open(), then an HNSW index over the item vectors that ranks queries without candidates
+  /// (hnsw_index.hpp), its recall@10 against the exact top 10 measured on up to 1,000 users
+  /// (index_recall(), logged). Throws recsys::Error when the model is not factorised.
+  static std::shared_ptr<ServedRun> open(const std::filesystem::path& run_directory, const std::string& checkpoint,
+                                         const HnswOptions& index);
 
   /// The contiguous id of an original id, or nullopt when the run's data has none.
   std::optional<std::int64_t> user_index(const std::string& original_id) const;
@@ -48,19 +54,24 @@ class ServedRun {
   /// title and logit. Queries without candidates of a factorised model share one matrix product
   /// of their user vectors with the item vectors; other queries score one row per candidate
   /// (model.forward), all of them in one batch. Items whose score is NaN or infinite are left
-  /// out. Throws recsys::Error when a query has nothing left to rank, ConfigError for a bad
-  /// context entry.
+  /// out. With an index (open with HnswOptions), queries without candidates are ranked by it
+  /// instead, about-best. Throws recsys::Error when a query has nothing left to rank,
+  /// ConfigError for a bad context entry.
   std::vector<std::vector<Recommendation>> recommend(const std::vector<RankingQuery>& queries);
   /// The logits of each query's candidates (which every query must have; k and exclude_seen
   /// are not used), in the candidates' order, scored as rows (model.forward) in one batch.
   /// Throws std::invalid_argument for a query without candidates, ConfigError for a bad context.
   std::vector<std::vector<double>> score(const std::vector<RankingQuery>& queries);
-  /// The k most frequent items of the training split (ties: the smaller id), the user's
-  /// positives left out when `user` >= 0; the score is the training count.
-  std::vector<Recommendation> popular(std::int64_t k, std::int64_t user = -1) const;
+  /// The k most frequent items of the training split (ties: the smaller id), among
+  /// `candidates` (int64 [C] contiguous item ids) when defined; the score is the training count.
+  std::vector<Recommendation> popular(std::int64_t k, const torch::Tensor& candidates = {}) const;
   /// The k items whose vectors have the highest cosine similarity with `item`'s, the item
   /// itself left out; the score is the cosine. Throws std::logic_error unless factorized().
   std::vector<Recommendation> similar(std::int64_t item, std::int64_t k) const;
+
+  /// The HNSW index's recall@10 against the exact top 10 (seen items excluded), mean over the
+  /// users measured; nullopt without an index.
+  std::optional<double> index_recall() const { return index_recall_; }
 
   const OpenedRun& run() const { return run_; }
   const std::string& checkpoint() const { return checkpoint_; }
@@ -72,7 +83,13 @@ class ServedRun {
                      std::vector<torch::Tensor>& items);
   std::vector<Recommendation> best_of(const RankingQuery& query, torch::Tensor scores,
                                       const torch::Tensor& items) const;
+  torch::Tensor user_vectors(const std::vector<RankingQuery>& queries);
   torch::Tensor product_scores(const std::vector<RankingQuery>& queries);
+  std::vector<std::vector<Recommendation>> exact(const std::vector<RankingQuery>& queries);
+  /// The index's best of a query without candidates, seen items left out, rescored exactly;
+  /// nullopt when the index found fewer than the query asks for (then ranked exactly).
+  std::optional<std::vector<Recommendation>> approximate(const RankingQuery& query, const torch::Tensor& user_vector);
+  double measure_recall(std::int64_t users, std::int64_t k);
   torch::Tensor row_scores(const std::vector<RankingQuery>& queries, const std::vector<torch::Tensor>& items);
   std::vector<Recommendation> listed(const torch::Tensor& items, const torch::Tensor& scores) const;
 
@@ -80,10 +97,12 @@ class ServedRun {
   std::string checkpoint_;
   std::unordered_map<std::string, std::int64_t> users_, items_;
   SideFeatures default_context_;
-  torch::Tensor popularity_;         // float64 [I]: training count per item
-  torch::Tensor popular_order_;      // int64 [I]: items by descending training count
-  torch::Tensor item_vectors_;       // float32 [I, D] (factorised models), else undefined
-  torch::Tensor unit_item_vectors_;  // float32 [I, D]: item_vectors_ with rows of norm 1
+  torch::Tensor popularity_;          // float64 [I]: training count per item
+  torch::Tensor popular_order_;       // int64 [I]: items by descending training count
+  torch::Tensor item_vectors_;        // float32 [I, D] (factorised models), else undefined
+  torch::Tensor unit_item_vectors_;   // float32 [I, D]: item_vectors_ with rows of norm 1
+  std::unique_ptr<HnswIndex> index_;  // --index hnsw, else null
+  std::optional<double> index_recall_;
 };
 
 }  // namespace recsys::core

@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -34,6 +35,7 @@ struct ServeOptions {
   std::chrono::microseconds batch_window{500};  ///< ScorerOptions::window
   std::size_t max_batch = 256;                  ///< ScorerOptions::max_batch
   int threads = 0;  ///< the model's operator threads (configure_threads); 0: the run's [training] threads
+  std::optional<HnswOptions> hnsw;  ///< rank by an HNSW index (--index hnsw); nullopt: exactly
 };
 
 /// ServedRun::open of the options' run and checkpoint, then the operator threads set.
