@@ -9,9 +9,12 @@
 //   recsys-bench-serve-load --url ... --workload score --candidates 200 --clients 1,8
 //
 // Workloads: `recommend` is GET /recommend?user=U&k=10 (seen items excluded, the default),
-// users 1..--users in turn; `score` is POST /score of --candidates items drawn uniformly from
-// 1..--items (seeded), for the same users in turn.
+// the users among 1..--users that the run knows in turn (no popular fallbacks); `score` is POST /score of --candidates
+// items drawn uniformly (seeded) from the run's catalogue, which the client reads first from the server itself (every
+// item of user 1's full list), for the same users in turn.
 #include <curl/curl.h>
+
+#include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <atomic>
@@ -35,8 +38,10 @@ struct Options {
   std::vector<int> clients = {1, 8, 64};
   long requests = 20000;  // per round, all clients together
   double seconds = 10.0;  // per round
-  int users = 943, items = 1682, candidates = 200, k = 10;
-  int warmup = 200;  // requests per round before timing starts (connections, caches)
+  int users = 943, candidates = 200, k = 10;
+  std::vector<std::string> catalogue;  // the served run's item ids (workload score)
+  std::vector<std::string> known;      // the ids among 1..users the run knows (no fallback answers)
+  int warmup = 200;                    // requests per round before timing starts (connections, caches)
 };
 
 std::vector<int> parse_list(const std::string& text) {
@@ -62,8 +67,6 @@ Options parse_options(int argc, char** argv) {
       o.seconds = std::stod(value);
     else if (key == "--users")
       o.users = std::stoi(value);
-    else if (key == "--items")
-      o.items = std::stoi(value);
     else if (key == "--candidates")
       o.candidates = std::stoi(value);
     else if (key == "--k")
@@ -77,8 +80,8 @@ Options parse_options(int argc, char** argv) {
   return o;
 }
 
-std::size_t discard(char*, std::size_t size, std::size_t count, void* out) {
-  static_cast<std::string*>(out)->append(size * count, '\0');  // length only: the client is not timed on parsing
+std::size_t keep(char* data, std::size_t size, std::size_t count, void* out) {
+  static_cast<std::string*>(out)->append(data, size * count);
   return size * count;
 }
 
@@ -88,11 +91,11 @@ struct Request {
 };
 
 Request make_request(const Options& o, std::mt19937& random, long n) {
-  const std::string user = std::to_string(1 + n % o.users);
+  const std::string& user = o.known[static_cast<std::size_t>(n) % o.known.size()];
   if (o.workload == "recommend") return {o.url + "/recommend?user=" + user + "&k=" + std::to_string(o.k), ""};
-  std::uniform_int_distribution<int> item(1, o.items);
+  std::uniform_int_distribution<std::size_t> item(0, o.catalogue.size() - 1);
   std::string body = "{\"user\": \"" + user + "\", \"items\": [";
-  for (int c = 0; c < o.candidates; ++c) body += (c ? ",\"" : "\"") + std::to_string(item(random)) + "\"";
+  for (int c = 0; c < o.candidates; ++c) body += (c ? ",\"" : "\"") + o.catalogue[item(random)] + "\"";
   return {o.url + "/score", body + "]}"};
 }
 
@@ -100,7 +103,7 @@ Request make_request(const Options& o, std::mt19937& random, long n) {
 class Connection {
  public:
   Connection() : handle_(curl_easy_init()) {
-    curl_easy_setopt(handle_, CURLOPT_WRITEFUNCTION, discard);
+    curl_easy_setopt(handle_, CURLOPT_WRITEFUNCTION, keep);
     curl_easy_setopt(handle_, CURLOPT_WRITEDATA, &sink_);
     curl_easy_setopt(handle_, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(handle_, CURLOPT_TIMEOUT, 30L);
@@ -112,6 +115,7 @@ class Connection {
     curl_slist_free_all(headers_);
     curl_easy_cleanup(handle_);
   }
+  const std::string& body() const { return sink_; }
   bool send(const Request& r) {
     sink_.clear();
     curl_easy_setopt(handle_, CURLOPT_URL, r.url.c_str());
@@ -132,6 +136,31 @@ class Connection {
   curl_slist* headers_;
   std::string sink_;
 };
+
+/// The served run's item ids: user 1's list of every item, seen ones included.
+std::vector<std::string> read_catalogue(const std::string& url) {
+  Connection connection;
+  if (!connection.send({url + "/recommend?user=1&k=100000000&exclude_seen=false", ""})) {
+    throw std::runtime_error("GET " + url + "/recommend for the catalogue failed: " + connection.body());
+  }
+  const nlohmann::json list = nlohmann::json::parse(connection.body());  // kept: the loop's range points into it
+  std::vector<std::string> items;
+  for (const auto& entry : list["items"]) items.push_back(entry["item"]);
+  if (items.empty()) throw std::runtime_error("the served run listed no items for user 1");
+  return items;
+}
+
+/// The ids among 1..users that the run knows (GET /recommend with fallback=none answers 200).
+std::vector<std::string> known_users(const std::string& url, int users) {
+  Connection connection;
+  std::vector<std::string> known;
+  for (int u = 1; u <= users; ++u) {
+    const std::string id = std::to_string(u);
+    if (connection.send({url + "/recommend?user=" + id + "&k=1&fallback=none", ""})) known.push_back(id);
+  }
+  if (known.empty()) throw std::runtime_error("the served run knows none of the users 1.." + std::to_string(users));
+  return known;
+}
 
 struct Round {
   std::vector<double> latencies_ms;
@@ -189,15 +218,18 @@ double percentile(std::vector<double> values, double p) {
 
 int main(int argc, char** argv) {
   try {
-    const Options o = parse_options(argc, argv);
     curl_global_init(CURL_GLOBAL_DEFAULT);
+    Options o = parse_options(argc, argv);
+    if (o.workload == "score") o.catalogue = read_catalogue(o.url);
+    o.known = known_users(o.url, o.users);
     std::printf("%-10s %8s %9s %7s %12s %9s %9s\n", "workload", "clients", "requests", "errors", "requests/s", "p50 ms",
                 "p99 ms");
     for (const int clients : o.clients) {
       const Round r = run_round(o, clients);
       const double rate = static_cast<double>(r.latencies_ms.size()) / r.seconds;
-      std::printf("%-10s %8d %9zu %7ld %12.0f %9.3f %9.3f\n", o.workload.c_str(), clients, r.latencies_ms.size(),
-                  r.errors, rate, percentile(r.latencies_ms, 0.5), percentile(r.latencies_ms, 0.99));
+      std::printf("%-10s %8d %9zu %7ld %12.0f %9.3f %9.3f %9.3f\n", o.workload.c_str(), clients, r.latencies_ms.size(),
+                  r.errors, rate, percentile(r.latencies_ms, 0.5), percentile(r.latencies_ms, 0.99),
+                  percentile(r.latencies_ms, 1.0));
       std::fflush(stdout);
     }
     curl_global_cleanup();

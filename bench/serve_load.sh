@@ -28,6 +28,7 @@ done
 
 # Starts a server on a free port for the run of $1; sets $port.
 serve() {
+  : > "$work/serve_$1.log"  # exists before the background job opens it: sed below reads it at once
   "$host" serve "$work/movielens_$1/load" --port 0 > "$work/serve_$1.log" 2>&1 &
   pids+=("$!")
   for _ in $(seq 200); do
@@ -66,5 +67,5 @@ for (workload, clients), runs in sorted(rows.items()):
     med = lambda k: statistics.median(float(r[k]) for r in runs)
     errors = sum(int(r[3]) for r in runs)
     print(f"{workload:14s} {clients:3d} clients: {med(4):8.0f} requests/s, p50 {med(5):7.3f} ms, "
-          f"p99 {med(6):7.3f} ms, errors {errors}")
+          f"p99 {med(6):7.3f} ms, max {max(float(r[7]) for r in runs):8.3f} ms, errors {errors}")
 EOF

@@ -138,28 +138,7 @@ void configure_runtime(const TrainerOptions& training, const LaunchEnvironment& 
   // Ranks on one machine share its cores (as torchrun's OMP_NUM_THREADS): no oversubscription.
   configure_allocator();
   const ThreadPlan threads = configure_threads(static_cast<int>(training.threads), launch.local_world_size);
-  const BlasInfo& blas = threads.blas_info;
-  if (blas.family == "reference") {
-    spdlog::warn(
-        "BLAS: {} is the reference BLAS, 10-20x slower on MLP models; select OpenBLAS "
-        "(apt-get install libopenblas0-pthread; update-alternatives --config libblas.so.3-x86_64-linux-gnu)",
-        blas.library);
-  } else {
-    std::string details = blas.library.empty() ? std::string("not mapped") : blas.library;
-    if (blas.threads > 0) details += ", " + std::to_string(blas.threads) + (blas.threads == 1 ? " thread" : " threads");
-    if (!blas.core.empty()) details += ", " + blas.core + " kernels";
-    if (!blas.core_from_environment.empty()) details += " from OPENBLAS_CORETYPE";
-    spdlog::info("BLAS: {} ({}), torch intra-op threads: {}{}", blas.family, details, threads.intra_op,
-                 blas.own_thread_pool && threads.cores > 1 ? " (the BLAS's own pool runs the GEMMs on the cores)" : "");
-    const std::string faster = faster_openblas_core(blas.core, cpu_vector_support());
-    if (!blas.core_from_environment.empty() && !faster.empty()) {
-      spdlog::warn(
-          "BLAS: OPENBLAS_CORETYPE={} holds OpenBLAS to its AVX2 kernels on this AVX-512 CPU; `unset "
-          "OPENBLAS_CORETYPE` (or set it to {}) to let OpenBLAS use its {} kernels, about twice the GEMM "
-          "throughput on MLP models (bench/matmul_efficiency.sh measures it on your machine)",
-          blas.core_from_environment, faster, faster);
-    }
-  }
+  log_blas(threads);
 }
 
 /// A registered plugin as the run's records list it.

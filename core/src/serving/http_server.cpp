@@ -2,11 +2,13 @@
 #include "recsys/core/serving/http_server.hpp"
 
 #include <signal.h>
+#include <sys/socket.h>
 
 #include <condition_variable>
 #include <cstdio>
 #include <deque>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <thread>
 
@@ -133,13 +135,25 @@ void route(httplib::Server& server, Service& service) {
   }));
 }
 
+/// Binds and listens. cpp-httplib's defaults are replaced on the listening socket: its
+/// SO_REUSEPORT would let a second server share the port silently (SO_REUSEADDR still allows a
+/// restart while old connections sit in TIME_WAIT), and its compiled-in listen backlog of 5
+/// drops the SYNs of clients that connect together (each then waits 1-3 s to retransmit), so
+/// the socket listens again with the system's largest backlog.
 int bind(httplib::Server& server, const ServeOptions& options) {
+  const auto listening = std::make_shared<int>(-1);
+  server.set_socket_options([listening](socket_t sock) {
+    int yes = 1;
+    setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+    *listening = sock;
+  });
+  int port = 0;
   if (options.port == 0) {
-    const int port = server.bind_to_any_port(options.host);
-    if (port > 0) return port;
+    port = server.bind_to_any_port(options.host);
   } else if (server.bind_to_port(options.host, options.port)) {
-    return options.port;
+    port = options.port;
   }
+  if (port > 0 && ::listen(*listening, SOMAXCONN) == 0) return port;
   throw Error("serve: cannot listen on " + options.host + ":" + std::to_string(options.port) +
               " (address in use, or not an address of this machine?)");
 }
@@ -163,6 +177,9 @@ void handle_signals(const sigset_t& signals, Service& service, httplib::Server& 
   }
 }
 
+/// Requests one keep-alive connection may carry before the server closes it.
+constexpr std::size_t kKeepAliveRequests = 1000000;
+
 }  // namespace
 
 int serve(const ServeOptions& options) {
@@ -177,6 +194,10 @@ int serve(const ServeOptions& options) {
   // cpp-httplib writes a response's headers and body in separate sends: with Nagle's algorithm
   // on, the body waits for the client's delayed ACK (40 ms on Linux) on every keep-alive reply.
   server.set_tcp_nodelay(true);
+  // cpp-httplib closes a keep-alive connection after 5 requests by default: under load every
+  // client then reconnects every 5 requests, overflowing the library's listen backlog of 5, and
+  // the SYNs dropped wait 1-3 s for their retransmission. A connection now lasts until idle.
+  server.set_keep_alive_max_count(kKeepAliveRequests);
   route(server, service);
   const int port = bind(server, options);
   std::printf("recsys-host serve: listening on http://%s:%d\n", options.host.c_str(), port);

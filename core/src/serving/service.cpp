@@ -75,7 +75,9 @@ std::shared_ptr<ServedRun> open_served(const ServeOptions& options) {
   std::shared_ptr<ServedRun> run = options.hnsw
                                        ? ServedRun::open(options.run_directory, options.checkpoint, *options.hnsw)
                                        : ServedRun::open(options.run_directory, options.checkpoint);
-  if (options.threads > 0) configure_threads(options.threads);
+  // open() set the run's [training] threads; --threads overrides them.
+  log_blas(options.threads > 0 ? configure_threads(options.threads)
+                               : configure_threads(static_cast<int>(run->run().pipeline.training.threads)));
   return run;
 }
 

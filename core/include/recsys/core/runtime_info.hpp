@@ -25,19 +25,22 @@ struct BlasInfo {
 /// Reads /proc/self/maps for the BLAS shared object the process mapped.
 BlasInfo detect_blas();
 
-/// The AVX-512 support that decides which OpenBLAS kernels a CPU can run (OS support included).
+/// The vector support that decides which OpenBLAS kernels a CPU can run (OS support included).
 struct CpuVectorSupport {
   bool avx512 = false;       ///< AVX512 F, BW, DQ and VL: OpenBLAS's SkylakeX kernels
   bool avx512_bf16 = false;  ///< and AVX512_BF16: its Cooperlake kernels
+  bool avx2 = false;         ///< AVX2 and FMA: its Haswell kernels
 };
 CpuVectorSupport cpu_vector_support();
 
-/// The AVX-512 kernel set OpenBLAS has for a CPU with `cpu`'s support ("Cooperlake" with
-/// AVX512_BF16, else "SkylakeX") when `core` names its AVX2 kernels ("Haswell", "Zen"); "" when
-/// `core` is the best it has. OpenBLAS 0.3.21 makes that choice itself unless OPENBLAS_CORETYPE
-/// overrides it: on this project's 2-core AMD machine, whose environment sets
-/// OPENBLAS_CORETYPE=Haswell, the 2048^3 sgemm runs at 235 GFLOP/s with the Haswell kernels and
-/// at about 450 with the Cooperlake ones.
+/// The faster kernel set OpenBLAS has for a CPU with `cpu`'s support when `core` names an
+/// older one: the AVX-512 set ("Cooperlake" with AVX512_BF16, else "SkylakeX") for AVX2 kernels
+/// ("Haswell", "Zen"), and the best of those or "Haswell" for SSE or AVX kernels ("Prescott",
+/// "Nehalem", "Sandybridge", ...: what OpenBLAS picks on a CPU model it does not recognise, as
+/// in virtual machines that report a plain "Intel Xeon Processor"); "" when `core` is the best. OpenBLAS 0.3.21 makes
+/// that choice itself unless OPENBLAS_CORETYPE overrides it: on this project's 2-core AMD machine, whose environment
+/// sets OPENBLAS_CORETYPE=Haswell, the 2048^3 sgemm runs at 235 GFLOP/s with the Haswell kernels and at about 450 with
+/// the Cooperlake ones.
 std::string faster_openblas_core(const std::string& core, const CpuVectorSupport& cpu);
 
 /// Keeps freed memory blocks of up to 32 MiB in glibc's heap instead of returning each to
@@ -53,6 +56,10 @@ struct ThreadPlan {
   int blas = -1;       ///< OpenBLAS threads (-1: not OpenBLAS, left alone)
   BlasInfo blas_info;  ///< the BLAS the plan was made for (`threads`: as the plan set them)
 };
+
+/// Logs the BLAS in use, its threads and kernels, and warns about the reference BLAS and about
+/// OpenBLAS kernels older than the CPU runs (faster_openblas_core).
+void log_blas(const ThreadPlan& threads);
 
 /// OpenBLAS's pthread workers spin, calling sched_yield, for 2^28 cycles (about 0.1 s) after
 /// each call before they sleep, so between GEMMs they hold the cores that the run's own kernels
