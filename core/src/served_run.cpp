@@ -280,7 +280,7 @@ std::optional<std::vector<Recommendation>> ServedRun::approximate(const RankingQ
   const std::int64_t seen =
       query.exclude_seen ? data.positives.positives_per_user()[query.user].item<std::int64_t>() : 0;
   const std::int64_t wanted = std::min(query.k, num_items() - seen);
-  if (wanted < 1) return std::nullopt;  // nothing left: the exact path says so
+  if (wanted < 1) return std::nullopt;  // nothing left: the exact path answers as without an index
   torch::Tensor items = index_->search(user_vector, query.k + seen).first;
   if (query.exclude_seen)
     items = items.masked_select(data.positives.contains(torch::full_like(items, query.user), items).logical_not());

@@ -55,8 +55,9 @@ class ServedRun {
   /// of their user vectors with the item vectors; other queries score one row per candidate
   /// (model.forward), all of them in one batch. Items whose score is NaN or infinite are left
   /// out. With an index (open with HnswOptions), queries without candidates are ranked by it
-  /// instead, about-best. Throws recsys::Error when a query has nothing left to rank,
-  /// ConfigError for a bad context entry.
+  /// instead, about-best. A query whose candidates are all excluded (seen) gets an empty
+  /// list. Throws recsys::Error when every item left scores NaN or infinite, ConfigError for a
+  /// bad context entry.
   std::vector<std::vector<Recommendation>> recommend(const std::vector<RankingQuery>& queries);
   /// The logits of each query's candidates (which every query must have; k and exclude_seen
   /// are not used), in the candidates' order, scored as rows (model.forward) in one batch.
