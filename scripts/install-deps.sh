@@ -26,8 +26,8 @@ packages=(
   libcurl4-openssl-dev libarchive-dev libssl-dev zlib1g-dev
   # recsys-host serve: the HTTP server (a compiled library with a pkg-config file)
   libcpp-httplib-dev
-  # recsys-host serve --index hnsw: approximate nearest neighbours (header-only)
-  libhnswlib-dev
+  # recsys-host serve --index hnsw|faiss: approximate nearest neighbours
+  libhnswlib-dev libfaiss-dev
   libgloo-dev
   libopenblas0-pthread
 )

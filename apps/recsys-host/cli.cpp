@@ -56,9 +56,12 @@ const std::vector<OptionDef>& option_defs() {
        "how long scoring waits for requests being read, to score them together (microseconds)"},
       {"admin", nullptr, "let admin endpoints (POST /admin/reload) answer beyond loopback"},
       {"index", [] { return po::value<std::string>()->default_value("exact"); },
-       "exact (one matrix product over the catalogue) or hnsw (approximate, hnswlib; factorised models)"},
+       "exact (one matrix product over the catalogue), hnsw (hnswlib) or faiss (IVF-Flat): approximate, "
+       "factorised models"},
       {"hnsw-ef", [] { return po::value<std::size_t>()->default_value(100); },
        "HNSW search breadth (higher: better recall, slower)"},
+      {"faiss-nprobe", [] { return po::value<std::size_t>()->default_value(16); },
+       "Faiss IVF cells scanned per query (higher: better recall, slower)"},
       {"check", [] { return po::value<std::string>(); },
        "load this one library and run the conformance suite on its plugins"},
   };
@@ -130,9 +133,10 @@ const std::vector<CommandSpec>& command_specs() {
        "SIGHUP or POST /admin/reload loads the checkpoint again; SIGTERM and SIGINT finish the\n"
        "requests in flight and exit 0. docs/serving.md.",
        {"checkpoint", "host", "port", "http-threads", "queue", "threads", "max-body", "batch-window-us", "admin",
-        "index", "hnsw-ef"},
+        "index", "hnsw-ef", "faiss-nprobe"},
        "recsys-host serve runs/movielens_mf/latest\n"
        "recsys-host serve runs/movielens_mf/latest --index hnsw\n"
+       "recsys-host serve runs/movielens_mf/latest --index faiss --faiss-nprobe 8\n"
        "recsys-host serve runs/movielens_mf/latest --port 9000 --checkpoint last"},
       {"plugins",
        "recsys-host plugins [--path DIR ...]\n  recsys-host plugins --check FILE",

@@ -102,12 +102,13 @@ recsys::core::serving::ServeOptions serve_options(const CommandLine& line) {
   options.max_body = vm["max-body"].as<std::size_t>();
   options.batch_window = std::chrono::microseconds(vm["batch-window-us"].as<std::int64_t>());
   options.admin = vm.count("admin") > 0;
-  const std::string index = vm["index"].as<std::string>();
-  if (index != "exact" && index != "hnsw") throw po::error("--index must be exact or hnsw, not '" + index + "'");
-  if (index == "hnsw") {
-    options.hnsw = recsys::core::HnswOptions{};
-    options.hnsw->ef_search = vm["hnsw-ef"].as<std::size_t>();
+  options.index.kind = vm["index"].as<std::string>();
+  const std::string& index = options.index.kind;
+  if (index != "exact" && index != "hnsw" && index != "faiss") {
+    throw po::error("--index must be exact, hnsw or faiss, not '" + index + "'");
   }
+  options.index.hnsw.ef_search = vm["hnsw-ef"].as<std::size_t>();
+  options.index.faiss.probes = vm["faiss-nprobe"].as<std::size_t>();
   if (options.port < 0 || options.port > 65535) throw po::error("--port must be in 0..65535");
   if (options.http_threads < 1) throw po::error("--http-threads must be at least 1");
   if (options.batch_window.count() < 0) throw po::error("--batch-window-us must not be negative");

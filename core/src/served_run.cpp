@@ -106,22 +106,22 @@ std::shared_ptr<ServedRun> ServedRun::open(const std::filesystem::path& run_dire
 }
 
 std::shared_ptr<ServedRun> ServedRun::open(const std::filesystem::path& run_directory, const std::string& checkpoint,
-                                           const HnswOptions& index) {
+                                           const IndexOptions& index) {
   std::shared_ptr<ServedRun> run = open(run_directory, checkpoint);
+  if (index.kind == "exact") return run;
   if (!run->factorized()) {
-    throw Error(
-        "--index hnsw: the run's model has no item vectors (it does not score by a dot product); "
-        "serve it with --index exact");
+    throw Error("--index " + index.kind +
+                ": the run's model has no item vectors (it does not score by a dot "
+                "product); serve it with --index exact");
   }
   const auto start = std::chrono::steady_clock::now();
-  run->index_ = std::make_unique<HnswIndex>(run->item_vectors_, index);
+  run->index_ = build_item_index(index, run->item_vectors_);
   const double built = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   constexpr std::int64_t kRecallUsers = 1000, kRecallK = 10;
   run->index_recall_ = run->measure_recall(kRecallUsers, kRecallK);
   spdlog::info(
-      "serve: hnsw index over {} items (M {}, ef_construction {}, ef {}) built in {:.2f} s; recall@{} {:.4f} "
-      "against the exact top {} over {} users",
-      run->num_items(), index.m, index.ef_construction, index.ef_search, built, kRecallK, *run->index_recall_, kRecallK,
+      "serve: {} index over {} items built in {:.2f} s; recall@{} {:.4f} against the exact top {} over {} users",
+      run->index_->describe(), run->num_items(), built, kRecallK, *run->index_recall_, kRecallK,
       std::min(kRecallUsers, run->num_users()));
   return run;
 }

@@ -242,28 +242,30 @@ TEST_F(ServeTest, HealthzAndMetricsDescribeTheServer) {
   }
 }
 
-TEST_F(ServeTest, AnHnswIndexMeasuresItsRecallAndFindsTheExactLists) {
-  ServerProcess own(run, "--index hnsw", dir->path() / "hnsw.log");
-  Client mine;
-  const Json health = json_of(mine.get(own.url("/healthz")));
-  EXPECT_EQ(health["index"], "hnsw");
-  EXPECT_GE(health["index_recall_at_10"].get<double>(), 0.95);
-  EXPECT_NE(own.log_text().find("recall@10"), std::string::npos) << own.log_text();
-  int shared = 0;
-  for (const std::string& user : kUsers) {
-    const Json expected = recommend_cli(user, 10);
-    const Json served = json_of(mine.get(own.url("/recommend?user=" + user + "&k=10")))["items"];
-    ASSERT_EQ(served.size(), 10u);
-    for (const Json& got : served) {
-      for (const Json& want : expected) {
-        if (got["item"] != want["item"]) continue;
-        ++shared;  // rescored exactly: the same score as the exact path
-        EXPECT_NEAR(got["score"].get<double>(), want["score"].get<double>(), 1e-4);
+TEST_F(ServeTest, AnApproximateIndexMeasuresItsRecallAndFindsTheExactLists) {
+  for (const std::string kind : {"hnsw", "faiss"}) {
+    ServerProcess own(run, "--index " + kind, dir->path() / (kind + ".log"));
+    Client mine;
+    const Json health = json_of(mine.get(own.url("/healthz")));
+    EXPECT_EQ(health["index"], kind);
+    EXPECT_GE(health["index_recall_at_10"].get<double>(), 0.95) << kind;
+    EXPECT_NE(own.log_text().find("recall@10"), std::string::npos) << own.log_text();
+    int shared = 0;
+    for (const std::string& user : kUsers) {
+      const Json expected = recommend_cli(user, 10);
+      const Json served = json_of(mine.get(own.url("/recommend?user=" + user + "&k=10")))["items"];
+      ASSERT_EQ(served.size(), 10u) << kind;
+      for (const Json& got : served) {
+        for (const Json& want : expected) {
+          if (got["item"] != want["item"]) continue;
+          ++shared;  // rescored exactly: the same score as the exact path
+          EXPECT_NEAR(got["score"].get<double>(), want["score"].get<double>(), 1e-4) << kind;
+        }
       }
     }
+    EXPECT_GE(shared, 45) << kind << ": of the 50 exact top-10 items of " << kUsers.size() << " users";
+    EXPECT_EQ(own.stop(SIGTERM), 0) << own.log_text();
   }
-  EXPECT_GE(shared, 45) << "of the 50 exact top-10 items of " << kUsers.size() << " users";
-  EXPECT_EQ(own.stop(SIGTERM), 0) << own.log_text();
 }
 
 /// Seeded malformed traffic: raw bytes, query strings and JSON bodies no client should send.

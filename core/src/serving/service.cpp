@@ -72,9 +72,7 @@ std::pair<int, std::string> status_of(const std::exception_ptr& error) {
 }  // namespace
 
 std::shared_ptr<ServedRun> open_served(const ServeOptions& options) {
-  std::shared_ptr<ServedRun> run = options.hnsw
-                                       ? ServedRun::open(options.run_directory, options.checkpoint, *options.hnsw)
-                                       : ServedRun::open(options.run_directory, options.checkpoint);
+  std::shared_ptr<ServedRun> run = ServedRun::open(options.run_directory, options.checkpoint, options.index);
   // open() set the run's [training] threads; --threads overrides them.
   log_blas(options.threads > 0 ? configure_threads(options.threads)
                                : configure_threads(static_cast<int>(run->run().pipeline.training.threads)));
@@ -136,7 +134,7 @@ HttpResponse Service::route(const HttpRequest& request, Scorer::Arrival& arrival
     Json health = {{"status", "ok"},
                    {"checkpoint", run->checkpoint()},
                    {"epoch", run->run().epoch},
-                   {"index", run->index_recall() ? "hnsw" : "exact"}};
+                   {"index", options_.index.kind}};
     if (run->index_recall()) health["index_recall_at_10"] = *run->index_recall();
     response.body = text(health);
   } else if (path == "/metrics") {

@@ -13,7 +13,7 @@
 
 #include <torch/types.h>
 
-#include "recsys/core/hnsw_index.hpp"
+#include "recsys/core/item_index.hpp"
 #include "recsys/core/opened_run.hpp"
 
 namespace recsys::core {
@@ -36,11 +36,12 @@ class ServedRun {
   /// training popularity order, the default context row and, for a factorised model, the item
   /// vectors (float32 [I, D]; item features only, so no request changes them).
   static std::shared_ptr<ServedRun> open(const std::filesystem::path& run_directory, const std::string& checkpoint);
-  /// open(), then an HNSW index over the item vectors that ranks queries without candidates
-  /// (hnsw_index.hpp), its recall@10 against the exact top 10 measured on up to 1,000 users
-  /// (index_recall(), logged). Throws recsys::Error when the model is not factorised.
+  /// open(), then the index `index.kind` names over the item vectors, which ranks queries
+  /// without candidates (item_index.hpp), its recall@10 against the exact top 10 measured on up
+  /// to 1,000 users (index_recall(), logged); "exact": open() alone. Throws recsys::Error when
+  /// an index is asked for and the model is not factorised.
   static std::shared_ptr<ServedRun> open(const std::filesystem::path& run_directory, const std::string& checkpoint,
-                                         const HnswOptions& index);
+                                         const IndexOptions& index);
 
   /// The contiguous id of an original id, or nullopt when the run's data has none.
   std::optional<std::int64_t> user_index(const std::string& original_id) const;
@@ -70,7 +71,7 @@ class ServedRun {
   /// itself left out; the score is the cosine. Throws std::logic_error unless factorized().
   std::vector<Recommendation> similar(std::int64_t item, std::int64_t k) const;
 
-  /// The HNSW index's recall@10 against the exact top 10 (seen items excluded), mean over the
+  /// The index's recall@10 against the exact top 10 (seen items excluded), mean over the
   /// users measured; nullopt without an index.
   std::optional<double> index_recall() const { return index_recall_; }
 
@@ -102,7 +103,7 @@ class ServedRun {
   torch::Tensor popular_order_;       // int64 [I]: items by descending training count
   torch::Tensor item_vectors_;        // float32 [I, D] (factorised models), else undefined
   torch::Tensor unit_item_vectors_;   // float32 [I, D]: item_vectors_ with rows of norm 1
-  std::unique_ptr<HnswIndex> index_;  // --index hnsw, else null
+  std::unique_ptr<ItemIndex> index_;  // --index hnsw or faiss, else null
   std::optional<double> index_recall_;
 };
 

@@ -10,7 +10,6 @@
 #include <filesystem>
 #include <memory>
 #include <mutex>
-#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -34,8 +33,8 @@ struct ServeOptions {
   bool admin = false;                           ///< admin endpoints answer beyond loopback too
   std::chrono::microseconds batch_window{500};  ///< ScorerOptions::window
   std::size_t max_batch = 256;                  ///< ScorerOptions::max_batch
-  int threads = 0;  ///< the model's operator threads (configure_threads); 0: the run's [training] threads
-  std::optional<HnswOptions> hnsw;  ///< rank by an HNSW index (--index hnsw); nullopt: exactly
+  int threads = 0;     ///< the model's operator threads (configure_threads); 0: the run's [training] threads
+  IndexOptions index;  ///< --index exact (the default), hnsw or faiss, and their options
 };
 
 /// ServedRun::open of the options' run and checkpoint, then the operator threads set.
