@@ -50,13 +50,18 @@ OpenedRun open_run(const fs::path& run_directory, const std::string& checkpoint)
   discover_plugins(registry, *config);
   load_recorded_plugins(registry, directory);
   Pipeline pipeline = build_pipeline(*config, registry);
-  configure_threads(static_cast<int>(pipeline.training.threads));
+  const ThreadPlan threads = configure_threads(static_cast<int>(pipeline.training.threads));
   auto loaded = std::make_unique<LoadedPipeline>(load_pipeline(pipeline, *config, registry));
   check_same_data(directory, data_record(loaded->data.interactions));
   const TrainingProgress progress = load_checkpoint(directory.checkpoint(checkpoint), *loaded->model, nullptr, false);
   loaded->model->eval();
-  return {std::move(config), std::move(registry),  std::move(pipeline),
-          std::move(loaded), std::move(directory), progress.epoch};
+  return {std::move(config),
+          std::move(registry),
+          std::move(pipeline),
+          std::move(loaded),
+          std::move(directory),
+          progress.epoch,
+          threads};
 }
 
 }  // namespace recsys::core

@@ -136,10 +136,6 @@ ThreadPlan configure_threads(int threads, int local_ranks) {
   return plan;
 }
 
-}  // namespace recsys::core
-
-namespace recsys::core {
-
 namespace {
 
 /// A warning when OpenBLAS runs older kernels than the CPU has (its choice, or the environment's).

@@ -101,13 +101,9 @@ ServedRun::ServedRun(OpenedRun run, std::string checkpoint) : run_(std::move(run
       torch::nn::functional::normalize(item_vectors_, torch::nn::functional::NormalizeFuncOptions().dim(1));
 }
 
-std::shared_ptr<ServedRun> ServedRun::open(const std::filesystem::path& run_directory, const std::string& checkpoint) {
-  return std::shared_ptr<ServedRun>(new ServedRun(open_run(run_directory, checkpoint), checkpoint));
-}
-
 std::shared_ptr<ServedRun> ServedRun::open(const std::filesystem::path& run_directory, const std::string& checkpoint,
                                            const IndexOptions& index) {
-  std::shared_ptr<ServedRun> run = open(run_directory, checkpoint);
+  std::shared_ptr<ServedRun> run(new ServedRun(open_run(run_directory, checkpoint), checkpoint));
   if (index.kind == "exact") return run;
   if (!run->factorized()) {
     throw Error("--index " + index.kind +

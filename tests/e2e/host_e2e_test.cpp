@@ -325,12 +325,7 @@ class FinishedRunTest : public ::testing::Test {
   static void SetUpTestSuite() {
     if (!test::have_movielens_100k()) return;
     dir = new test::TempDir;
-    const std::string config = std::string(RECSYS_TEST_SOURCE_DIR) + "/configs/movielens_mf.toml";
-    const HostResult r = run_host("run '" + config + "' --set training.epochs=3 --set logging.run_name=done" +
-                                      " --set logging.output_dir='\"" + dir->path().string() + "\"'",
-                                  data_env());
-    ASSERT_EQ(r.status, 0) << r.output;
-    run = dir->path() / "movielens_mf" / "done";
+    run = test::train_movielens_mf(dir->path(), 3);
   }
   static void TearDownTestSuite() { delete dir; }
   void SetUp() override { RECSYS_REQUIRE_MOVIELENS_100K(); }

@@ -47,13 +47,13 @@ Client::~Client() {
 Reply Client::send(const std::string& method, const std::string& url, const std::string* body) {
   Reply reply;
   curl_easy_setopt(handle_, CURLOPT_URL, url.c_str());
-  curl_easy_setopt(handle_, CURLOPT_CUSTOMREQUEST, method.c_str());
   curl_easy_setopt(handle_, CURLOPT_NOBODY, 0L);
   curl_easy_setopt(handle_, CURLOPT_HTTPGET, body ? 0L : 1L);
   if (body) {
     curl_easy_setopt(handle_, CURLOPT_POSTFIELDS, body->data());
     curl_easy_setopt(handle_, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body->size()));
   }
+  // After HTTPGET and POSTFIELDS, which choose GET or POST: the method actually sent.
   curl_easy_setopt(handle_, CURLOPT_CUSTOMREQUEST, method.c_str());
   curl_easy_setopt(handle_, CURLOPT_WRITEFUNCTION, append);
   curl_easy_setopt(handle_, CURLOPT_WRITEDATA, &reply.body);

@@ -92,6 +92,16 @@ void note_movielens_100k_skip() {
   ++g_movielens_100k_skips;
 }
 
+std::filesystem::path train_movielens_mf(const std::filesystem::path& output_dir, int epochs) {
+  const std::string config = std::string(RECSYS_TEST_SOURCE_DIR) + "/configs/movielens_mf.toml";
+  const HostResult r =
+      run_host("run '" + config + "' --set training.epochs=" + std::to_string(epochs) +
+                   " --set logging.run_name=done --set logging.output_dir='\"" + output_dir.string() + "\"'",
+               data_env());
+  if (r.status != 0) throw std::runtime_error("training movielens_mf failed:\n" + r.output);
+  return output_dir / "movielens_mf" / "done";
+}
+
 HostResult run_host(const std::string& arguments, const std::string& environment, bool with_stderr) {
   const std::string command =
       environment + " '" + std::string(RECSYS_TEST_HOST) + "' " + arguments + (with_stderr ? " 2>&1" : " 2>/dev/null");

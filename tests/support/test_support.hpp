@@ -85,6 +85,11 @@ HostResult run_host(const std::string& arguments, const std::string& environment
 /// "RECSYS_DATA_DIR='<data_root()>'", for run_host's environment.
 std::string data_env();
 
+/// Trains configs/movielens_mf.toml on ml-100k for `epochs` epochs into `output_dir` and
+/// returns the run directory (output_dir/movielens_mf/done). Throws std::runtime_error with
+/// recsys-host's output when the run fails.
+std::filesystem::path train_movielens_mf(const std::filesystem::path& output_dir, int epochs);
+
 /// Starts recsys-host in the background under `environment` plus data_env(), stdout and
 /// stderr to `log`; returns its pid (reap it with waitpid).
 int spawn_host(const std::string& arguments, const std::filesystem::path& log, const std::string& environment = "");

@@ -74,8 +74,7 @@ std::pair<int, std::string> status_of(const std::exception_ptr& error) {
 std::shared_ptr<ServedRun> open_served(const ServeOptions& options) {
   std::shared_ptr<ServedRun> run = ServedRun::open(options.run_directory, options.checkpoint, options.index);
   // open() set the run's [training] threads; --threads overrides them.
-  log_blas(options.threads > 0 ? configure_threads(options.threads)
-                               : configure_threads(static_cast<int>(run->run().pipeline.training.threads)));
+  log_blas(options.threads > 0 ? configure_threads(options.threads) : run->run().threads);
   return run;
 }
 

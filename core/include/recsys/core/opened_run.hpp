@@ -11,6 +11,7 @@
 #include "recsys/core/pipeline_config.hpp"
 #include "recsys/core/plugin_registry.hpp"
 #include "recsys/core/run_directory.hpp"
+#include "recsys/core/runtime_info.hpp"
 
 namespace recsys::core {
 
@@ -23,6 +24,7 @@ struct OpenedRun {
   std::unique_ptr<LoadedPipeline> loaded;
   RunDirectory directory;
   std::int64_t epoch = 0;  ///< the epoch the checkpoint was saved after
+  ThreadPlan threads;      ///< the run's [training] threads as configure_threads set them
 };
 
 /// Opens `run_directory` (a run of `recsys-host run`): its config, the plugins it recorded,

@@ -34,14 +34,13 @@ class ServedRun {
  public:
   /// Opens the run as open_run() does (same errors) and precomputes the id lookups, the
   /// training popularity order, the default context row and, for a factorised model, the item
-  /// vectors (float32 [I, D]; item features only, so no request changes them).
-  static std::shared_ptr<ServedRun> open(const std::filesystem::path& run_directory, const std::string& checkpoint);
-  /// open(), then the index `index.kind` names over the item vectors, which ranks queries
-  /// without candidates (item_index.hpp), its recall@10 against the exact top 10 measured on up
-  /// to 1,000 users (index_recall(), logged); "exact": open() alone. Throws recsys::Error when
-  /// an index is asked for and the model is not factorised.
+  /// vectors (float32 [I, D]; item features only, so no request changes them). Unless
+  /// `index.kind` is "exact", then builds that index over the item vectors, which ranks queries
+  /// without candidates (item_index.hpp), and measures its recall@10 against the exact top 10 on
+  /// up to 1,000 users (index_recall(), logged); throws recsys::Error when the model is not
+  /// factorised.
   static std::shared_ptr<ServedRun> open(const std::filesystem::path& run_directory, const std::string& checkpoint,
-                                         const IndexOptions& index);
+                                         const IndexOptions& index = {});
 
   /// The contiguous id of an original id, or nullopt when the run's data has none.
   std::optional<std::int64_t> user_index(const std::string& original_id) const;
@@ -55,7 +54,7 @@ class ServedRun {
   /// title and logit. Queries without candidates of a factorised model share one matrix product
   /// of their user vectors with the item vectors; other queries score one row per candidate
   /// (model.forward), all of them in one batch. Items whose score is NaN or infinite are left
-  /// out. With an index (open with HnswOptions), queries without candidates are ranked by it
+  /// out. With an index (IndexOptions of open()), queries without candidates are ranked by it
   /// instead, about-best. A query whose candidates are all excluded (seen) gets an empty
   /// list. Throws recsys::Error when every item left scores NaN or infinite, ConfigError for a
   /// bad context entry.
